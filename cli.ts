@@ -1,0 +1,221 @@
+/**
+ * The linkpass command line. This is the only file that reads `Deno.args`, prints, or exits.
+ *
+ * ```
+ * deno run -A cli.ts opt app.wasm -o app.min.wasm --strip-custom-sections debug
+ * deno run -A cli.ts inspect app.wasm
+ * deno run -A cli.ts passes
+ * ```
+ * @module
+ */
+import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import { resolve } from "node:path";
+import { sameFile, writeFileAtomic } from "./fs.ts";
+import { formatInspect, inspectModule } from "./inspect.ts";
+import { type PipelineReport, runPipeline, ValidationError } from "./pipeline.ts";
+import { registry } from "./passes/mod.ts";
+import { type Pass, PassError, UsageError } from "./passes/types.ts";
+import { WasmParseError } from "./wasm/errors.ts";
+import { loadUserPass } from "./user_pass.ts";
+
+const VERSION = "0.1.0";
+const progress = (msg: string) => {
+  if (Deno.stderr.isTerminal()) console.error(msg);
+};
+
+async function readInput(path: string): Promise<Uint8Array> {
+  try {
+    return await Deno.readFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new UsageError(`Cannot read "${path}": no such file; check the path`);
+    }
+    if (e instanceof Deno.errors.IsADirectory) {
+      throw new UsageError(`Cannot read "${path}": it is a directory; pass a .wasm file`);
+    }
+    if (e instanceof Deno.errors.PermissionDenied) {
+      throw new UsageError(`Cannot read "${path}": permission denied; run with --allow-read`);
+    }
+    throw e;
+  }
+}
+
+/** Re-labels a parse error with the file it came from. */
+function withFile<T>(file: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof WasmParseError) e.file = file;
+    throw e;
+  }
+}
+
+function formatReport(report: PipelineReport, format: string): string {
+  if (format === "json") return JSON.stringify(report, null, 2);
+  const lines = [
+    `input ${report.inputBytes.toLocaleString("en-US")} bytes → output ${
+      report.outputBytes.toLocaleString("en-US")
+    } bytes (${(100 * (1 - report.outputBytes / Math.max(1, report.inputBytes))).toFixed(1)}% smaller)`,
+  ];
+  for (const run of report.passes) {
+    lines.push(`${run.name}: ${run.ms.toFixed(1)} ms`);
+    for (const [k, v] of Object.entries(run.report)) {
+      lines.push(`  ${k}: ${typeof v === "object" ? JSON.stringify(v) : String(v)}`);
+    }
+  }
+  lines.push(report.validated ? "output validated" : "validation skipped: only custom sections changed");
+  return lines.join("\n");
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+async function opt(input: string, o: Record<string, unknown>): Promise<void> {
+  const output = o.inPlace ? input : (o.output as string | undefined);
+  if (!output) throw new UsageError("opt needs -o <file> or --in-place", 2);
+  if (!o.inPlace && (resolve(output) === resolve(input) || await sameFile(input, output))) {
+    throw new UsageError(
+      `Refusing to overwrite the input "${input}": pass --in-place to replace it, or another -o`,
+      2,
+    );
+  }
+  const passes: Pass[] = [];
+  for (const def of registry) {
+    let pass;
+    try {
+      pass = def.fromOptions(o);
+    } catch (e) {
+      if (e instanceof RangeError || e instanceof TypeError) throw new UsageError(e.message, 2);
+      throw e;
+    }
+    if (pass) passes.push(pass);
+  }
+  for (const spec of (o.pass as string[] | undefined) ?? []) passes.push(await loadUserPass(spec));
+  const bytes = await readInput(input);
+  progress(`running ${passes.length} pass(es) on ${input}`);
+  const result = await runPipeline(bytes, passes, {
+    file: input,
+    validateEach: Boolean(o.validateEach),
+    validate: o.validate === false ? false : "auto",
+  });
+  await writeFileAtomic(output, result.bytes);
+  for (const [name, contents] of result.files) {
+    await writeFileAtomic(resolve(output, "..", name), contents);
+  }
+  console.log(formatReport(result.report, o.report as string));
+}
+
+/** Builds the command tree. Exported for tests that want the help text. */
+export function buildProgram(): Command {
+  const program = new Command()
+    .name("linkpass")
+    .description("Composable WebAssembly link passes")
+    .version(VERSION)
+    .configureHelp({ helpWidth: 100 })
+    .exitOverride()
+    .showHelpAfterError("(run with --help for usage)");
+
+  const optCmd = program.command("opt")
+    .description("run passes over a module or object and write the result")
+    .argument("<input>", "input .wasm module or .o object")
+    .option("-o, --output <file>", "output file (written atomically)")
+    .option("--in-place", "replace the input file")
+    .addOption(new Option("--report <format>", "report format").choices(["table", "json"]).default("table"))
+    .option("--validate-each", "validate after every pass and name the pass that broke the module")
+    .option("--no-validate", "skip validating the output")
+    .option("--pass <module>", "a user pass: a .ts/.js module whose default export is a pass or factory (repeatable)", collect);
+  for (const def of registry) {
+    for (const spec of def.options) {
+      const option = new Option(spec.flags, `[${def.name}] ${spec.description}`);
+      if (spec.repeatable) option.argParser(collect);
+      if (spec.preset !== undefined) option.preset(spec.preset);
+      optCmd.addOption(option);
+    }
+  }
+  optCmd.action(async (input, o) => await opt(input, o as Record<string, unknown>));
+
+  program.command("inspect")
+    .description("show sections with sizes, custom sections, imports/exports and names")
+    .argument("<input>", "input .wasm module or .o object")
+    .option("--json", "print JSON")
+    .action(async (input, o) => {
+      const bytes = await readInput(input);
+      const report = withFile(input, () => inspectModule(bytes, input));
+      console.log(o.json ? JSON.stringify(report, null, 2) : formatInspect(report));
+    });
+
+  program.command("passes")
+    .description("list every pass with its description and options")
+    .option("--json", "print JSON")
+    .action((o) => {
+      if (o.json) {
+        console.log(JSON.stringify(
+          registry.map(({ name, description, level, options }) => ({ name, description, level, options })),
+          null,
+          2,
+        ));
+        return;
+      }
+      const lines: string[] = [];
+      for (const def of registry) {
+        lines.push(`${def.name} (${def.level}): ${def.description}`);
+        for (const spec of def.options) lines.push(`  ${spec.flags.padEnd(36)} ${spec.description}`);
+      }
+      console.log(lines.join("\n"));
+    });
+
+  program.command("demo")
+    .description("run the main job on the bundled example module and print a report")
+    .action(async () => {
+      const input = new URL("./examples/demo/app.wasm", import.meta.url);
+      const bytes = await Deno.readFile(input);
+      const { demoPipeline } = await import("./examples/demo/pipeline.ts");
+      const result = await runPipeline(bytes, demoPipeline(), { file: "examples/demo/app.wasm" });
+      console.log(formatInspect(inspectModule(bytes, "examples/demo/app.wasm (before)")));
+      console.log();
+      console.log(formatInspect(inspectModule(result.bytes, "after")));
+      console.log();
+      console.log(formatReport(result.report, "table"));
+    });
+  return program;
+}
+
+/** Turns an error into its one-line message and exit code, or undefined for a bug. */
+export function describeError(e: unknown): { message: string; exitCode: number } | undefined {
+  if (e instanceof UsageError) return { message: e.message, exitCode: e.exitCode };
+  if (e instanceof WasmParseError) {
+    return { message: `Cannot read "${e.file ?? "<input>"}": ${e.message}`, exitCode: 1 };
+  }
+  if (e instanceof ValidationError) return { message: e.message, exitCode: 1 };
+  if (e instanceof PassError) {
+    const inner = describeError(e.cause);
+    if (!inner && !(e.cause instanceof RangeError)) return undefined;
+    return { message: `pass "${e.pass}" failed: ${inner?.message ?? (e.cause as Error).message}`, exitCode: 1 };
+  }
+  return undefined;
+}
+
+/** Runs the CLI with `args`; returns the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(args, { from: "user" });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      return e.code === "commander.helpDisplayed" || e.code === "commander.version" ||
+          e.code === "commander.help"
+        ? 0
+        : 2;
+    }
+    const described = describeError(e);
+    if (!described) throw e;
+    console.error(`error: ${described.message}`);
+    return described.exitCode;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,52 @@
+/**
+ * linkpass: composable WebAssembly link passes.
+ *
+ * Read a module as a list of zero-copy sections, run passes over it, write it back; untouched
+ * sections are copied byte for byte.
+ *
+ * @example Strip every custom section but `name`
+ * ```ts
+ * import { runPipeline, stripCustomSections } from "./mod.ts";
+ * const input = await Deno.readFile(new URL("./examples/demo/app.wasm", import.meta.url));
+ * const { bytes, report } = await runPipeline(input, [stripCustomSections({ keep: ["name"] })]);
+ * console.assert(bytes.length < input.length && report.passes.length === 1);
+ * ```
+ * @module
+ */
+export * from "./wasm/errors.ts";
+export * from "./wasm/leb128.ts";
+export { ByteReader, ByteWriter } from "./wasm/bytes.ts";
+export { type ReadOptions, type Section, SectionId, sectionName, WasmModule } from "./wasm/module.ts";
+export * from "./wasm/types.ts";
+export * from "./wasm/custom.ts";
+export * from "./wasm/linking.ts";
+export { describeForeignFile } from "./wasm/identify.ts";
+export * from "./passes/types.ts";
+export {
+  CATEGORIES,
+  compileSelector,
+  type Matcher,
+  stripCustomSections,
+  type StripOptions,
+} from "./passes/strip_custom_sections.ts";
+export { findPass, type PassDefinition, type PassOption, registry } from "./passes/mod.ts";
+export * from "./pipeline.ts";
+export { formatInspect, inspectModule, type InspectReport, type SectionRow } from "./inspect.ts";
+export { loadUserPass } from "./user_pass.ts";
+export { sameFile, writeFileAtomic } from "./fs.ts";
+
+import { type ReadOptions, WasmModule } from "./wasm/module.ts";
+
+/**
+ * Reads a module or relocatable object: the header and section table now, contents on demand.
+ *
+ * @example Read a module
+ * ```ts
+ * import { readModule } from "./mod.ts";
+ * const m = readModule(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+ * console.assert(m.sections.length === 0);
+ * ```
+ */
+export function readModule(bytes: Uint8Array, options?: ReadOptions): WasmModule {
+  return WasmModule.parse(bytes, options);
+}

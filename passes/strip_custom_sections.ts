@@ -1,0 +1,218 @@
+/**
+ * Pass `strip-custom-sections`: removes custom sections by name, glob, regex or category, on final
+ * modules and on relocatable objects (where `reloc.*` targets and section symbols stay right).
+ * @module
+ */
+import { encodeU32 } from "../wasm/leb128.ts";
+import {
+  encodeLinking,
+  encodeRelocs,
+  readLinking,
+  readRelocs,
+  type RelocSection,
+  RelocType,
+  SymbolKind,
+} from "../wasm/linking.ts";
+import type { Section, WasmModule } from "../wasm/module.ts";
+import type { Pass, PassReport } from "./types.ts";
+
+/** Named groups of custom sections. */
+export const CATEGORIES: Record<string, { description: string; test: (name: string) => boolean }> = {
+  debug: {
+    description: "DWARF (.debug_*), sourceMappingURL, external_debug_info",
+    test: (n) => n.startsWith(".debug_") || n === "sourceMappingURL" || n === "external_debug_info",
+  },
+  names: { description: "the name section", test: (n) => n === "name" },
+  producers: { description: "the producers section", test: (n) => n === "producers" },
+  "target-features": { description: "the target_features section", test: (n) => n === "target_features" },
+  "js-bindgen": { description: "js_bindgen.* records", test: (n) => n.startsWith("js_bindgen.") },
+  all: { description: "every custom section", test: () => true },
+};
+
+/** Options of {@linkcode stripCustomSections}. */
+export interface StripOptions {
+  /**
+   * Sections to remove: a category (`debug`, `names`, `producers`, `target-features`,
+   * `js-bindgen`, `all`), an exact name, a `prefix*` glob, or an anchored `/regex/`.
+   * Default: `["all"]`.
+   */
+  remove?: string[];
+  /** Sections to keep even when selected (same selector syntax); keep wins. */
+  keep?: string[];
+}
+
+/** A compiled selector. */
+export type Matcher = (name: string) => boolean;
+
+/**
+ * Compiles one selector: category, `/regex/` (anchored), `prefix*` glob, or exact name.
+ *
+ * @example Selectors
+ * ```ts
+ * import { compileSelector } from "./strip_custom_sections.ts";
+ * import assert from "node:assert";
+ * assert.ok(compileSelector("debug")(".debug_info"));
+ * assert.ok(compileSelector("js_bindgen.*")("js_bindgen.import"));
+ * assert.ok(!compileSelector("/deb/")(".debug_info"));
+ * ```
+ */
+export function compileSelector(selector: string): Matcher {
+  if (typeof selector !== "string" || selector === "") {
+    throw new TypeError("A custom-section selector must be a non-empty string");
+  }
+  if (CATEGORIES[selector]) return CATEGORIES[selector].test;
+  if (selector.length >= 2 && selector.startsWith("/") && selector.endsWith("/")) {
+    let re: RegExp;
+    try {
+      re = new RegExp(`^(?:${selector.slice(1, -1)})$`, "u");
+    } catch (e) {
+      throw new RangeError(`Invalid regular expression in selector "${selector}": ${(e as Error).message}`);
+    }
+    return (n) => re.test(n);
+  }
+  const star = selector.indexOf("*");
+  if (star >= 0) {
+    if (star !== selector.length - 1) {
+      throw new RangeError(
+        `Invalid selector "${selector}": only a trailing "*" is supported; use /regex/ for more`,
+      );
+    }
+    const prefix = selector.slice(0, -1);
+    return (n) => n.startsWith(prefix);
+  }
+  return (n) => n === selector;
+}
+
+/** True for the sections a relocatable object cannot lose. */
+function isStructural(name: string): boolean {
+  return name === "linking" || name.startsWith("reloc.");
+}
+
+/**
+ * Makes the `strip-custom-sections` pass.
+ *
+ * @example Strip everything but the name section
+ * ```ts
+ * import { stripCustomSections } from "./strip_custom_sections.ts";
+ * const pass = stripCustomSections({ keep: ["name"] });
+ * console.assert(pass.name === "strip-custom-sections");
+ * ```
+ */
+export function stripCustomSections(options: StripOptions = {}): Pass {
+  const remove = (options.remove ?? ["all"]).map(compileSelector);
+  const keep = (options.keep ?? []).map(compileSelector);
+  const selected = (name: string) => remove.some((m) => m(name)) && !keep.some((m) => m(name));
+  return {
+    name: "strip-custom-sections",
+    description: "remove custom sections by name, prefix*, /regex/ or category",
+    level: "sections",
+    run(module) {
+      return strip(module, selected);
+    },
+  };
+}
+
+function strip(module: WasmModule, selected: Matcher): PassReport {
+  const before = module.sections.reduce((n, s) => n + sectionSize(s), 0);
+  const relocatable = module.isRelocatable;
+  const drop = new Set<Section>();
+  const protectedNames: string[] = [];
+  for (const s of module.sections) {
+    if (s.id !== 0 || !selected(s.name)) continue;
+    if (relocatable && isStructural(s.name)) protectedNames.push(s.name);
+    else drop.add(s);
+  }
+  const removed = [...drop].map((s) => ({ name: s.name, bytes: sectionSize(s) }));
+  let placeholders: string[] = [];
+  if (relocatable && drop.size) placeholders = stripObject(module, drop);
+  else module.sections = module.sections.filter((s) => !drop.has(s));
+  const after = module.sections.reduce((n, s) => n + sectionSize(s), 0);
+  const report: PassReport = { removed, bytesSaved: before - after };
+  if (placeholders.length) report.placeholders = placeholders;
+  if (protectedNames.length) report.keptForLinking = protectedNames;
+  return report;
+}
+
+/**
+ * Drops sections from a relocatable object. The `reloc.X` of a dropped X goes too; every other
+ * `reloc.*` target and section symbol is renumbered; section symbols of dropped sections are
+ * removed (symbol indices renumbered everywhere). A dropped section that a surviving relocation
+ * still points at (through its section symbol) is emptied in place instead, as llvm-objcopy does.
+ */
+function stripObject(module: WasmModule, drop: Set<Section>): string[] {
+  const sections = module.sections;
+  const isReloc = (s: Section) => s.id === 0 && s.name.startsWith("reloc.");
+  const relocs = new Map<Section, RelocSection>();
+  for (const s of sections) if (isReloc(s)) relocs.set(s, readRelocs(module, s));
+  const linkingSection = module.section("linking");
+  const linking = readLinking(module);
+  const symbols = linking?.symbols ?? [];
+  const dropRelocsOf = () => {
+    for (const [s, r] of relocs) if (drop.has(sections[r.target])) drop.add(s);
+  };
+  dropRelocsOf();
+  // Section symbols of dropped sections, and whether surviving relocations still use them.
+  const used = new Set<number>();
+  for (const [s, r] of relocs) {
+    if (drop.has(s)) continue;
+    for (const e of r.entries) if (e.type !== RelocType.TYPE_INDEX_LEB) used.add(e.index);
+  }
+  const placeholders: string[] = [];
+  const removedSymbols = new Set<number>();
+  symbols.forEach((sym, i) => {
+    if (sym.kind !== SymbolKind.section) return;
+    const target = sections[sym.index!];
+    if (!drop.has(target)) return;
+    if (used.has(i)) {
+      drop.delete(target);
+      module.setPayload(target, new Uint8Array(0));
+      placeholders.push(target.name);
+    } else removedSymbols.add(i);
+  });
+  // A placeholder is empty, so its own reloc section (already in `drop`) stays dropped.
+  const newSection = new Map<number, number>();
+  sections.forEach((s, i) => {
+    if (!drop.has(s)) newSection.set(i, newSection.size);
+  });
+  const newSymbol = new Map<number, number>();
+  symbols.forEach((_, i) => {
+    if (!removedSymbols.has(i)) newSymbol.set(i, newSymbol.size);
+  });
+  for (const [s, r] of relocs) {
+    if (drop.has(s)) continue;
+    let changed = newSection.get(r.target) !== r.target;
+    r.target = newSection.get(r.target)!;
+    for (const e of r.entries) {
+      if (e.type === RelocType.TYPE_INDEX_LEB) continue;
+      const to = newSymbol.get(e.index)!;
+      if (to !== e.index) {
+        e.index = to;
+        changed = true;
+      }
+    }
+    if (changed) module.setPayload(s, encodeRelocs(r));
+  }
+  if (linking && linkingSection) {
+    let changed = removedSymbols.size > 0;
+    linking.symbols = symbols.filter((_, i) => !removedSymbols.has(i));
+    for (const sym of linking.symbols) {
+      if (sym.kind !== SymbolKind.section) continue;
+      const to = newSection.get(sym.index!)!;
+      if (to !== sym.index) {
+        sym.index = to;
+        changed = true;
+      }
+    }
+    for (const f of linking.initFuncs) f.symbol = newSymbol.get(f.symbol)!;
+    if (changed) module.setPayload(linkingSection, encodeLinking(linking));
+  }
+  module.sections = sections.filter((s) => !drop.has(s));
+  return placeholders;
+}
+
+function sectionSize(s: Section): number {
+  if (s.raw) return s.raw.length;
+  const nameLen = s.id === 0 ? new TextEncoder().encode(s.name).length : 0;
+  const body = s.payload.length + (s.id === 0 ? nameLen + encodeU32(nameLen).length : 0);
+  return 1 + encodeU32(body).length + body;
+}

@@ -1,0 +1,85 @@
+/**
+ * The pass contract shared by built-in and user passes.
+ * @module
+ */
+import type { WasmModule } from "../wasm/module.ts";
+import type binaryenNs from "binaryen";
+
+/** The binaryen.js namespace, loaded only when an IR pass runs. */
+export type Binaryen = typeof binaryenNs;
+/** A binaryen.js module (the IR that `level: "ir"` passes receive). */
+export type BinaryenModule = binaryenNs.Module;
+
+/** What a pass returns: a JSON-serializable summary for the report. */
+export type PassReport = Record<string, unknown>;
+
+/** Context handed to every pass. */
+export interface PassContext {
+  /** Name of the input file, when known (for messages). */
+  file?: string;
+  /** Records a warning; it ends up in the pass's report under `warnings`. */
+  warn(message: string): void;
+  /** Extra files a pass produced (e.g. JS glue), keyed by output-relative name ("app.js"). */
+  emit(name: string, contents: Uint8Array | string): void;
+}
+
+/** Context of an IR pass: also gives the loaded binaryen.js namespace. */
+export interface IrPassContext extends PassContext {
+  binaryen: Binaryen;
+  /** The module bytes the IR was read from (read-only; for passes that also need sections). */
+  input: WasmModule;
+}
+
+/** A pass working on the section model. */
+export interface SectionPass {
+  name: string;
+  description: string;
+  level: "sections";
+  run(module: WasmModule, ctx: PassContext): PassReport | void | Promise<PassReport | void>;
+}
+
+/** A pass working on binaryen IR; consecutive IR passes share one parse and one emit. */
+export interface IrPass {
+  name: string;
+  description: string;
+  level: "ir";
+  run(module: BinaryenModule, ctx: IrPassContext): PassReport | void | Promise<PassReport | void>;
+}
+
+/**
+ * A pass: a plain object made by a factory that validated its options.
+ *
+ * @example A pass that counts sections
+ * ```ts
+ * import type { Pass } from "./types.ts";
+ * const countSections: Pass = {
+ *   name: "count-sections",
+ *   description: "count the sections",
+ *   level: "sections",
+ *   run: (module) => ({ sections: module.sections.length }),
+ * };
+ * ```
+ */
+export type Pass = SectionPass | IrPass;
+
+/** An error raised inside a pass, labelled with the pass name by the runner. */
+export class PassError extends Error {
+  readonly pass: string;
+  constructor(pass: string, cause: unknown) {
+    const msg = cause instanceof Error ? cause.message : String(cause);
+    super(`pass "${pass}" failed: ${msg}`, { cause });
+    this.name = "PassError";
+    this.pass = pass;
+  }
+}
+
+/** A mistake of the user (bad option value, unsupported input), as opposed to a bug. */
+export class UsageError extends Error {
+  /** 2 for command-line usage, 1 for a run that failed on its input. */
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.name = "UsageError";
+    this.exitCode = exitCode;
+  }
+}

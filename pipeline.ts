@@ -1,0 +1,200 @@
+/**
+ * The pass runner: runs sections-level passes on the zero-copy model and IR passes on one shared
+ * binaryen parse, times each pass, labels its errors, and validates the result.
+ * @module
+ */
+import { WasmModule } from "./wasm/module.ts";
+import {
+  type Binaryen,
+  type BinaryenModule,
+  type IrPass,
+  type Pass,
+  type PassContext,
+  PassError,
+  type PassReport,
+} from "./passes/types.ts";
+
+/** Options of {@linkcode runPipeline}. */
+export interface PipelineOptions {
+  /** Input file name for messages. */
+  file?: string;
+  /** Validate after every pass and name the pass that broke the module. */
+  validateEach?: boolean;
+  /**
+   * Validate the final module: "auto" (default) validates unless only custom sections changed
+   * (custom sections cannot affect validity), true always, false never.
+   */
+  validate?: boolean | "auto";
+}
+
+/** One pass's entry in the report. */
+export interface PassRun {
+  name: string;
+  level: "sections" | "ir";
+  ms: number;
+  report: PassReport;
+}
+
+/** The result of a pipeline run. */
+export interface PipelineReport {
+  inputBytes: number;
+  outputBytes: number;
+  passes: PassRun[];
+  validated: boolean;
+  totalMs: number;
+}
+
+/** Output of {@linkcode runPipeline}. */
+export interface PipelineResult {
+  bytes: Uint8Array;
+  report: PipelineReport;
+  /** Extra files passes produced (name → contents). */
+  files: Map<string, Uint8Array | string>;
+}
+
+/** The module failed validation after the pipeline (or after the named pass). */
+export class ValidationError extends Error {
+  readonly pass?: string;
+  constructor(message: string, pass?: string) {
+    super(pass ? `the module is invalid after pass "${pass}": ${message}` : `the output module is invalid: ${message}`);
+    this.name = "ValidationError";
+    this.pass = pass;
+  }
+}
+
+let binaryenPromise: Promise<Binaryen> | undefined;
+
+/** Loads binaryen.js once, on first use (it takes most of a second). */
+export function loadBinaryen(): Promise<Binaryen> {
+  binaryenPromise ??= import("binaryen").then((m) => m.default as Binaryen);
+  return binaryenPromise;
+}
+
+/** Returns the engine's validation message for `bytes`, or undefined when they are valid. */
+export function validationError(bytes: Uint8Array): string | undefined {
+  if (WebAssembly.validate(bytes as BufferSource)) return undefined;
+  try {
+    new WebAssembly.Module(bytes as BufferSource);
+  } catch (e) {
+    return e instanceof Error ? e.message.replace(/^WebAssembly\.Module\(\): /, "") : String(e);
+  }
+  return "rejected by the engine";
+}
+
+/** Reads binaryen IR from bytes with every feature enabled and names kept. */
+export function readIr(binaryen: Binaryen, bytes: Uint8Array): BinaryenModule {
+  binaryen.setDebugInfo(true);
+  const ir = binaryen.readBinary(bytes);
+  ir.setFeatures(binaryen.Features.All);
+  return ir;
+}
+
+function onlyCustomChanged(before: WasmModule, after: WasmModule): boolean {
+  const std = (m: WasmModule) => m.sections.filter((s) => s.id !== 0);
+  const a = std(before);
+  const b = std(after);
+  return a.length === b.length && a.every((s, i) => b[i].raw !== undefined && b[i].raw === s.raw);
+}
+
+/**
+ * Runs `passes` over `input` and returns the new bytes with a report.
+ *
+ * @example An empty pipeline returns the input byte for byte
+ * ```ts
+ * import { runPipeline } from "./pipeline.ts";
+ * import assert from "node:assert";
+ * const input = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]);
+ * const { bytes } = await runPipeline(input, []);
+ * assert.deepStrictEqual(bytes, input);
+ * ```
+ */
+export async function runPipeline(
+  input: Uint8Array | WasmModule,
+  passes: Pass[],
+  options: PipelineOptions = {},
+): Promise<PipelineResult> {
+  const t0 = performance.now();
+  const original = input instanceof WasmModule ? input : WasmModule.parse(input, { file: options.file });
+  let module = original;
+  const runs: PassRun[] = [];
+  const files = new Map<string, Uint8Array | string>();
+  let irRan = false;
+  const context = (warnings: string[]): PassContext => ({
+    file: options.file,
+    warn: (m) => warnings.push(m),
+    emit: (name, contents) => files.set(name, contents),
+  });
+  const finish = (pass: Pass, started: number, warnings: string[], report: PassReport | void) => {
+    const full: PassReport = { ...(report ?? {}) };
+    if (warnings.length) full.warnings = warnings;
+    runs.push({ name: pass.name, level: pass.level, ms: performance.now() - started, report: full });
+  };
+  const label = (pass: Pass, e: unknown): never => {
+    if (e instanceof PassError || e instanceof ValidationError) throw e;
+    throw new PassError(pass.name, e);
+  };
+
+  for (let i = 0; i < passes.length;) {
+    const pass = passes[i];
+    if (pass.level === "sections") {
+      const started = performance.now();
+      const warnings: string[] = [];
+      try {
+        finish(pass, started, warnings, await pass.run(module, context(warnings)));
+      } catch (e) {
+        label(pass, e);
+      }
+      if (options.validateEach) check(module.toBytes(), pass.name);
+      i++;
+      continue;
+    }
+    // A run of consecutive IR passes: one parse, one emit.
+    const group: IrPass[] = [];
+    while (i < passes.length && passes[i].level === "ir") group.push(passes[i++] as IrPass);
+    const binaryen = await loadBinaryen();
+    const previousDebug = binaryen.getDebugInfo();
+    const ir = readIr(binaryen, module.toBytes());
+    try {
+      for (const pass of group) {
+        const started = performance.now();
+        const warnings: string[] = [];
+        try {
+          const report = await pass.run(ir, { ...context(warnings), binaryen, input: module });
+          finish(pass, started, warnings, report);
+        } catch (e) {
+          label(pass, e);
+        }
+        if (options.validateEach) check(ir.emitBinary(), pass.name);
+      }
+      module = WasmModule.parse(ir.emitBinary(), { file: options.file });
+      irRan = true;
+    } finally {
+      ir.dispose();
+      binaryen.setDebugInfo(previousDebug);
+    }
+  }
+  const bytes = module.toBytes();
+  const validate = options.validate ?? "auto";
+  let validated = false;
+  if (validate === true || (validate === "auto" && (irRan || !onlyCustomChanged(original, module)))) {
+    check(bytes);
+    validated = true;
+  }
+  const inputBytes = original.source.length;
+  return {
+    bytes,
+    files,
+    report: {
+      inputBytes,
+      outputBytes: bytes.length,
+      passes: runs,
+      validated,
+      totalMs: performance.now() - t0,
+    },
+  };
+}
+
+function check(bytes: Uint8Array, pass?: string): void {
+  const error = validationError(bytes);
+  if (error) throw new ValidationError(error, pass);
+}

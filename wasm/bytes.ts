@@ -1,0 +1,169 @@
+/**
+ * A cursor over a byte view that reports file offsets in its errors, and a growable writer.
+ * @module
+ */
+import { WasmParseError } from "./errors.ts";
+import { encodeS32, encodeS64, encodeU32, encodeU64, readS32, readS64, readU32, readU64 } from "./leb128.ts";
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const utf8Encoder = new TextEncoder();
+
+/** Reads values from `bytes`; `base` is the file offset of `bytes[0]`, used in errors. */
+export class ByteReader {
+  pos = 0;
+  constructor(readonly bytes: Uint8Array, readonly base = 0) {}
+
+  /** File offset of the cursor. */
+  get offset(): number {
+    return this.base + this.pos;
+  }
+  /** True when every byte was consumed. */
+  get done(): boolean {
+    return this.pos >= this.bytes.length;
+  }
+  /** Throws a WasmParseError at the cursor (or at `at`, a position in this view). */
+  fail(message: string, at = this.pos): never {
+    throw new WasmParseError(message, this.base + at);
+  }
+  private wrap<T>(fn: () => { value: T; length: number }): T {
+    try {
+      const { value, length } = fn();
+      this.pos += length;
+      return value;
+    } catch (e) {
+      if (e instanceof WasmParseError) {
+        throw new WasmParseError(e.detail, e.offset + this.base);
+      }
+      throw e;
+    }
+  }
+  u8(): number {
+    if (this.pos >= this.bytes.length) this.fail("Unexpected end of section");
+    return this.bytes[this.pos++];
+  }
+  u32(): number {
+    return this.wrap(() => readU32(this.bytes, this.pos));
+  }
+  s32(): number {
+    return this.wrap(() => readS32(this.bytes, this.pos));
+  }
+  u64(): bigint {
+    return this.wrap(() => readU64(this.bytes, this.pos));
+  }
+  s64(): bigint {
+    return this.wrap(() => readS64(this.bytes, this.pos));
+  }
+  u16le(): number {
+    const v = this.take(2);
+    return v[0] | (v[1] << 8);
+  }
+  u32le(): number {
+    const v = this.take(4);
+    return (v[0] | (v[1] << 8) | (v[2] << 16) | (v[3] << 24)) >>> 0;
+  }
+  /** A zero-copy view of the next `n` bytes. */
+  take(n: number): Uint8Array {
+    if (n > this.bytes.length - this.pos) {
+      this.fail(`Length ${n} runs past the end of the section (${this.bytes.length - this.pos} bytes left)`);
+    }
+    const view = this.bytes.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return view;
+  }
+  /** A length-prefixed UTF-8 name. */
+  name(what = "name"): string {
+    const start = this.pos;
+    const len = this.u32();
+    const raw = this.take(len);
+    try {
+      return utf8.decode(raw);
+    } catch {
+      this.fail(`The ${what} is not valid UTF-8`, start);
+    }
+  }
+  /** A vector: count then `count` items read by `item`. */
+  vec<T>(item: (index: number) => T): T[] {
+    const count = this.u32();
+    if (count > this.bytes.length - this.pos) {
+      this.fail(`Vector count ${count} is larger than the bytes left in the section`);
+    }
+    const out: T[] = [];
+    for (let i = 0; i < count; i++) out.push(item(i));
+    return out;
+  }
+}
+
+/** Decodes UTF-8 strictly, or returns undefined when the bytes are not UTF-8. */
+export function decodeUtf8(bytes: Uint8Array): string | undefined {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** An append-only byte buffer with LEB128 helpers. */
+export class ByteWriter {
+  private chunks: Uint8Array[] = [];
+  private small: number[] = [];
+  length = 0;
+
+  private flush(): void {
+    if (this.small.length) {
+      this.chunks.push(new Uint8Array(this.small));
+      this.small = [];
+    }
+  }
+  byte(b: number): this {
+    this.small.push(b & 0xff);
+    this.length++;
+    return this;
+  }
+  bytes(b: Uint8Array): this {
+    if (b.length < 64) {
+      for (const x of b) this.small.push(x);
+    } else {
+      this.flush();
+      this.chunks.push(b);
+    }
+    this.length += b.length;
+    return this;
+  }
+  u32(v: number, padTo = 0): this {
+    return this.bytes(encodeU32(v, padTo));
+  }
+  s32(v: number, padTo = 0): this {
+    return this.bytes(encodeS32(v, padTo));
+  }
+  u64(v: bigint, padTo = 0): this {
+    return this.bytes(encodeU64(v, padTo));
+  }
+  s64(v: bigint, padTo = 0): this {
+    return this.bytes(encodeS64(v, padTo));
+  }
+  u16le(v: number): this {
+    return this.byte(v).byte(v >> 8);
+  }
+  u32le(v: number): this {
+    return this.byte(v).byte(v >> 8).byte(v >> 16).byte(v >>> 24);
+  }
+  name(s: string): this {
+    const b = utf8Encoder.encode(s);
+    return this.u32(b.length).bytes(b);
+  }
+  /** Length-prefixed bytes. */
+  sized(b: Uint8Array): this {
+    return this.u32(b.length).bytes(b);
+  }
+  finish(): Uint8Array {
+    this.flush();
+    if (this.chunks.length === 1) return this.chunks[0];
+    const out = new Uint8Array(this.length);
+    let pos = 0;
+    for (const c of this.chunks) {
+      out.set(c, pos);
+      pos += c.length;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Decoders for the `name`, `producers` and `target_features` custom sections.
+ * @module
+ */
+import { ByteReader, ByteWriter } from "./bytes.ts";
+import type { WasmModule } from "./module.ts";
+
+/** Names from the `name` section. Maps are index → name. */
+export interface NameSection {
+  module?: string;
+  functions: Map<number, string>;
+  globals: Map<number, string>;
+  dataSegments: Map<number, string>;
+  tables: Map<number, string>;
+  memories: Map<number, string>;
+  tags: Map<number, string>;
+  types: Map<number, string>;
+  elementSegments: Map<number, string>;
+  /** Subsection ids present (locals, labels, fields, ... are located but not decoded). */
+  subsections: number[];
+}
+
+const NAME_MAPS: Record<number, keyof NameSection> = {
+  1: "functions",
+  4: "types",
+  5: "tables",
+  6: "memories",
+  7: "globals",
+  8: "elementSegments",
+  9: "dataSegments",
+  11: "tags",
+};
+
+/** Decodes the `name` section, or returns undefined when there is none. */
+export function readNames(m: WasmModule): NameSection | undefined {
+  const s = m.section("name");
+  if (!s) return undefined;
+  const r = m.reader(s);
+  const out: NameSection = {
+    functions: new Map(),
+    globals: new Map(),
+    dataSegments: new Map(),
+    tables: new Map(),
+    memories: new Map(),
+    tags: new Map(),
+    types: new Map(),
+    elementSegments: new Map(),
+    subsections: [],
+  };
+  while (!r.done) {
+    const id = r.u8();
+    const size = r.u32();
+    const sub = new ByteReader(r.take(size), r.offset - size);
+    out.subsections.push(id);
+    if (id === 0) out.module = sub.name("module name");
+    const key = NAME_MAPS[id];
+    if (key) {
+      const map = out[key] as Map<number, string>;
+      sub.vec(() => map.set(sub.u32(), sub.name("name in the name section")));
+    }
+  }
+  return out;
+}
+
+/** Encodes a function-names map as a `name` subsection 1 (used by passes that rename). */
+export function encodeNameMap(id: number, map: Map<number, string>): Uint8Array {
+  const inner = new ByteWriter().u32(map.size);
+  for (const [i, n] of [...map].sort((a, b) => a[0] - b[0])) inner.u32(i).name(n);
+  const body = inner.finish();
+  return new ByteWriter().byte(id).sized(body).finish();
+}
+
+/** The `producers` section: field → [(name, version)]. */
+export type Producers = Record<string, { name: string; version: string }[]>;
+
+/** Decodes the `producers` section. */
+export function readProducers(m: WasmModule): Producers | undefined {
+  const s = m.section("producers");
+  if (!s) return undefined;
+  const r = m.reader(s);
+  const out: Producers = {};
+  r.vec(() => {
+    const field = r.name("producers field");
+    out[field] = r.vec(() => ({ name: r.name("producer name"), version: r.name("producer version") }));
+  });
+  return out;
+}
+
+/** One entry of `target_features`: prefix is "+" (used), "-" (disallowed) or "=" (required). */
+export interface TargetFeature {
+  prefix: "+" | "-" | "=";
+  name: string;
+}
+
+/** Decodes the `target_features` section. */
+export function readTargetFeatures(m: WasmModule): TargetFeature[] | undefined {
+  const s = m.section("target_features");
+  if (!s) return undefined;
+  const r = m.reader(s);
+  return r.vec(() => {
+    const at = r.pos;
+    const p = String.fromCharCode(r.u8());
+    if (p !== "+" && p !== "-" && p !== "=") r.fail(`invalid target feature prefix "${p}"`, at);
+    return { prefix: p as TargetFeature["prefix"], name: r.name("feature name") };
+  });
+}

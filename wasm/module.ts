@@ -1,0 +1,269 @@
+/**
+ * The zero-copy module model: a WebAssembly binary as a list of sections, each a view of the
+ * input, decoded only on demand and re-encoded only when changed.
+ * @module
+ */
+import { ByteReader, decodeUtf8 } from "./bytes.ts";
+import { NotWasmError, WasmParseError } from "./errors.ts";
+import { describeForeignFile } from "./identify.ts";
+import { encodeU32, readU32 } from "./leb128.ts";
+
+/** Standard section ids. */
+export const SectionId = {
+  custom: 0,
+  type: 1,
+  import: 2,
+  function: 3,
+  table: 4,
+  memory: 5,
+  global: 6,
+  export: 7,
+  start: 8,
+  element: 9,
+  code: 10,
+  data: 11,
+  dataCount: 12,
+  tag: 13,
+} as const;
+
+const SECTION_NAMES = [
+  "custom",
+  "type",
+  "import",
+  "function",
+  "table",
+  "memory",
+  "global",
+  "export",
+  "start",
+  "element",
+  "code",
+  "data",
+  "datacount",
+  "tag",
+];
+
+/** One section of a module. `payload` is a view of the input until a pass replaces it. */
+export interface Section {
+  /** Section id (0 for custom sections). */
+  id: number;
+  /** Name of a custom section, or the standard name ("type", "code", ...). */
+  name: string;
+  /** The section's payload (after the custom section's name for custom sections). */
+  payload: Uint8Array;
+  /** File offset of the payload in the original input (for error messages); -1 when new. */
+  payloadOffset: number;
+  /** The original bytes of the whole section (header included) while unchanged. */
+  raw?: Uint8Array;
+}
+
+/** Returns the display name of a section id. */
+export function sectionName(id: number): string {
+  return SECTION_NAMES[id] ?? `unknown(${id})`;
+}
+
+/** Options for {@linkcode readModule}. */
+export interface ReadOptions {
+  /** File name used in error messages. */
+  file?: string;
+}
+
+/**
+ * A parsed module: header plus sections. Section payloads are views of the input buffer.
+ *
+ * @example Read and write back unchanged
+ * ```ts
+ * import { WasmModule } from "./module.ts";
+ * import assert from "node:assert";
+ * const bytes = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0, 4, 3, 0x61, 0x62, 0x63]);
+ * const m = WasmModule.parse(bytes);
+ * assert.strictEqual(m.sections[0].name, "abc");
+ * assert.deepStrictEqual(m.toBytes(), bytes);
+ * ```
+ */
+export class WasmModule {
+  /** The sections in file order. Edit this array to add, drop or reorder sections. */
+  sections: Section[];
+  /** The input this module was read from. */
+  readonly source: Uint8Array;
+  /** File name, when known. */
+  file?: string;
+
+  private constructor(source: Uint8Array, sections: Section[], file?: string) {
+    this.source = source;
+    this.sections = sections;
+    this.file = file;
+  }
+
+  /** Reads the header and the section table; contents are decoded later, on demand. */
+  static parse(bytes: Uint8Array, options: ReadOptions = {}): WasmModule {
+    const { file } = options;
+    try {
+      return new WasmModule(bytes, indexSections(bytes), file);
+    } catch (e) {
+      if (e instanceof WasmParseError) e.file ??= file;
+      throw e;
+    }
+  }
+
+  /** Makes an empty module (header only). */
+  static empty(): WasmModule {
+    return WasmModule.parse(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+  }
+
+  /** True for relocatable object files (those with a `linking` section). */
+  get isRelocatable(): boolean {
+    return this.sections.some((s) => s.id === 0 && s.name === "linking");
+  }
+
+  /** The first section with this id (or custom name). */
+  section(idOrName: number | string): Section | undefined {
+    return typeof idOrName === "number"
+      ? this.sections.find((s) => s.id === idOrName && s.id !== 0)
+      : this.sections.find((s) => s.id === 0 && s.name === idOrName);
+  }
+
+  /** All custom sections, optionally filtered by name. */
+  customSections(name?: string): Section[] {
+    return this.sections.filter((s) => s.id === 0 && (name === undefined || s.name === name));
+  }
+
+  /** A reader over a section's payload whose errors carry file offsets. */
+  reader(section: Section): ByteReader {
+    return new ByteReader(section.payload, Math.max(0, section.payloadOffset));
+  }
+
+  /** Replaces a section's payload (marks it changed). */
+  setPayload(section: Section, payload: Uint8Array): void {
+    section.payload = payload;
+    section.raw = undefined;
+    section.payloadOffset = -1;
+  }
+
+  /** Adds a custom section (at the end, or before `before`). */
+  addCustomSection(name: string, payload: Uint8Array, before?: Section): Section {
+    const section: Section = { id: 0, name, payload, payloadOffset: -1 };
+    const at = before ? this.sections.indexOf(before) : -1;
+    if (at < 0) this.sections.push(section);
+    else this.sections.splice(at, 0, section);
+    return section;
+  }
+
+  /** True when no section was changed, added, dropped or moved since parsing. */
+  get unchanged(): boolean {
+    let pos = 8;
+    for (const s of this.sections) {
+      if (!s.raw || s.raw.buffer !== this.source.buffer) return false;
+      if (s.raw.byteOffset - this.source.byteOffset !== pos) return false;
+      pos += s.raw.length;
+    }
+    return pos === this.source.length;
+  }
+
+  /** The pieces of the output in order: raw views for untouched sections, new bytes otherwise. */
+  chunks(): Uint8Array[] {
+    const out: Uint8Array[] = [this.source.subarray(0, 8)];
+    for (const s of this.sections) {
+      if (s.raw) {
+        out.push(s.raw);
+        continue;
+      }
+      const name = s.id === 0 ? new TextEncoder().encode(s.name) : undefined;
+      const nameLen = name ? encodeU32(name.length) : undefined;
+      const size = s.payload.length + (name ? name.length + nameLen!.length : 0);
+      out.push(new Uint8Array([s.id]), encodeU32(size));
+      if (name) out.push(nameLen!, name);
+      out.push(s.payload);
+    }
+    return out;
+  }
+
+  /** Encodes the module. Returns the input itself when nothing changed. */
+  toBytes(): Uint8Array {
+    if (this.unchanged) return this.source;
+    const chunks = this.chunks();
+    let size = 0;
+    for (const c of chunks) size += c.length;
+    const out = new Uint8Array(size);
+    let pos = 0;
+    for (const c of chunks) {
+      out.set(c, pos);
+      pos += c.length;
+    }
+    return out;
+  }
+}
+
+/** Reads the header and the section table of `bytes`. */
+function indexSections(bytes: Uint8Array): Section[] {
+  const foreign = describeForeignFile(bytes);
+  if (foreign) {
+    throw new NotWasmError(`not a WebAssembly module (${foreign})`);
+  }
+  if (bytes.length < 8) {
+    throw new WasmParseError(
+      `truncated WebAssembly header: ${bytes.length} bytes, need 8`,
+      bytes.length,
+    );
+  }
+  const version = bytes[4] | (bytes[5] << 8) | (bytes[6] << 16) | (bytes[7] << 24);
+  if (version === 0x0001000d || (bytes[4] === 0x0d && bytes[6] === 0x01)) {
+    throw new NotWasmError(
+      "a WebAssembly component, not a core module; linkpass works on core modules (pass the core module the component embeds)",
+    );
+  }
+  if (version !== 1) {
+    throw new WasmParseError(`unsupported WebAssembly version ${version >>> 0} (expected 1)`, 4);
+  }
+  const sections: Section[] = [];
+  let pos = 8;
+  while (pos < bytes.length) {
+    const start = pos;
+    const id = bytes[pos++];
+    if (id > 13) {
+      throw new WasmParseError(`unknown section id ${id}`, start);
+    }
+    let size;
+    try {
+      size = readU32(bytes, pos);
+    } catch (e) {
+      if (e instanceof WasmParseError) {
+        throw new WasmParseError(`invalid size of section ${sectionName(id)}: ${e.detail}`, pos);
+      }
+      throw e;
+    }
+    pos += size.length;
+    const end = pos + size.value;
+    if (end > bytes.length) {
+      throw new WasmParseError(
+        `invalid section size: the ${sectionName(id)} section's size 0x${
+          size.value.toString(16)
+        } runs past the end of the file (${bytes.length - pos} bytes left)`,
+        start,
+      );
+    }
+    let name = sectionName(id);
+    let payloadStart = pos;
+    if (id === 0) {
+      const r = new ByteReader(bytes.subarray(pos, end), pos);
+      const nameStart = r.offset;
+      const len = r.u32();
+      const raw = r.take(len);
+      const decoded = decodeUtf8(raw);
+      if (decoded === undefined) {
+        throw new WasmParseError("custom section name is not valid UTF-8", nameStart);
+      }
+      name = decoded;
+      payloadStart = r.offset;
+    }
+    sections.push({
+      id,
+      name,
+      payload: bytes.subarray(payloadStart, end),
+      payloadOffset: payloadStart,
+      raw: bytes.subarray(start, end),
+    });
+    pos = end;
+  }
+  return sections;
+}
