@@ -55,7 +55,9 @@ function formatReport(report: PipelineReport, format: string): string {
   const lines = [
     `input ${report.inputBytes.toLocaleString("en-US")} bytes → output ${
       report.outputBytes.toLocaleString("en-US")
-    } bytes (${(100 * (1 - report.outputBytes / Math.max(1, report.inputBytes))).toFixed(1)}% smaller)`,
+    } bytes (${
+      (100 * (1 - report.outputBytes / Math.max(1, report.inputBytes))).toFixed(1)
+    }% smaller)`,
   ];
   for (const run of report.passes) {
     lines.push(`${run.name}: ${run.ms.toFixed(1)} ms`);
@@ -63,7 +65,9 @@ function formatReport(report: PipelineReport, format: string): string {
       lines.push(`  ${k}: ${typeof v === "object" ? JSON.stringify(v) : String(v)}`);
     }
   }
-  lines.push(report.validated ? "output validated" : "validation skipped: only custom sections changed");
+  lines.push(
+    report.validated ? "output validated" : "validation skipped: only custom sections changed",
+  );
   return lines.join("\n");
 }
 
@@ -121,10 +125,16 @@ export function buildProgram(): Command {
     .argument("<input>", "input .wasm module or .o object")
     .option("-o, --output <file>", "output file (written atomically)")
     .option("--in-place", "replace the input file")
-    .addOption(new Option("--report <format>", "report format").choices(["table", "json"]).default("table"))
+    .addOption(
+      new Option("--report <format>", "report format").choices(["table", "json"]).default("table"),
+    )
     .option("--validate-each", "validate after every pass and name the pass that broke the module")
     .option("--no-validate", "skip validating the output")
-    .option("--pass <module>", "a user pass: a .ts/.js module whose default export is a pass or factory (repeatable)", collect);
+    .option(
+      "--pass <module>",
+      "a user pass: a .ts/.js module whose default export is a pass or factory (repeatable)",
+      collect,
+    );
   for (const def of registry) {
     for (const spec of def.options) {
       const option = new Option(spec.flags, `[${def.name}] ${spec.description}`);
@@ -151,7 +161,12 @@ export function buildProgram(): Command {
     .action((o) => {
       if (o.json) {
         console.log(JSON.stringify(
-          registry.map(({ name, description, level, options }) => ({ name, description, level, options })),
+          registry.map(({ name, description, level, options }) => ({
+            name,
+            description,
+            level,
+            options,
+          })),
           null,
           2,
         ));
@@ -160,7 +175,9 @@ export function buildProgram(): Command {
       const lines: string[] = [];
       for (const def of registry) {
         lines.push(`${def.name} (${def.level}): ${def.description}`);
-        for (const spec of def.options) lines.push(`  ${spec.flags.padEnd(36)} ${spec.description}`);
+        for (const spec of def.options) {
+          lines.push(`  ${spec.flags.padEnd(36)} ${spec.description}`);
+        }
       }
       console.log(lines.join("\n"));
     });
@@ -191,7 +208,10 @@ export function describeError(e: unknown): { message: string; exitCode: number }
   if (e instanceof PassError) {
     const inner = describeError(e.cause);
     if (!inner && !(e.cause instanceof RangeError)) return undefined;
-    return { message: `pass "${e.pass}" failed: ${inner?.message ?? (e.cause as Error).message}`, exitCode: 1 };
+    return {
+      message: `pass "${e.pass}" failed: ${inner?.message ?? (e.cause as Error).message}`,
+      exitCode: 1,
+    };
   }
   return undefined;
 }

@@ -70,7 +70,11 @@ export function inspectModule(input: Uint8Array | WasmModule, file?: string): In
       defined: readFunctions(m).length,
       codeBytes: code.reduce((n, f) => n + f.body.length, 0),
     },
-    names: { present: names !== undefined, functions: names?.functions.size ?? 0, module: names?.module },
+    names: {
+      present: names !== undefined,
+      functions: names?.functions.size ?? 0,
+      module: names?.module,
+    },
   };
 }
 
@@ -81,14 +85,19 @@ const summary = (r: Record<string, number>) =>
 
 /** Formats an {@linkcode InspectReport} as an aligned text table. */
 export function formatInspect(r: InspectReport): string {
-  const rows = r.sections.map((s) => [s.custom ? `custom "${s.name}"` : s.name, fmt(s.bytes), pct(s.share)]);
+  const rows = r.sections.map((
+    s,
+  ) => [s.custom ? `custom "${s.name}"` : s.name, fmt(s.bytes), pct(s.share)]);
   const header = ["section", "bytes", "share"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ").trimEnd();
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ")
+      .trimEnd();
   const customs = r.sections.filter((s) => s.custom);
   return [
-    `${r.file ?? "<input>"}: ${fmt(r.bytes)} bytes, ${r.relocatable ? "relocatable object" : "module"}`,
+    `${r.file ?? "<input>"}: ${fmt(r.bytes)} bytes, ${
+      r.relocatable ? "relocatable object" : "module"
+    }`,
     "",
     line(header),
     ...rows.map(line),

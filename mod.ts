@@ -16,7 +16,13 @@
 export * from "./wasm/errors.ts";
 export * from "./wasm/leb128.ts";
 export { ByteReader, ByteWriter } from "./wasm/bytes.ts";
-export { type ReadOptions, type Section, SectionId, sectionName, WasmModule } from "./wasm/module.ts";
+export {
+  type ReadOptions,
+  type Section,
+  SectionId,
+  sectionName,
+  WasmModule,
+} from "./wasm/module.ts";
 export * from "./wasm/types.ts";
 export * from "./wasm/custom.ts";
 export * from "./wasm/linking.ts";

@@ -56,7 +56,11 @@ export interface PipelineResult {
 export class ValidationError extends Error {
   readonly pass?: string;
   constructor(message: string, pass?: string) {
-    super(pass ? `the module is invalid after pass "${pass}": ${message}` : `the output module is invalid: ${message}`);
+    super(
+      pass
+        ? `the module is invalid after pass "${pass}": ${message}`
+        : `the output module is invalid: ${message}`,
+    );
     this.name = "ValidationError";
     this.pass = pass;
   }
@@ -114,7 +118,9 @@ export async function runPipeline(
   options: PipelineOptions = {},
 ): Promise<PipelineResult> {
   const t0 = performance.now();
-  const original = input instanceof WasmModule ? input : WasmModule.parse(input, { file: options.file });
+  const original = input instanceof WasmModule
+    ? input
+    : WasmModule.parse(input, { file: options.file });
   let module = original;
   const runs: PassRun[] = [];
   const files = new Map<string, Uint8Array | string>();
@@ -127,7 +133,12 @@ export async function runPipeline(
   const finish = (pass: Pass, started: number, warnings: string[], report: PassReport | void) => {
     const full: PassReport = { ...(report ?? {}) };
     if (warnings.length) full.warnings = warnings;
-    runs.push({ name: pass.name, level: pass.level, ms: performance.now() - started, report: full });
+    runs.push({
+      name: pass.name,
+      level: pass.level,
+      ms: performance.now() - started,
+      report: full,
+    });
   };
   const label = (pass: Pass, e: unknown): never => {
     if (e instanceof PassError || e instanceof ValidationError) throw e;
@@ -176,7 +187,9 @@ export async function runPipeline(
   const bytes = module.toBytes();
   const validate = options.validate ?? "auto";
   let validated = false;
-  if (validate === true || (validate === "auto" && (irRan || !onlyCustomChanged(original, module)))) {
+  if (
+    validate === true || (validate === "auto" && (irRan || !onlyCustomChanged(original, module)))
+  ) {
     check(bytes);
     validated = true;
   }

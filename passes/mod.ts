@@ -3,67 +3,17 @@
  * builds its flags and help from this array, and runs the requested passes in this order.
  * @module
  */
-import type { Pass } from "./types.ts";
-import { CATEGORIES, stripCustomSections } from "./strip_custom_sections.ts";
+import type { PassDefinition } from "./types.ts";
+import { definition as stripDefinition } from "./strip_custom_sections.ts";
 
-/** One command-line option of a pass. */
-export interface PassOption {
-  /** Commander flag syntax, e.g. `--keep <selector>`. */
-  flags: string;
-  description: string;
-  /** Repeatable: values are collected into an array. */
-  repeatable?: boolean;
-  /** Value used when a `[value]` flag is given without one. */
-  preset?: string;
-}
+export type { PassDefinition, PassOption } from "./types.ts";
 
-/** A registry entry. */
-export interface PassDefinition {
-  name: string;
-  description: string;
-  level: "sections" | "ir";
-  options: PassOption[];
-  /**
-   * Builds the pass from parsed option values (camelCase keys as Commander gives them), or
-   * returns undefined when the command line did not ask for it. Throws RangeError/TypeError on
-   * bad values.
-   */
-  fromOptions(values: Record<string, unknown>): Pass | undefined;
-}
-
-const asList = (v: unknown): string[] | undefined =>
-  v === undefined ? undefined : Array.isArray(v) ? v.map(String) : [String(v)];
-
-/** Every built-in pass, in the order `opt` runs them. */
+/**
+ * Every built-in pass, in the order `opt` runs them. Each pass file exports its `definition`;
+ * passes that need names (panic) run before strip-custom-sections, which runs last.
+ */
 export const registry: PassDefinition[] = [
-  {
-    name: "strip-custom-sections",
-    description: "remove custom sections by name, prefix*, /regex/ or category",
-    level: "sections",
-    options: [
-      {
-        flags: "--strip-custom-sections [selector]",
-        description: `custom sections to remove (repeatable): a category (${
-          Object.keys(CATEGORIES).join(", ")
-        }), an exact name, a prefix* glob or an anchored /regex/; no value means all`,
-        repeatable: true,
-        preset: "all",
-      },
-      {
-        flags: "--keep <selector>",
-        description: "custom sections to keep even when selected (repeatable; wins over a selection)",
-        repeatable: true,
-      },
-    ],
-    fromOptions(v) {
-      const remove = asList(v.stripCustomSections);
-      if (!remove) {
-        if (v.keep !== undefined) throw new RangeError("--keep needs --strip-custom-sections");
-        return undefined;
-      }
-      return stripCustomSections({ remove, keep: asList(v.keep) });
-    },
-  },
+  stripDefinition,
 ];
 
 /** Looks a pass up by name. */

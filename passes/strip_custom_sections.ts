@@ -14,20 +14,25 @@ import {
   SymbolKind,
 } from "../wasm/linking.ts";
 import type { Section, WasmModule } from "../wasm/module.ts";
-import type { Pass, PassReport } from "./types.ts";
+import { asList, type Pass, type PassDefinition, type PassReport } from "./types.ts";
 
 /** Named groups of custom sections. */
-export const CATEGORIES: Record<string, { description: string; test: (name: string) => boolean }> = {
-  debug: {
-    description: "DWARF (.debug_*), sourceMappingURL, external_debug_info",
-    test: (n) => n.startsWith(".debug_") || n === "sourceMappingURL" || n === "external_debug_info",
-  },
-  names: { description: "the name section", test: (n) => n === "name" },
-  producers: { description: "the producers section", test: (n) => n === "producers" },
-  "target-features": { description: "the target_features section", test: (n) => n === "target_features" },
-  "js-bindgen": { description: "js_bindgen.* records", test: (n) => n.startsWith("js_bindgen.") },
-  all: { description: "every custom section", test: () => true },
-};
+export const CATEGORIES: Record<string, { description: string; test: (name: string) => boolean }> =
+  {
+    debug: {
+      description: "DWARF (.debug_*), sourceMappingURL, external_debug_info",
+      test: (n) =>
+        n.startsWith(".debug_") || n === "sourceMappingURL" || n === "external_debug_info",
+    },
+    names: { description: "the name section", test: (n) => n === "name" },
+    producers: { description: "the producers section", test: (n) => n === "producers" },
+    "target-features": {
+      description: "the target_features section",
+      test: (n) => n === "target_features",
+    },
+    "js-bindgen": { description: "js_bindgen.* records", test: (n) => n.startsWith("js_bindgen.") },
+    all: { description: "every custom section", test: () => true },
+  };
 
 /** Options of {@linkcode stripCustomSections}. */
 export interface StripOptions {
@@ -66,7 +71,9 @@ export function compileSelector(selector: string): Matcher {
     try {
       re = new RegExp(`^(?:${selector.slice(1, -1)})$`, "u");
     } catch (e) {
-      throw new RangeError(`Invalid regular expression in selector "${selector}": ${(e as Error).message}`);
+      throw new RangeError(
+        `Invalid regular expression in selector "${selector}": ${(e as Error).message}`,
+      );
     }
     return (n) => re.test(n);
   }
@@ -216,3 +223,33 @@ function sectionSize(s: Section): number {
   const body = s.payload.length + (s.id === 0 ? nameLen + encodeU32(nameLen).length : 0);
   return 1 + encodeU32(body).length + body;
 }
+
+/** Registry entry of `strip-custom-sections`. */
+export const definition: PassDefinition = {
+  name: "strip-custom-sections",
+  description: "remove custom sections by name, prefix*, /regex/ or category",
+  level: "sections",
+  options: [
+    {
+      flags: "--strip-custom-sections [selector]",
+      description: `custom sections to remove (repeatable): a category (${
+        Object.keys(CATEGORIES).join(", ")
+      }), an exact name, a prefix* glob or an anchored /regex/; no value means all`,
+      repeatable: true,
+      preset: "all",
+    },
+    {
+      flags: "--keep <selector>",
+      description: "custom sections to keep even when selected (repeatable; wins over a selection)",
+      repeatable: true,
+    },
+  ],
+  fromOptions(v) {
+    const remove = asList(v.stripCustomSections);
+    if (!remove) {
+      if (v.keep !== undefined) throw new RangeError("--keep needs --strip-custom-sections");
+      return undefined;
+    }
+    return stripCustomSections({ remove, keep: asList(v.keep) });
+  },
+};

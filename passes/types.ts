@@ -83,3 +83,32 @@ export class UsageError extends Error {
     this.exitCode = exitCode;
   }
 }
+
+/** One command-line option of a pass. */
+export interface PassOption {
+  /** Commander flag syntax, e.g. `--keep <selector>`. */
+  flags: string;
+  description: string;
+  /** Repeatable: values are collected into an array. */
+  repeatable?: boolean;
+  /** Value used when a `[value]` flag is given without one. */
+  preset?: string;
+}
+
+/** A registry entry. */
+export interface PassDefinition {
+  name: string;
+  description: string;
+  level: "sections" | "ir";
+  options: PassOption[];
+  /**
+   * Builds the pass from parsed option values (camelCase keys as Commander gives them), or
+   * returns undefined when the command line did not ask for it. Throws RangeError/TypeError on
+   * bad values.
+   */
+  fromOptions(values: Record<string, unknown>): Pass | undefined;
+}
+
+/** Normalizes a repeatable option's value to a list (undefined when absent). */
+export const asList = (v: unknown): string[] | undefined =>
+  v === undefined ? undefined : Array.isArray(v) ? v.map(String) : [String(v)];

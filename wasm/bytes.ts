@@ -3,7 +3,16 @@
  * @module
  */
 import { WasmParseError } from "./errors.ts";
-import { encodeS32, encodeS64, encodeU32, encodeU64, readS32, readS64, readU32, readU64 } from "./leb128.ts";
+import {
+  encodeS32,
+  encodeS64,
+  encodeU32,
+  encodeU64,
+  readS32,
+  readS64,
+  readU32,
+  readU64,
+} from "./leb128.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const utf8Encoder = new TextEncoder();
@@ -64,7 +73,9 @@ export class ByteReader {
   /** A zero-copy view of the next `n` bytes. */
   take(n: number): Uint8Array {
     if (n > this.bytes.length - this.pos) {
-      this.fail(`Length ${n} runs past the end of the section (${this.bytes.length - this.pos} bytes left)`);
+      this.fail(
+        `Length ${n} runs past the end of the section (${this.bytes.length - this.pos} bytes left)`,
+      );
     }
     const view = this.bytes.subarray(this.pos, this.pos + n);
     this.pos += n;

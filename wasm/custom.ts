@@ -81,7 +81,10 @@ export function readProducers(m: WasmModule): Producers | undefined {
   const out: Producers = {};
   r.vec(() => {
     const field = r.name("producers field");
-    out[field] = r.vec(() => ({ name: r.name("producer name"), version: r.name("producer version") }));
+    out[field] = r.vec(() => ({
+      name: r.name("producer name"),
+      version: r.name("producer version"),
+    }));
   });
   return out;
 }

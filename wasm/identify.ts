@@ -43,7 +43,7 @@ export function describeForeignFile(bytes: Uint8Array): string | undefined {
   if (startsWith(bytes, [0x1f, 0x8b])) return `${starts}a gzip file`;
   if (startsWith(bytes, [0x50, 0x4b, 0x03, 0x04])) return `${starts}a zip file`;
   const head = bytes.subarray(0, 512);
-  const text = head.every((b) => b === 9 || b === 10 || b === 13 || (b >= 0x20 && b !== 0x7f) );
+  const text = head.every((b) => b === 9 || b === 10 || b === 13 || (b >= 0x20 && b !== 0x7f));
   if (text) {
     const s = new TextDecoder().decode(head).trimStart();
     if (s.startsWith("(module") || s.startsWith("(component") || s.startsWith(";;")) {

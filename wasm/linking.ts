@@ -71,7 +71,13 @@ export function readLinking(m: WasmModule): LinkingSection | undefined {
   const r = m.reader(s);
   const version = r.u32();
   if (version !== 2) r.fail(`unsupported linking section version ${version} (expected 2)`, 0);
-  const out: LinkingSection = { version, symbols: [], segments: [], initFuncs: [], subsections: [] };
+  const out: LinkingSection = {
+    version,
+    symbols: [],
+    segments: [],
+    initFuncs: [],
+    subsections: [],
+  };
   while (!r.done) {
     const type = r.u8();
     const len = r.u32();
@@ -80,9 +86,15 @@ export function readLinking(m: WasmModule): LinkingSection | undefined {
     out.subsections.push({ type, payload });
     const sub = new ByteReader(payload, base);
     if (type === SYMBOL_TABLE) out.symbols = sub.vec(() => readSymbol(sub));
-    if (type === INIT_FUNCS) out.initFuncs = sub.vec(() => ({ priority: sub.u32(), symbol: sub.u32() }));
+    if (type === INIT_FUNCS) {
+      out.initFuncs = sub.vec(() => ({ priority: sub.u32(), symbol: sub.u32() }));
+    }
     if (type === SEGMENT_INFO) {
-      out.segments = sub.vec(() => ({ name: sub.name("segment name"), alignLog2: sub.u32(), flags: sub.u32() }));
+      out.segments = sub.vec(() => ({
+        name: sub.name("segment name"),
+        alignLog2: sub.u32(),
+        flags: sub.u32(),
+      }));
     }
   }
   return out;

@@ -365,7 +365,13 @@ export function readData(m: WasmModule): DataSegment[] {
       else if (flags !== 1) r.fail(`invalid data segment flags ${flags}`, at);
       const len = r.u32();
       const dataOffset = r.offset;
-      return { mode: flags === 1 ? "passive" : "active", memory, offset, dataOffset, data: r.take(len) };
+      return {
+        mode: flags === 1 ? "passive" : "active",
+        memory,
+        offset,
+        dataOffset,
+        data: r.take(len),
+      };
     }));
 }
 
@@ -388,7 +394,9 @@ function withSection<T>(
   if (!s) return [];
   const r = m.reader(s);
   const out = fn(r);
-  if (!r.done) r.fail(`${r.bytes.length - r.pos} unexpected bytes at the end of the ${s.name} section`);
+  if (!r.done) {
+    r.fail(`${r.bytes.length - r.pos} unexpected bytes at the end of the ${s.name} section`);
+  }
   return out;
 }
 

@@ -1,0 +1,72 @@
+/**
+ * Test helpers: finding the real toolchains. With CI=true a missing tool fails the test instead
+ * of skipping it.
+ * @module
+ */
+import { existsSync } from "node:fs";
+
+/** True when running under CI (CI=true), where toolchain tests must run. */
+export const CI = Deno.env.get("CI") === "true";
+
+function which(cmd: string): string | undefined {
+  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
+    const p = `${dir}/${cmd}`;
+    if (dir && existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+let rustLldPath: string | undefined | null = null;
+
+/** Path of rustup's rust-lld (call it with `-flavor wasm`), or undefined. */
+export function rustLld(): string | undefined {
+  if (rustLldPath !== null) return rustLldPath;
+  rustLldPath = undefined;
+  try {
+    const out = new Deno.Command("rustc", { args: ["--print", "sysroot"], stderr: "null" })
+      .outputSync();
+    const sysroot = new TextDecoder().decode(out.stdout).trim();
+    const p = `${sysroot}/lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld`;
+    if (out.success && existsSync(p)) rustLldPath = p;
+  } catch { /* no rustc */ }
+  return rustLldPath;
+}
+
+/** Path of a command on PATH (or an absolute path that exists), or undefined. */
+export function tool(cmd: string): string | undefined {
+  if (cmd.startsWith("/")) return existsSync(cmd) ? cmd : undefined;
+  return which(cmd);
+}
+
+/**
+ * Options for Deno.test that skip the test when a tool is missing locally. Under CI the test is
+ * never ignored, so a missing tool fails it.
+ */
+export function needs(...tools: (string | undefined)[]): { ignore: boolean } {
+  return { ignore: !CI && tools.some((t) => t === undefined) };
+}
+
+/** Runs a command and returns stdout; throws with stderr when it fails. */
+export async function run(
+  cmd: string,
+  args: string[],
+  options: Deno.CommandOptions = {},
+): Promise<string> {
+  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped", ...options })
+    .output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  if (!out.success) throw new Error(`${cmd} ${args.join(" ")} failed (${out.code}): ${stderr}`);
+  return new TextDecoder().decode(out.stdout);
+}
+
+/** Runs rust-lld in its wasm flavor. */
+export function rustLldWasm(args: string[]): Promise<string> {
+  const lld = rustLld();
+  if (!lld) throw new Error("rust-lld not found: install the rustup stable toolchain");
+  return run(lld, ["-flavor", "wasm", ...args]);
+}
+
+/** The path of a fixture file. */
+export function fixture(path: string): string {
+  return new URL(`./fixtures/${path}`, import.meta.url).pathname;
+}
