@@ -70,3 +70,13 @@ export function rustLldWasm(args: string[]): Promise<string> {
 export function fixture(path: string): string {
   return new URL(`./fixtures/${path}`, import.meta.url).pathname;
 }
+
+/** Runs `fn` and returns what it threw; fails when it returns normally. */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  throw new Error("expected the call to throw");
+}

@@ -198,11 +198,16 @@ export class WasmModule {
 function indexSections(bytes: Uint8Array): Section[] {
   const foreign = describeForeignFile(bytes);
   if (foreign) {
-    throw new NotWasmError(`not a WebAssembly module (${foreign})`);
+    const hint = foreign.includes("WAT")
+      ? "assemble it first (wat2wasm, or `linkpass asm` for rwat fragments)"
+      : foreign.includes("ar archive")
+      ? "pass the archive to `linkpass link`, or one of its members"
+      : "pass a WebAssembly module or object file (.wasm/.o, starting with 00 61 73 6d)";
+    throw new NotWasmError(`not a WebAssembly module (${foreign}); ${hint}`);
   }
   if (bytes.length < 8) {
     throw new WasmParseError(
-      `truncated WebAssembly header: ${bytes.length} bytes, need 8`,
+      `truncated WebAssembly header: ${bytes.length} bytes, need 8; the file was cut short, rebuild it`,
       bytes.length,
     );
   }
@@ -221,14 +226,20 @@ function indexSections(bytes: Uint8Array): Section[] {
     const start = pos;
     const id = bytes[pos++];
     if (id > 13) {
-      throw new WasmParseError(`unknown section id ${id}`, start);
+      throw new WasmParseError(
+        `unknown section id ${id}; the file is corrupt or uses a proposal linkpass does not know`,
+        start,
+      );
     }
     let size;
     try {
       size = readU32(bytes, pos);
     } catch (e) {
       if (e instanceof WasmParseError) {
-        throw new WasmParseError(`invalid size of section ${sectionName(id)}: ${e.detail}`, pos);
+        throw new WasmParseError(
+          `invalid size of the ${sectionName(id)} section: ${e.detail}; the file is corrupt, rebuild it`,
+          pos,
+        );
       }
       throw e;
     }
@@ -238,7 +249,7 @@ function indexSections(bytes: Uint8Array): Section[] {
       throw new WasmParseError(
         `invalid section size: the ${sectionName(id)} section's size 0x${
           size.value.toString(16)
-        } runs past the end of the file (${bytes.length - pos} bytes left)`,
+        } runs past the end of the file (${bytes.length - pos} bytes left); the file is truncated or corrupt, rebuild it`,
         start,
       );
     }
@@ -251,7 +262,10 @@ function indexSections(bytes: Uint8Array): Section[] {
       const raw = r.take(len);
       const decoded = decodeUtf8(raw);
       if (decoded === undefined) {
-        throw new WasmParseError("custom section name is not valid UTF-8", nameStart);
+        throw new WasmParseError(
+          "custom section name is not valid UTF-8; the file is corrupt, rebuild it",
+          nameStart,
+        );
       }
       name = decoded;
       payloadStart = r.offset;

@@ -1,0 +1,147 @@
+import assert from "node:assert/strict";
+import {
+  readCode,
+  readData,
+  readElements,
+  readExports,
+  readFunctions,
+  readGlobals,
+  readImports,
+  readLinking,
+  readMemories,
+  readModule,
+  readNames,
+  readProducers,
+  readRelocs,
+  readTables,
+  readTargetFeatures,
+  readTypes,
+  runPipeline,
+  WasmModule,
+  WasmParseError,
+} from "../mod.ts";
+import { fixture, needs, run, thrown, tool } from "./_tools.ts";
+
+/** Every checked-in binary fixture. */
+export const FIXTURES = [
+  "rust_cdylib/app.wasm",
+  "c_objects/main.o",
+  "c_objects/util.o",
+  "rust_objects/lib.o",
+];
+
+for (const name of FIXTURES) {
+  Deno.test(`an empty pipeline returns ${name} byte for byte`, async () => {
+    const input = await Deno.readFile(fixture(name));
+    const { bytes, report } = await runPipeline(input, []);
+    assert.equal(bytes.length, input.length);
+    assert.ok(bytes.every((b, i) => b === input[i]));
+    assert.equal(report.passes.length, 0);
+  });
+}
+
+const objdump = tool("wasm-objdump");
+
+for (const name of FIXTURES) {
+  Deno.test(`decoded sections of ${name} agree with wasm-objdump`, needs(objdump), async () => {
+    const path = fixture(name);
+    const m = readModule(await Deno.readFile(path));
+    const headers = await run(objdump!, ["-h", path]);
+    const counts = new Map<string, number>();
+    for (const line of headers.split("\n")) {
+      const match = line.match(/^\s*(\w+) start=.*count: (\d+)/);
+      if (match) counts.set(match[1].toLowerCase(), Number(match[2]));
+    }
+    const expect = (section: string, n: number) => {
+      if (counts.has(section)) assert.equal(n, counts.get(section), section);
+    };
+    expect("type", readTypes(m).length);
+    expect("import", readImports(m).length);
+    expect("function", readFunctions(m).length);
+    expect("table", readTables(m).length);
+    expect("memory", readMemories(m).length);
+    expect("global", readGlobals(m).length);
+    expect("export", readExports(m).length);
+    expect("elem", readElements(m).length);
+    expect("code", readCode(m).length);
+    expect("data", readData(m).length);
+    // custom sections, in order
+    const customs = [...headers.matchAll(/Custom start=.*"(.*)"/g)].map((x) => x[1]);
+    assert.deepEqual(m.customSections().map((s) => s.name), customs);
+    // export names and function names
+    const details = await run(objdump!, ["-x", path]);
+    for (const e of readExports(m)) assert.ok(details.includes(`-> "${e.name}"`), e.name);
+    const names = readNames(m);
+    if (names) {
+      for (const [i, n] of [...names.functions].slice(0, 20)) {
+        assert.ok(details.includes(`func[${i}] <${n}>`), `func[${i}] <${n}>`);
+      }
+    }
+    if (m.isRelocatable) {
+      const linking = readLinking(m)!;
+      assert.equal(linking.symbols.length, Number(details.match(/symbol table \[count=(\d+)\]/)![1]));
+      const listed = [...details.matchAll(/relocations for section: (\d+) .*\[(\d+)\]/g)]
+        .map((x) => [Number(x[1]), Number(x[2])]);
+      const ours = m.customSections().filter((s) => s.name.startsWith("reloc."))
+        .map((s) => readRelocs(m, s)).map((r) => [r.target, r.entries.length]);
+      assert.deepEqual(ours, listed);
+    }
+  });
+}
+
+Deno.test("readProducers and readTargetFeatures decode clang's sections", async () => {
+  const m = readModule(await Deno.readFile(fixture("c_objects/main.o")));
+  const producers = readProducers(m)!;
+  assert.match(producers["processed-by"][0].name, /clang/);
+  const features = readTargetFeatures(m)!;
+  assert.ok(features.some((f) => f.prefix === "+" && f.name.length > 0));
+});
+
+Deno.test("a changed section is re-encoded and the rest copied raw", async () => {
+  const input = await Deno.readFile(fixture("rust_cdylib/app.wasm"));
+  const m = WasmModule.parse(input);
+  const producers = m.section("producers")!;
+  m.setPayload(producers, new Uint8Array([0]));
+  const out = WasmModule.parse(m.toBytes());
+  assert.equal(out.sections.length, m.sections.length);
+  assert.deepEqual([...out.section("producers")!.payload], [0]);
+  assert.deepEqual(out.section(10)!.payload, m.section(10)!.payload);
+  await WebAssembly.compile(out.source as BufferSource);
+});
+
+/** Builds a module header followed by raw bytes. */
+function wasm(...rest: number[]): Uint8Array {
+  return new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, ...rest]);
+}
+
+const BAD_INPUTS: [string, Uint8Array][] = [
+  ["ELF object", new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0, 0])],
+  ["Mach-O object", new Uint8Array([0xcf, 0xfa, 0xed, 0xfe, 7, 0, 0, 1, 3, 0, 0, 0])],
+  ["COFF object", new Uint8Array([0x64, 0x86, 3, 0, ...new Array(24).fill(0)])],
+  ["text file", new TextEncoder().encode("hello, this is not wasm\n")],
+  ["WAT text file", new TextEncoder().encode("(module (func))\n")],
+  ["empty file", new Uint8Array(0)],
+  ["truncated header", new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0])],
+  ["component", new Uint8Array([0, 0x61, 0x73, 0x6d, 0x0d, 0, 1, 0])],
+  ["section past the end", wasm(1, 0x20, 0x01, 0x60)],
+  ["overlong LEB128 section size", wasm(1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00)],
+  ["custom section name not UTF-8", wasm(0, 4, 3, 0xff, 0xfe, 0xfd)],
+  ["unknown section id", wasm(0x42, 0)],
+];
+
+for (const [what, bytes] of BAD_INPUTS) {
+  Deno.test(`readModule explains a ${what}`, async (t) => {
+    const e = thrown(() => readModule(bytes, { file: "input.wasm" }));
+    assert.ok(e instanceof WasmParseError);
+    assert.equal(e.file, "input.wasm");
+    await t.assertSnapshot(e.message);
+  });
+}
+
+Deno.test("decoders report the file offset of a malformed section", () => {
+  // type section: count 1, form 0x61 (invalid)
+  const e = thrown(() => readTypes(readModule(wasm(1, 2, 1, 0x61))));
+  assert.ok(e instanceof WasmParseError);
+  assert.equal(e.offset, 11);
+  assert.match(e.message, /invalid type form 0x61 \(at offset 0xb\)/);
+});
