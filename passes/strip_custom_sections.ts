@@ -129,13 +129,15 @@ function strip(module: WasmModule, selected: Matcher): PassReport {
     if (relocatable && isStructural(s.name)) protectedNames.push(s.name);
     else drop.add(s);
   }
-  const removed = [...drop].map((s) => ({ name: s.name, bytes: sectionSize(s) }));
-  let placeholders: string[] = [];
-  if (relocatable && drop.size) placeholders = stripObject(module, drop);
+  const sizes = new Map([...drop].map((s) => [s, sectionSize(s)]));
+  let keptReferenced: string[] = [];
+  if (relocatable && drop.size) keptReferenced = stripObject(module, drop);
   else module.sections = module.sections.filter((s) => !drop.has(s));
   const after = module.sections.reduce((n, s) => n + sectionSize(s), 0);
+  const removed = [...sizes].filter(([s]) => !module.sections.includes(s))
+    .map(([s, bytes]) => ({ name: s.name, bytes }));
   const report: PassReport = { removed, bytesSaved: before - after };
-  if (placeholders.length) report.placeholders = placeholders;
+  if (keptReferenced.length) report.keptReferenced = keptReferenced;
   if (protectedNames.length) report.keptForLinking = protectedNames;
   return report;
 }
@@ -143,8 +145,10 @@ function strip(module: WasmModule, selected: Matcher): PassReport {
 /**
  * Drops sections from a relocatable object. The `reloc.X` of a dropped X goes too; every other
  * `reloc.*` target and section symbol is renumbered; section symbols of dropped sections are
- * removed (symbol indices renumbered everywhere). A dropped section that a surviving relocation
- * still points at (through its section symbol) is emptied in place instead, as llvm-objcopy does.
+ * removed (symbol indices renumbered everywhere). A selected section that a surviving relocation
+ * still points into (through its section symbol, e.g. `.debug_str` from `.debug_info`) is kept
+ * whole: the linker checks those offsets against the section, so neither dropping it nor an empty
+ * placeholder would link. Returns the names of such kept sections.
  */
 function stripObject(module: WasmModule, drop: Set<Section>): string[] {
   const sections = module.sections;
@@ -164,7 +168,7 @@ function stripObject(module: WasmModule, drop: Set<Section>): string[] {
     if (drop.has(s)) continue;
     for (const e of r.entries) if (e.type !== RelocType.TYPE_INDEX_LEB) used.add(e.index);
   }
-  const placeholders: string[] = [];
+  const kept: string[] = [];
   const removedSymbols = new Set<number>();
   symbols.forEach((sym, i) => {
     if (sym.kind !== SymbolKind.section) return;
@@ -172,11 +176,11 @@ function stripObject(module: WasmModule, drop: Set<Section>): string[] {
     if (!drop.has(target)) return;
     if (used.has(i)) {
       drop.delete(target);
-      module.setPayload(target, new Uint8Array(0));
-      placeholders.push(target.name);
+      kept.push(target.name);
     } else removedSymbols.add(i);
   });
-  // A placeholder is empty, so its own reloc section (already in `drop`) stays dropped.
+  // A kept section keeps its own relocations.
+  for (const [s, r] of relocs) if (drop.has(s) && !drop.has(sections[r.target])) drop.delete(s);
   const newSection = new Map<number, number>();
   sections.forEach((s, i) => {
     if (!drop.has(s)) newSection.set(i, newSection.size);
@@ -214,7 +218,7 @@ function stripObject(module: WasmModule, drop: Set<Section>): string[] {
     if (changed) module.setPayload(linkingSection, encodeLinking(linking));
   }
   module.sections = sections.filter((s) => !drop.has(s));
-  return placeholders;
+  return kept;
 }
 
 function sectionSize(s: Section): number {
