@@ -93,11 +93,13 @@ export function readIr(binaryen: Binaryen, bytes: Uint8Array): BinaryenModule {
   return ir;
 }
 
-function onlyCustomChanged(before: WasmModule, after: WasmModule): boolean {
-  const std = (m: WasmModule) => m.sections.filter((s) => s.id !== 0);
-  const a = std(before);
-  const b = std(after);
-  return a.length === b.length && a.every((s, i) => b[i].raw !== undefined && b[i].raw === s.raw);
+/** The raw bytes of every standard (non-custom) section, in order. */
+function standardSections(m: WasmModule): (Uint8Array | undefined)[] {
+  return m.sections.filter((s) => s.id !== 0).map((s) => s.raw);
+}
+
+function sameSections(a: (Uint8Array | undefined)[], b: (Uint8Array | undefined)[]): boolean {
+  return a.length === b.length && a.every((raw, i) => raw !== undefined && raw === b[i]);
 }
 
 /**
@@ -122,6 +124,7 @@ export async function runPipeline(
     ? input
     : WasmModule.parse(input, { file: options.file });
   let module = original;
+  const originalStandard = standardSections(original);
   const runs: PassRun[] = [];
   const files = new Map<string, Uint8Array | string>();
   let irRan = false;
@@ -188,7 +191,7 @@ export async function runPipeline(
   const validate = options.validate ?? "auto";
   let validated = false;
   if (
-    validate === true || (validate === "auto" && (irRan || !onlyCustomChanged(original, module)))
+    validate === true || (validate === "auto" && (irRan || !sameSections(originalStandard, standardSections(module))))
   ) {
     check(bytes);
     validated = true;
