@@ -11,8 +11,10 @@ import {
   readRelocs,
   type RelocSection,
   RelocType,
+  type SymbolInfo,
   SymbolKind,
 } from "../wasm/linking.ts";
+import { WasmParseError } from "../wasm/errors.ts";
 import type { Section, WasmModule } from "../wasm/module.ts";
 import { asList, type Pass, type PassDefinition, type PassReport } from "./types.ts";
 
@@ -158,6 +160,7 @@ function stripObject(module: WasmModule, drop: Set<Section>): string[] {
   const linkingSection = module.section("linking");
   const linking = readLinking(module);
   const symbols = linking?.symbols ?? [];
+  checkIndices(module, relocs, symbols, linking?.initFuncs ?? []);
   const dropRelocsOf = () => {
     for (const [s, r] of relocs) if (drop.has(sections[r.target])) drop.add(s);
   };
@@ -219,6 +222,39 @@ function stripObject(module: WasmModule, drop: Set<Section>): string[] {
   }
   module.sections = sections.filter((s) => !drop.has(s));
   return kept;
+}
+
+/** Rejects relocations and section symbols that point past the section list or symbol table. */
+function checkIndices(
+  module: WasmModule,
+  relocs: Map<Section, RelocSection>,
+  symbols: SymbolInfo[],
+  initFuncs: { symbol: number }[],
+): void {
+  const bad = (s: Section, what: string): never => {
+    throw new WasmParseError(`malformed ${s.name} section: ${what}`, Math.max(0, s.payloadOffset));
+  };
+  for (const [s, r] of relocs) {
+    const target = module.sections[r.target];
+    if (!target) bad(s, `target section ${r.target} does not exist`);
+    if (target.id === 0 && (target.name === "linking" || target.name.startsWith("reloc."))) {
+      bad(s, `target section ${r.target} is "${target.name}", which cannot have relocations`);
+    }
+    for (const e of r.entries) {
+      if (e.type !== RelocType.TYPE_INDEX_LEB && e.index >= symbols.length) {
+        bad(s, `a relocation names symbol ${e.index}, but the symbol table has ${symbols.length}`);
+      }
+    }
+  }
+  const linking = module.section("linking")!;
+  for (const sym of symbols) {
+    if (sym.kind === SymbolKind.section && sym.index! >= module.sections.length) {
+      bad(linking, `a section symbol names section ${sym.index}, which does not exist`);
+    }
+  }
+  for (const f of initFuncs) {
+    if (f.symbol >= symbols.length) bad(linking, `an init function names symbol ${f.symbol}, which does not exist`);
+  }
 }
 
 function sectionSize(s: Section): number {

@@ -80,3 +80,11 @@ export function thrown(fn: () => unknown): unknown {
   }
   throw new Error("expected the call to throw");
 }
+
+/** Every checked-in binary fixture of the binary-layer tests. */
+export const FIXTURES = [
+  "rust_cdylib/app.wasm",
+  "c_objects/main.o",
+  "c_objects/util.o",
+  "rust_objects/lib.o",
+];

@@ -20,15 +20,8 @@ import {
   WasmModule,
   WasmParseError,
 } from "../mod.ts";
-import { fixture, needs, run, thrown, tool } from "./_tools.ts";
+import { FIXTURES, fixture, needs, run, thrown, tool } from "./_tools.ts";
 
-/** Every checked-in binary fixture. */
-export const FIXTURES = [
-  "rust_cdylib/app.wasm",
-  "c_objects/main.o",
-  "c_objects/util.o",
-  "rust_objects/lib.o",
-];
 
 for (const name of FIXTURES) {
   Deno.test(`an empty pipeline returns ${name} byte for byte`, async () => {
