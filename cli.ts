@@ -11,6 +11,7 @@
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
 import { resolve } from "node:path";
 import { sameFile, writeFileAtomic } from "./fs.ts";
+import { readModuleFile } from "./wasm/file.ts";
 import { formatInspect, inspectModule } from "./inspect.ts";
 import { type PipelineReport, runPipeline, ValidationError } from "./pipeline.ts";
 import { registry } from "./passes/mod.ts";
@@ -23,9 +24,10 @@ const progress = (msg: string) => {
   if (Deno.stderr.isTerminal()) console.error(msg);
 };
 
-async function readInput(path: string): Promise<Uint8Array> {
+/** Reads an input file, turning file-system errors into one-line user errors. */
+async function readInput<T>(path: string, read: (path: string) => Promise<T>): Promise<T> {
   try {
-    return await Deno.readFile(path);
+    return await read(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
       throw new UsageError(`Cannot read "${path}": no such file; check the path`);
@@ -96,14 +98,14 @@ async function opt(input: string, o: Record<string, unknown>): Promise<void> {
     if (pass) passes.push(pass);
   }
   for (const spec of (o.pass as string[] | undefined) ?? []) passes.push(await loadUserPass(spec));
-  const bytes = await readInput(input);
+  const module = await readInput(input, readModuleFile);
   progress(`running ${passes.length} pass(es) on ${input}`);
-  const result = await runPipeline(bytes, passes, {
+  const result = await runPipeline(module, passes, {
     file: input,
     validateEach: Boolean(o.validateEach),
     validate: o.validate === false ? false : "auto",
   });
-  await writeFileAtomic(output, result.bytes);
+  await writeFileAtomic(output, result.module.chunks());
   for (const [name, contents] of result.files) {
     await writeFileAtomic(resolve(output, "..", name), contents);
   }
@@ -150,8 +152,8 @@ export function buildProgram(): Command {
     .argument("<input>", "input .wasm module or .o object")
     .option("--json", "print JSON")
     .action(async (input, o) => {
-      const bytes = await readInput(input);
-      const report = withFile(input, () => inspectModule(bytes, input));
+      const module = await readInput(input, readModuleFile);
+      const report = withFile(input, () => inspectModule(module, input));
       console.log(o.json ? JSON.stringify(report, null, 2) : formatInspect(report));
     });
 

@@ -27,6 +27,7 @@ export * from "./wasm/types.ts";
 export * from "./wasm/custom.ts";
 export * from "./wasm/linking.ts";
 export { describeForeignFile } from "./wasm/identify.ts";
+export { readModuleFile } from "./wasm/file.ts";
 export * from "./passes/types.ts";
 export {
   CATEGORIES,

@@ -4,6 +4,7 @@
  * @module
  */
 import { WasmModule } from "./wasm/module.ts";
+import { WasmParseError } from "./wasm/errors.ts";
 import {
   type Binaryen,
   type BinaryenModule,
@@ -46,7 +47,10 @@ export interface PipelineReport {
 
 /** Output of {@linkcode runPipeline}. */
 export interface PipelineResult {
-  bytes: Uint8Array;
+  /** The output bytes (encoded on first access). */
+  readonly bytes: Uint8Array;
+  /** The output module; `module.chunks()` writes it without building one buffer. */
+  module: WasmModule;
   report: PipelineReport;
   /** Extra files passes produced (name → contents). */
   files: Map<string, Uint8Array | string>;
@@ -145,6 +149,7 @@ export async function runPipeline(
   };
   const label = (pass: Pass, e: unknown): never => {
     if (e instanceof PassError || e instanceof ValidationError) throw e;
+    if (e instanceof WasmParseError) e.file ??= options.file;
     throw new PassError(pass.name, e);
   };
 
@@ -187,22 +192,25 @@ export async function runPipeline(
       binaryen.setDebugInfo(previousDebug);
     }
   }
-  const bytes = module.toBytes();
+  let bytes: Uint8Array | undefined;
   const validate = options.validate ?? "auto";
+  const changedStandard = irRan || !sameSections(originalStandard, standardSections(module));
   let validated = false;
-  if (
-    validate === true || (validate === "auto" && (irRan || !sameSections(originalStandard, standardSections(module))))
-  ) {
+  if (validate === true || (validate === "auto" && changedStandard)) {
+    bytes = module.toBytes();
     check(bytes);
     validated = true;
   }
-  const inputBytes = original.source.length;
+  const output = module;
   return {
-    bytes,
+    get bytes() {
+      return bytes ??= output.toBytes();
+    },
+    module,
     files,
     report: {
-      inputBytes,
-      outputBytes: bytes.length,
+      inputBytes: original.source.length,
+      outputBytes: output.byteLength,
       passes: runs,
       validated,
       totalMs: performance.now() - t0,

@@ -15,7 +15,9 @@ export default function upperCaseExports(): Pass {
     run(module) {
       const exports = readExports(module);
       const w = new ByteWriter().u32(exports.length);
-      for (const e of exports) w.name(e.name.toUpperCase()).byte(EXTERNAL_KINDS.indexOf(e.kind)).u32(e.index);
+      for (const e of exports) {
+        w.name(e.name.toUpperCase()).byte(EXTERNAL_KINDS.indexOf(e.kind)).u32(e.index);
+      }
       module.setPayload(module.section(SectionId.export)!, w.finish());
       return { renamed: exports.length };
     },

@@ -3,7 +3,6 @@
  * modules and on relocatable objects (where `reloc.*` targets and section symbols stay right).
  * @module
  */
-import { encodeU32 } from "../wasm/leb128.ts";
 import {
   encodeLinking,
   encodeRelocs,
@@ -15,7 +14,7 @@ import {
   SymbolKind,
 } from "../wasm/linking.ts";
 import { WasmParseError } from "../wasm/errors.ts";
-import type { Section, WasmModule } from "../wasm/module.ts";
+import { type Section, sectionByteLength, type WasmModule } from "../wasm/module.ts";
 import { asList, type Pass, type PassDefinition, type PassReport } from "./types.ts";
 
 /** Named groups of custom sections. */
@@ -122,7 +121,7 @@ export function stripCustomSections(options: StripOptions = {}): Pass {
 }
 
 function strip(module: WasmModule, selected: Matcher): PassReport {
-  const before = module.sections.reduce((n, s) => n + sectionSize(s), 0);
+  const before = module.sections.reduce((n, s) => n + sectionByteLength(s), 0);
   const relocatable = module.isRelocatable;
   const drop = new Set<Section>();
   const protectedNames: string[] = [];
@@ -131,11 +130,11 @@ function strip(module: WasmModule, selected: Matcher): PassReport {
     if (relocatable && isStructural(s.name)) protectedNames.push(s.name);
     else drop.add(s);
   }
-  const sizes = new Map([...drop].map((s) => [s, sectionSize(s)]));
+  const sizes = new Map([...drop].map((s) => [s, sectionByteLength(s)]));
   let keptReferenced: string[] = [];
   if (relocatable && drop.size) keptReferenced = stripObject(module, drop);
   else module.sections = module.sections.filter((s) => !drop.has(s));
-  const after = module.sections.reduce((n, s) => n + sectionSize(s), 0);
+  const after = module.sections.reduce((n, s) => n + sectionByteLength(s), 0);
   const removed = [...sizes].filter(([s]) => !module.sections.includes(s))
     .map(([s, bytes]) => ({ name: s.name, bytes }));
   const report: PassReport = { removed, bytesSaved: before - after };
@@ -253,15 +252,10 @@ function checkIndices(
     }
   }
   for (const f of initFuncs) {
-    if (f.symbol >= symbols.length) bad(linking, `an init function names symbol ${f.symbol}, which does not exist`);
+    if (f.symbol >= symbols.length) {
+      bad(linking, `an init function names symbol ${f.symbol}, which does not exist`);
+    }
   }
-}
-
-function sectionSize(s: Section): number {
-  if (s.raw) return s.raw.length;
-  const nameLen = s.id === 0 ? new TextEncoder().encode(s.name).length : 0;
-  const body = s.payload.length + (s.id === 0 ? nameLen + encodeU32(nameLen).length : 0);
-  return 1 + encodeU32(body).length + body;
 }
 
 /** Registry entry of `strip-custom-sections`. */

@@ -52,14 +52,33 @@ Deno.test("cli inspect shows sections, custom sections, counts and names", async
 Deno.test("cli opt strips, writes atomically and reports", async (t) => {
   const dir = await Deno.makeTempDir();
   const out = `${dir}/app.min.wasm`;
-  const r = await cli(["opt", APP, "-o", out, "--strip-custom-sections", "debug", "--strip-custom-sections", "producers"]);
+  const r = await cli([
+    "opt",
+    APP,
+    "-o",
+    out,
+    "--strip-custom-sections",
+    "debug",
+    "--strip-custom-sections",
+    "producers",
+  ]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stderr, "", "no progress output when stderr is not a TTY");
   await t.assertSnapshot(stable(r.stdout, dir));
   const names = readModule(await Deno.readFile(out)).customSections().map((s) => s.name);
   assert.deepEqual(names, ["linkpass.fixture", "name"]);
   assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["app.min.wasm"]);
-  const json = await cli(["opt", APP, "-o", out, "--strip-custom-sections", "--keep", "name", "--report", "json"]);
+  const json = await cli([
+    "opt",
+    APP,
+    "-o",
+    out,
+    "--strip-custom-sections",
+    "--keep",
+    "name",
+    "--report",
+    "json",
+  ]);
   const report = JSON.parse(json.stdout);
   assert.equal(report.passes[0].name, "strip-custom-sections");
   assert.equal(report.outputBytes, (await Deno.stat(out)).size);
@@ -68,9 +87,12 @@ Deno.test("cli opt strips, writes atomically and reports", async (t) => {
 
 Deno.test("cli opt --pass loads the README's user pass", async () => {
   const dir = await Deno.makeTempDir();
-  const r = await cli(["opt", APP, "-o", `${dir}/up.wasm`, "--pass", "./examples/user_pass.ts"], new URL("..", import.meta.url).pathname);
+  const r = await cli(
+    ["opt", APP, "-o", `${dir}/up.wasm`, "--pass", "./examples/user_pass.ts"],
+    new URL("..", import.meta.url).pathname,
+  );
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /upper-case-exports: .*\n  renamed: 8/);
+  assert.match(r.stdout, /upper-case-exports: .*\n {2}renamed: 8/);
   const { instance } = await WebAssembly.instantiate(await Deno.readFile(`${dir}/up.wasm`), {});
   assert.equal((instance.exports.ADD as CallableFunction)(20, 22), 42);
   await Deno.remove(dir, { recursive: true });
@@ -94,14 +116,33 @@ Deno.test("cli refuses to overwrite the input without --in-place, and --in-place
 Deno.test("cli errors are one line, with exit code 2 for usage and 1 for bad input, and no output file", async (t) => {
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(`${dir}/notes.txt`, "just text\n");
-  await Deno.writeFile(`${dir}/elf.o`, new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]));
+  await Deno.writeFile(
+    `${dir}/elf.o`,
+    new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+  );
   await Deno.writeFile(`${dir}/cut.wasm`, (await Deno.readFile(APP)).subarray(0, 5000));
   await Deno.writeTextFile(`${dir}/bad_pass.ts`, "export default 42;\n");
   const cases: [string, string[], number][] = [
-    ["missing file", ["opt", `${dir}/nope.wasm`, "-o", `${dir}/out.wasm`, "--strip-custom-sections"], 1],
-    ["text file", ["opt", `${dir}/notes.txt`, "-o", `${dir}/out.wasm`, "--strip-custom-sections"], 1],
+    ["missing file", [
+      "opt",
+      `${dir}/nope.wasm`,
+      "-o",
+      `${dir}/out.wasm`,
+      "--strip-custom-sections",
+    ], 1],
+    [
+      "text file",
+      ["opt", `${dir}/notes.txt`, "-o", `${dir}/out.wasm`, "--strip-custom-sections"],
+      1,
+    ],
     ["ELF object", ["inspect", `${dir}/elf.o`], 1],
-    ["truncated module", ["opt", `${dir}/cut.wasm`, "-o", `${dir}/out.wasm`, "--strip-custom-sections"], 1],
+    ["truncated module", [
+      "opt",
+      `${dir}/cut.wasm`,
+      "-o",
+      `${dir}/out.wasm`,
+      "--strip-custom-sections",
+    ], 1],
     ["no output", ["opt", APP], 2],
     ["unknown flag", ["opt", APP, "-o", `${dir}/out.wasm`, "--frobnicate"], 2],
     ["bad selector", ["opt", APP, "-o", `${dir}/out.wasm`, "--strip-custom-sections", "a*b"], 2],
@@ -119,7 +160,11 @@ Deno.test("cli errors are one line, with exit code 2 for usage and 1 for bad inp
     await t.assertSnapshot(`${what}: ${stable(r.stderr.split("\n")[0], dir)}`);
   }
   const left = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
-  assert.deepEqual(left, ["bad_pass.ts", "cut.wasm", "elf.o", "notes.txt"], "no output and no temp files");
+  assert.deepEqual(
+    left,
+    ["bad_pass.ts", "cut.wasm", "elf.o", "notes.txt"],
+    "no output and no temp files",
+  );
   await Deno.remove(dir, { recursive: true });
 });
 
@@ -131,7 +176,15 @@ Deno.test("cli opt --validate-each names the pass that broke the module", async 
 export default { name: "drop-code", description: "drops the code section", level: "sections",
   run(m) { m.sections = m.sections.filter((s) => s.id !== SectionId.code); } };\n`,
   );
-  const r = await cli(["opt", APP, "-o", `${dir}/out.wasm`, "--pass", `${dir}/break.ts`, "--validate-each"]);
+  const r = await cli([
+    "opt",
+    APP,
+    "-o",
+    `${dir}/out.wasm`,
+    "--pass",
+    `${dir}/break.ts`,
+    "--validate-each",
+  ]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /^error: the module is invalid after pass "drop-code": /);
   const final = await cli(["opt", APP, "-o", `${dir}/out.wasm`, "--pass", `${dir}/break.ts`]);

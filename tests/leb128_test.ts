@@ -48,12 +48,29 @@ Deno.test("LEB128 known encodings match the spec examples", () => {
   assert.deepEqual([...encodeS32(-123456)], [0xc0, 0xbb, 0x78]);
   assert.deepEqual([...encodeS32(-1, 5)], [0xff, 0xff, 0xff, 0xff, 0x7f]);
   assert.deepEqual([...encodeS32(63, 5)], [0xbf, 0x80, 0x80, 0x80, 0x00]);
-  assert.deepEqual([...encodeU64(1n, 10)], [0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]);
+  assert.deepEqual([...encodeU64(1n, 10)], [
+    0x81,
+    0x80,
+    0x80,
+    0x80,
+    0x80,
+    0x80,
+    0x80,
+    0x80,
+    0x80,
+    0x00,
+  ]);
 });
 
 Deno.test("LEB128 rejects numbers longer than allowed or out of range", () => {
-  assert.throws(() => readU32(new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80, 0x00]), 0), /longer than 5 bytes/);
-  assert.throws(() => readU32(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x1f]), 0), /does not fit in 32 bits/);
+  assert.throws(
+    () => readU32(new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80, 0x00]), 0),
+    /longer than 5 bytes/,
+  );
+  assert.throws(
+    () => readU32(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x1f]), 0),
+    /does not fit in 32 bits/,
+  );
   assert.throws(() => readS32(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x4f]), 0), /does not fit/);
   assert.throws(() => readU64(new Uint8Array(11).fill(0x80), 0), /longer than 10 bytes/);
   assert.throws(() => readU32(new Uint8Array([0x80, 0x80]), 0), WasmParseError);

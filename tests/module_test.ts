@@ -20,8 +20,7 @@ import {
   WasmModule,
   WasmParseError,
 } from "../mod.ts";
-import { FIXTURES, fixture, needs, run, thrown, tool } from "./_tools.ts";
-
+import { fixture, FIXTURES, needs, run, thrown, tool } from "./_tools.ts";
 
 for (const name of FIXTURES) {
   Deno.test(`an empty pipeline returns ${name} byte for byte`, async () => {
@@ -72,7 +71,10 @@ for (const name of FIXTURES) {
     }
     if (m.isRelocatable) {
       const linking = readLinking(m)!;
-      assert.equal(linking.symbols.length, Number(details.match(/symbol table \[count=(\d+)\]/)![1]));
+      assert.equal(
+        linking.symbols.length,
+        Number(details.match(/symbol table \[count=(\d+)\]/)![1]),
+      );
       const listed = [...details.matchAll(/relocations for section: (\d+) .*\[(\d+)\]/g)]
         .map((x) => [Number(x[1]), Number(x[2])]);
       const ours = m.customSections().filter((s) => s.name.startsWith("reloc."))

@@ -25,15 +25,23 @@ import {
   validationError,
   WasmParseError,
 } from "../mod.ts";
-import { FIXTURES, fixture } from "./_tools.ts";
+import { fixture, FIXTURES } from "./_tools.ts";
 
 /** A mutation of a real module: flips, overwrites, truncation, insertion, deletion. */
 const mutation = fc.oneof(
   fc.record({ kind: fc.constant("flip" as const), at: fc.nat(), bit: fc.nat({ max: 7 }) }),
   fc.record({ kind: fc.constant("set" as const), at: fc.nat(), value: fc.nat({ max: 255 }) }),
   fc.record({ kind: fc.constant("truncate" as const), at: fc.nat() }),
-  fc.record({ kind: fc.constant("insert" as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }) }),
-  fc.record({ kind: fc.constant("delete" as const), at: fc.nat(), count: fc.integer({ min: 1, max: 8 }) }),
+  fc.record({
+    kind: fc.constant("insert" as const),
+    at: fc.nat(),
+    bytes: fc.uint8Array({ minLength: 1, maxLength: 8 }),
+  }),
+  fc.record({
+    kind: fc.constant("delete" as const),
+    at: fc.nat(),
+    count: fc.integer({ min: 1, max: 8 }),
+  }),
 );
 type Mutation = typeof mutation extends fc.Arbitrary<infer T> ? T : never;
 
@@ -65,7 +73,21 @@ function mutate(input: Uint8Array, mutations: Mutation[]): Uint8Array {
 /** Decodes everything the binary layer knows; only WasmParseError may escape. */
 function decodeAll(bytes: Uint8Array): void {
   const m = readModule(bytes);
-  for (const read of [readTypes, readImports, readFunctions, readTables, readMemories, readGlobals, readExports, readElements, readCode, readData, readTags]) {
+  for (
+    const read of [
+      readTypes,
+      readImports,
+      readFunctions,
+      readTables,
+      readMemories,
+      readGlobals,
+      readExports,
+      readElements,
+      readCode,
+      readData,
+      readTags,
+    ]
+  ) {
     read(m);
   }
   readStart(m);
@@ -93,7 +115,10 @@ for (const name of FIXTURES) {
           parsed++;
         } catch (e) {
           if (!(e instanceof WasmParseError)) throw e;
-          assert.ok(e.offset >= 0 && e.offset <= bytes.length, `offset ${e.offset} inside the input`);
+          assert.ok(
+            e.offset >= 0 && e.offset <= bytes.length,
+            `offset ${e.offset} inside the input`,
+          );
           rejected++;
           return;
         }
@@ -105,15 +130,22 @@ for (const name of FIXTURES) {
         // Stripping custom sections never turns a valid module into an invalid one.
         if (validationError(bytes) === undefined) {
           try {
-            const { bytes: stripped } = await runPipeline(bytes, [stripCustomSections({ remove: ["debug", "producers"] })], { validate: true });
+            const { bytes: stripped } = await runPipeline(bytes, [
+              stripCustomSections({ remove: ["debug", "producers"] }),
+            ], { validate: true });
             assert.equal(validationError(stripped), undefined);
           } catch (e) {
-            if (!(e instanceof Error && e.name === "PassError" && (e.cause instanceof WasmParseError))) throw e;
+            if (
+              !(e instanceof Error && e.name === "PassError" && (e.cause instanceof WasmParseError))
+            ) throw e;
           }
         }
       }),
       { numRuns, seed: 20261124 },
     );
-    assert.ok(parsed > 0 && rejected > 0, `both outcomes seen (parsed ${parsed}, rejected ${rejected})`);
+    assert.ok(
+      parsed > 0 && rejected > 0,
+      `both outcomes seen (parsed ${parsed}, rejected ${rejected})`,
+    );
   });
 }

@@ -57,8 +57,16 @@ Deno.test("stripCustomSections() by category, glob and regex removes exactly the
   const input = await Deno.readFile(fixture("rust_cdylib/app.wasm"));
   const cases: [string[], string[] | undefined, string[]][] = [
     [["debug"], undefined, ["linkpass.fixture", "name", "producers"]],
-    [["linkpass.*", "producers"], undefined, names(input).filter((n) => n.startsWith(".debug") || n === "name")],
-    [["/\\.debug_(str|info)/"], undefined, names(input).filter((n) => n !== ".debug_str" && n !== ".debug_info")],
+    [
+      ["linkpass.*", "producers"],
+      undefined,
+      names(input).filter((n) => n.startsWith(".debug") || n === "name"),
+    ],
+    [
+      ["/\\.debug_(str|info)/"],
+      undefined,
+      names(input).filter((n) => n !== ".debug_str" && n !== ".debug_info"),
+    ],
     [["all"], ["debug"], names(input).filter((n) => n.startsWith(".debug"))],
   ];
   for (const [remove, keep, expected] of cases) {
@@ -91,60 +99,90 @@ async function linkAndRun(objects: Uint8Array[]) {
   return { bytes, exports: await instantiate(bytes) };
 }
 
-Deno.test("stripped clang objects (DWARF dropped, relocs renumbered) link with rust-lld and run", needs(lld), async () => {
-  const inputs = await Promise.all(OBJECTS.map((o) => Deno.readFile(fixture(o))));
-  const stripped = [];
-  for (const input of inputs) {
-    const { bytes, report } = await runPipeline(input, [stripCustomSections({ remove: ["debug"] })]);
-    assert.ok(!names(bytes).some((n) => n.includes("debug")), "no debug sections or their relocs");
-    assert.ok((report.passes[0].report.bytesSaved as number) > 0);
-    // every remaining reloc section points at the section with the right name
-    const m = readModule(bytes);
-    for (const s of m.customSections().filter((s) => s.name.startsWith("reloc."))) {
-      const target = m.sections[readRelocs(m, s).target];
-      assert.equal(s.name.slice(6).toLowerCase(), target.name.toLowerCase(), s.name);
+Deno.test(
+  "stripped clang objects (DWARF dropped, relocs renumbered) link with rust-lld and run",
+  needs(lld),
+  async () => {
+    const inputs = await Promise.all(OBJECTS.map((o) => Deno.readFile(fixture(o))));
+    const stripped = [];
+    for (const input of inputs) {
+      const { bytes, report } = await runPipeline(input, [
+        stripCustomSections({ remove: ["debug"] }),
+      ]);
+      assert.ok(
+        !names(bytes).some((n) => n.includes("debug")),
+        "no debug sections or their relocs",
+      );
+      assert.ok((report.passes[0].report.bytesSaved as number) > 0);
+      // every remaining reloc section points at the section with the right name
+      const m = readModule(bytes);
+      for (const s of m.customSections().filter((s) => s.name.startsWith("reloc."))) {
+        const target = m.sections[readRelocs(m, s).target];
+        assert.equal(s.name.slice(6).toLowerCase(), target.name.toLowerCase(), s.name);
+      }
+      const sectionSymbols = readLinking(m)!.symbols.filter((s) => s.kind === SymbolKind.section);
+      assert.equal(sectionSymbols.length, 0, "section symbols of dropped sections are gone");
+      stripped.push(bytes);
     }
-    const sectionSymbols = readLinking(m)!.symbols.filter((s) => s.kind === SymbolKind.section);
-    assert.equal(sectionSymbols.length, 0, "section symbols of dropped sections are gone");
-    stripped.push(bytes);
-  }
-  const original = await linkAndRun(inputs);
-  const result = await linkAndRun(stripped);
-  assert.equal(result.exports.apply(0, 6, 7), 13);
-  assert.equal(result.exports.apply(1, 6, 7), 42);
-  assert.equal(result.exports.total_length(), original.exports.total_length());
-  assert.ok(!names(result.bytes).some((n) => n.startsWith(".debug")));
-});
+    const original = await linkAndRun(inputs);
+    const result = await linkAndRun(stripped);
+    assert.equal(result.exports.apply(0, 6, 7), 13);
+    assert.equal(result.exports.apply(1, 6, 7), 42);
+    assert.equal(result.exports.total_length(), original.exports.total_length());
+    assert.ok(!names(result.bytes).some((n) => n.startsWith(".debug")));
+  },
+);
 
-Deno.test("a section that surviving relocations point into (.debug_str) is kept and reported", needs(lld), async () => {
-  const inputs = await Promise.all(OBJECTS.map((o) => Deno.readFile(fixture(o))));
-  const stripped = [];
-  for (const input of inputs) {
-    const { bytes, report } = await runPipeline(input, [stripCustomSections({ remove: [".debug_str", "producers"] })]);
-    assert.deepEqual(report.passes[0].report.keptReferenced, [".debug_str"]);
-    const removed = report.passes[0].report.removed as { name: string }[];
-    assert.deepEqual(removed.map((r) => r.name), ["producers"]);
-    const m = readModule(bytes);
-    assert.deepEqual(m.section(".debug_str")!.payload, readModule(input).section(".debug_str")!.payload);
-    assert.ok(!m.section("producers"));
-    for (const s of m.customSections().filter((s) => s.name.startsWith("reloc."))) {
-      assert.equal(s.name.slice(6).toLowerCase(), m.sections[readRelocs(m, s).target].name.toLowerCase());
+Deno.test(
+  "a section that surviving relocations point into (.debug_str) is kept and reported",
+  needs(lld),
+  async () => {
+    const inputs = await Promise.all(OBJECTS.map((o) => Deno.readFile(fixture(o))));
+    const stripped = [];
+    for (const input of inputs) {
+      const { bytes, report } = await runPipeline(input, [
+        stripCustomSections({ remove: [".debug_str", "producers"] }),
+      ]);
+      assert.deepEqual(report.passes[0].report.keptReferenced, [".debug_str"]);
+      const removed = report.passes[0].report.removed as { name: string }[];
+      assert.deepEqual(removed.map((r) => r.name), ["producers"]);
+      const m = readModule(bytes);
+      assert.deepEqual(
+        m.section(".debug_str")!.payload,
+        readModule(input).section(".debug_str")!.payload,
+      );
+      assert.ok(!m.section("producers"));
+      for (const s of m.customSections().filter((s) => s.name.startsWith("reloc."))) {
+        assert.equal(
+          s.name.slice(6).toLowerCase(),
+          m.sections[readRelocs(m, s).target].name.toLowerCase(),
+        );
+      }
+      stripped.push(bytes);
     }
-    stripped.push(bytes);
-  }
-  const result = await linkAndRun(stripped);
-  assert.equal(result.exports.apply(1, 3, 5), 15);
-});
+    const result = await linkAndRun(stripped);
+    assert.equal(result.exports.apply(1, 3, 5), 15);
+  },
+);
 
 Deno.test("a stripped rustc object links with rust-lld and runs", needs(lld), async () => {
   const input = await Deno.readFile(fixture("rust_objects/lib.o"));
   const { bytes } = await runPipeline(input, [stripCustomSections({ remove: ["all"] })]);
   const m = readModule(bytes);
   assert.ok(m.isRelocatable, "linking and reloc.* survive 'all'");
-  assert.deepEqual(m.customSections().map((s) => s.name).filter((n) => !n.startsWith("reloc.")), ["linking"]);
+  assert.deepEqual(m.customSections().map((s) => s.name).filter((n) => !n.startsWith("reloc.")), [
+    "linking",
+  ]);
   const dir = await Deno.makeTempDir();
   await Deno.writeFile(`${dir}/lib.o`, bytes);
-  await rustLldWasm(["--no-entry", "--export=nth_prime", "--export=gcd", "-o", `${dir}/out.wasm`, `${dir}/lib.o`]);
+  await rustLldWasm([
+    "--no-entry",
+    "--export=nth_prime",
+    "--export=gcd",
+    "-o",
+    `${dir}/out.wasm`,
+    `${dir}/lib.o`,
+  ]);
   const exports = await instantiate(await Deno.readFile(`${dir}/out.wasm`));
   assert.equal(exports.nth_prime(4), 11);
   assert.equal(exports.nth_prime(40), 0);
@@ -154,13 +192,17 @@ Deno.test("a stripped rustc object links with rust-lld and runs", needs(lld), as
 
 const wasmStrip = tool("wasm-strip");
 
-Deno.test("stripping all custom sections matches native wasm-strip byte for byte", needs(wasmStrip), async () => {
-  const input = fixture("rust_cdylib/app.wasm");
-  const dir = await Deno.makeTempDir();
-  await Deno.copyFile(input, `${dir}/a.wasm`);
-  await run(wasmStrip!, [`${dir}/a.wasm`]);
-  const native = await Deno.readFile(`${dir}/a.wasm`);
-  const { bytes } = await runPipeline(await Deno.readFile(input), [stripCustomSections()]);
-  assert.deepEqual(bytes, native);
-  await Deno.remove(dir, { recursive: true });
-});
+Deno.test(
+  "stripping all custom sections matches native wasm-strip byte for byte",
+  needs(wasmStrip),
+  async () => {
+    const input = fixture("rust_cdylib/app.wasm");
+    const dir = await Deno.makeTempDir();
+    await Deno.copyFile(input, `${dir}/a.wasm`);
+    await run(wasmStrip!, [`${dir}/a.wasm`]);
+    const native = await Deno.readFile(`${dir}/a.wasm`);
+    const { bytes } = await runPipeline(await Deno.readFile(input), [stripCustomSections()]);
+    assert.deepEqual(bytes, native);
+    await Deno.remove(dir, { recursive: true });
+  },
+);

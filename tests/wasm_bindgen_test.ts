@@ -36,33 +36,40 @@ const INPUTS: [string, string][] = [
   ["const el = <div   className='x'>{items.map(i=><b key={i}>{i}</b>)}</div>", "index.jsx"],
 ];
 
-Deno.test(`${PACKAGE}: stripped module gives the same outputs through its own glue`, needs(npm), async () => {
-  const pkg = await install();
-  try {
-    const input = await Deno.readFile(`${pkg}/biome_fmt_bg.wasm`);
-    const m = readModule(input);
-    assert.ok(readImports(m).some((i) => i.module === "./biome_fmt_bg.js"), "a wasm-bindgen module");
-    const { bytes: unchanged } = await runPipeline(input, []);
-    assert.strictEqual(unchanged, input, "empty pipeline returns the input");
-    const { bytes, report } = await runPipeline(input, [stripCustomSections()]);
-    assert.deepEqual(readModule(bytes).customSections(), []);
-    assert.equal(report.passes[0].report.bytesSaved, input.length - bytes.length);
-    const before = await load(pkg, input, "before");
-    const after = await load(pkg, bytes, "after");
-    for (const [src, file] of INPUTS) {
-      const expected = before(src, file);
-      assert.notEqual(expected, src);
-      assert.equal(after(src, file), expected, src);
-    }
-    const outcome = (f: Format) => {
-      try {
-        return f("const = ;", "index.js");
-      } catch (e) {
-        return `threw ${e}`;
+Deno.test(
+  `${PACKAGE}: stripped module gives the same outputs through its own glue`,
+  needs(npm),
+  async () => {
+    const pkg = await install();
+    try {
+      const input = await Deno.readFile(`${pkg}/biome_fmt_bg.wasm`);
+      const m = readModule(input);
+      assert.ok(
+        readImports(m).some((i) => i.module === "./biome_fmt_bg.js"),
+        "a wasm-bindgen module",
+      );
+      const { bytes: unchanged } = await runPipeline(input, []);
+      assert.strictEqual(unchanged, input, "empty pipeline returns the input");
+      const { bytes, report } = await runPipeline(input, [stripCustomSections()]);
+      assert.deepEqual(readModule(bytes).customSections(), []);
+      assert.equal(report.passes[0].report.bytesSaved, input.length - bytes.length);
+      const before = await load(pkg, input, "before");
+      const after = await load(pkg, bytes, "after");
+      for (const [src, file] of INPUTS) {
+        const expected = before(src, file);
+        assert.notEqual(expected, src);
+        assert.equal(after(src, file), expected, src);
       }
-    };
-    assert.equal(outcome(after), outcome(before), "syntax errors come out the same");
-  } finally {
-    await Deno.remove(pkg.replace(/\/node_modules\/.*$/, ""), { recursive: true });
-  }
-});
+      const outcome = (f: Format) => {
+        try {
+          return f("const = ;", "index.js");
+        } catch (e) {
+          return `threw ${e}`;
+        }
+      };
+      assert.equal(outcome(after), outcome(before), "syntax errors come out the same");
+    } finally {
+      await Deno.remove(pkg.replace(/\/node_modules\/.*$/, ""), { recursive: true });
+    }
+  },
+);

@@ -55,7 +55,24 @@ export interface Section {
   payloadOffset: number;
   /** The original bytes of the whole section (header included) while unchanged. */
   raw?: Uint8Array;
+  /** Size of the whole original section while unchanged (known without loading it). */
+  rawSize?: number;
 }
+
+/** Size of a section as encoded, header included, without loading a lazily read section. */
+export function sectionByteLength(s: Section): number {
+  if (s.rawSize !== undefined) return s.rawSize;
+  if (s.raw) return s.raw.length;
+  const nameLen = s.id === 0 ? new TextEncoder().encode(s.name).length : 0;
+  const body = s.payload.length + (s.id === 0 ? nameLen + encodeU32(nameLen).length : 0);
+  return 1 + encodeU32(body).length + body;
+}
+
+/**
+ * Fills `bytes[start, end)` from the file on first use: lets a reader skip the contents of
+ * custom sections that no pass looks at (see `readModuleFile`).
+ */
+export type LazyLoader = (start: number, end: number) => void;
 
 /** Returns the display name of a section id. */
 export function sectionName(id: number): string {
@@ -66,6 +83,12 @@ export function sectionName(id: number): string {
 export interface ReadOptions {
   /** File name used in error messages. */
   file?: string;
+  /**
+   * For partially filled input: the header bytes of every section (id, size, custom name) are
+   * present, standard sections are filled, and custom section contents are filled by this
+   * function when first used.
+   */
+  loadCustom?: LazyLoader;
 }
 
 /**
@@ -99,7 +122,7 @@ export class WasmModule {
   static parse(bytes: Uint8Array, options: ReadOptions = {}): WasmModule {
     const { file } = options;
     try {
-      return new WasmModule(bytes, indexSections(bytes), file);
+      return new WasmModule(bytes, indexSections(bytes, options.loadCustom), file);
     } catch (e) {
       if (e instanceof WasmParseError) e.file ??= file;
       throw e;
@@ -137,6 +160,7 @@ export class WasmModule {
   setPayload(section: Section, payload: Uint8Array): void {
     section.payload = payload;
     section.raw = undefined;
+    section.rawSize = undefined;
     section.payloadOffset = -1;
   }
 
@@ -178,6 +202,11 @@ export class WasmModule {
     return out;
   }
 
+  /** The encoded size in bytes, without encoding. */
+  get byteLength(): number {
+    return this.chunks().reduce((n, c) => n + c.length, 0);
+  }
+
   /** Encodes the module. Returns the input itself when nothing changed. */
   toBytes(): Uint8Array {
     if (this.unchanged) return this.source;
@@ -194,8 +223,42 @@ export class WasmModule {
   }
 }
 
+/** Makes a section whose `payload`/`raw` views are filled by `load` on first access. */
+function lazySection(
+  section: Section,
+  bytes: Uint8Array,
+  start: number,
+  load: LazyLoader,
+): Section {
+  const end = start + section.rawSize!;
+  let loaded = false;
+  let payload: Uint8Array | undefined;
+  let raw: Uint8Array | undefined;
+  let replaced = false;
+  const ensure = () => {
+    if (!loaded) load(start, end);
+    loaded = true;
+  };
+  Object.defineProperties(section, {
+    payload: {
+      get: () => payload ?? (ensure(), bytes.subarray(section.payloadOffset, end)),
+      set: (v: Uint8Array) => payload = v,
+      enumerable: true,
+    },
+    raw: {
+      get: () => replaced ? raw : (ensure(), bytes.subarray(start, end)),
+      set: (v: Uint8Array | undefined) => {
+        raw = v;
+        replaced = true;
+      },
+      enumerable: true,
+    },
+  });
+  return section;
+}
+
 /** Reads the header and the section table of `bytes`. */
-function indexSections(bytes: Uint8Array): Section[] {
+function indexSections(bytes: Uint8Array, loadCustom?: LazyLoader): Section[] {
   const foreign = describeForeignFile(bytes);
   if (foreign) {
     const hint = foreign.includes("WAT")
@@ -237,7 +300,9 @@ function indexSections(bytes: Uint8Array): Section[] {
     } catch (e) {
       if (e instanceof WasmParseError) {
         throw new WasmParseError(
-          `invalid size of the ${sectionName(id)} section: ${e.detail}; the file is corrupt, rebuild it`,
+          `invalid size of the ${
+            sectionName(id)
+          } section: ${e.detail}; the file is corrupt, rebuild it`,
           pos,
         );
       }
@@ -249,7 +314,9 @@ function indexSections(bytes: Uint8Array): Section[] {
       throw new WasmParseError(
         `invalid section size: the ${sectionName(id)} section's size 0x${
           size.value.toString(16)
-        } runs past the end of the file (${bytes.length - pos} bytes left); the file is truncated or corrupt, rebuild it`,
+        } runs past the end of the file (${
+          bytes.length - pos
+        } bytes left); the file is truncated or corrupt, rebuild it`,
         start,
       );
     }
@@ -270,13 +337,19 @@ function indexSections(bytes: Uint8Array): Section[] {
       name = decoded;
       payloadStart = r.offset;
     }
-    sections.push({
-      id,
-      name,
-      payload: bytes.subarray(payloadStart, end),
-      payloadOffset: payloadStart,
-      raw: bytes.subarray(start, end),
-    });
+    if (id === 0 && loadCustom) {
+      const lazy = { id, name, payloadOffset: payloadStart, rawSize: end - start } as Section;
+      sections.push(lazySection(lazy, bytes, start, loadCustom));
+    } else {
+      sections.push({
+        id,
+        name,
+        payload: bytes.subarray(payloadStart, end),
+        payloadOffset: payloadStart,
+        raw: bytes.subarray(start, end),
+        rawSize: end - start,
+      });
+    }
     pos = end;
   }
   return sections;
