@@ -71,10 +71,28 @@ export class ValidationError extends Error {
 }
 
 let binaryenPromise: Promise<Binaryen> | undefined;
+/** Where binaryen.js's console output goes while {@linkcode quiet} runs. */
+let sink: ((line: string) => void) | undefined;
 
-/** Loads binaryen.js once, on first use (it takes most of a second). */
+/**
+ * Loads binaryen.js once, on first use (it takes most of a second). binaryen.js binds
+ * `console.log`/`console.error` when it loads; it gets forwarding functions, so that its messages
+ * can be captured instead of printed (library code never prints).
+ */
 export function loadBinaryen(): Promise<Binaryen> {
-  binaryenPromise ??= import("binaryen").then((m) => m.default as Binaryen);
+  binaryenPromise ??= (async () => {
+    const saved = { log: console.log, error: console.error };
+    const forward = (original: (...args: unknown[]) => void) => (...args: unknown[]) =>
+      sink ? sink(args.join(" ")) : original.apply(console, args);
+    console.log = forward(saved.log);
+    console.error = forward(saved.error);
+    try {
+      return (await import("binaryen")).default as Binaryen;
+    } finally {
+      console.log = saved.log;
+      console.error = saved.error;
+    }
+  })();
   return binaryenPromise;
 }
 
@@ -183,9 +201,9 @@ export async function runPipeline(
         } catch (e) {
           label(pass, e);
         }
-        if (options.validateEach) check(ir.emitBinary(), pass.name);
+        if (options.validateEach) checkIr(ir, pass.name);
       }
-      module = WasmModule.parse(ir.emitBinary(), { file: options.file });
+      module = WasmModule.parse(emit(ir, group), { file: options.file });
       irRan = true;
     } finally {
       ir.dispose();
@@ -216,6 +234,43 @@ export async function runPipeline(
       totalMs: performance.now() - t0,
     },
   };
+}
+
+/**
+ * Runs `fn` with console output captured: binaryen.js prints its validation messages and aborts
+ * through the console, and library code must not print.
+ */
+export function quiet<T>(fn: () => T): { value?: T; error?: unknown; output: string[] } {
+  const output: string[] = [];
+  const previous = sink;
+  sink = (line) => void output.push(line);
+  try {
+    return { value: fn(), output };
+  } catch (error) {
+    return { error, output };
+  } finally {
+    sink = previous;
+  }
+}
+
+function firstLine(output: string[], fallback: string): string {
+  return output.join("\n").split("\n").map((l) => l.trim()).find((l) => l.length > 0) ?? fallback;
+}
+
+/** Validates IR with binaryen's validator (names the pass, and avoids aborts on emit). */
+function checkIr(ir: BinaryenModule, pass: string): void {
+  const { value, error, output } = quiet(() => ir.validate());
+  if (error || !value) throw new ValidationError(firstLine(output, String(error ?? "invalid IR")), pass);
+}
+
+/** Emits IR; a module too broken to emit becomes a ValidationError naming the IR passes. */
+function emit(ir: BinaryenModule, group: IrPass[]): Uint8Array {
+  const { value, error, output } = quiet(() => ir.emitBinary());
+  if (value) return value;
+  const names = group.map((p) => `"${p.name}"`).join(", ");
+  throw new ValidationError(
+    `binaryen could not write the module after ${names}: ${firstLine(output, String(error))}`,
+  );
 }
 
 function check(bytes: Uint8Array, pass?: string): void {

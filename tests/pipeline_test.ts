@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import {
+  type BinaryenModule,
+  type Pass,
+  PassError,
+  readExports,
+  readModule,
+  runPipeline,
+  stripCustomSections,
+  ValidationError,
+} from "../mod.ts";
+import { fixture } from "./_tools.ts";
+
+const APP = fixture("rust_cdylib/app.wasm");
+
+function irPass(name: string, seen: BinaryenModule[], edit?: (m: BinaryenModule) => void): Pass {
+  return {
+    name,
+    description: "test pass",
+    level: "ir",
+    run(module) {
+      seen.push(module);
+      edit?.(module);
+      return { functions: module.getNumFunctions() };
+    },
+  };
+}
+
+Deno.test("runPipeline() parses IR once for consecutive IR passes and again after a sections pass", async () => {
+  const seen: BinaryenModule[] = [];
+  const { bytes, report } = await runPipeline(await Deno.readFile(APP), [
+    irPass("a", seen),
+    irPass("b", seen, (m) => m.addFunctionExport("add", "add_again")),
+    stripCustomSections({ remove: ["debug"] }),
+    irPass("c", seen),
+  ]);
+  assert.equal(seen.length, 3);
+  assert.strictEqual(seen[0], seen[1], "a and b share one parse");
+  assert.notStrictEqual(seen[1], seen[2], "c parses the stripped module anew");
+  assert.deepEqual(report.passes.map((p) => p.name), ["a", "b", "strip-custom-sections", "c"]);
+  assert.equal(report.passes[0].report.functions, 53);
+  assert.ok(report.passes.every((p) => p.ms >= 0));
+  assert.equal(report.validated, true);
+  assert.ok(readExports(readModule(bytes)).some((e) => e.name === "add_again"));
+  assert.ok(readModule(bytes).section("name"), "names survive the IR round trip");
+  const { instance } = await WebAssembly.instantiate(bytes as BufferSource, {});
+  assert.equal((instance.exports.add_again as CallableFunction)(40, 2), 42);
+});
+
+Deno.test("runPipeline() labels a pass's error with its name and keeps the cause", async () => {
+  const failing: Pass = {
+    name: "boom",
+    description: "throws",
+    level: "sections",
+    run() {
+      throw new RangeError("bad thing");
+    },
+  };
+  const e = await runPipeline(await Deno.readFile(APP), [failing]).catch((e) => e);
+  assert.ok(e instanceof PassError);
+  assert.equal(e.pass, "boom");
+  assert.match(e.message, /^pass "boom" failed: bad thing$/);
+  assert.ok(e.cause instanceof RangeError);
+});
+
+Deno.test("--validate-each names the IR pass that broke the module; the final check catches it otherwise", async () => {
+  const input = await Deno.readFile(APP);
+  const breaking = (m: BinaryenModule) => {
+    // an export of a function that does not exist
+    m.addFunctionExport("no_such_function", "dangling");
+  };
+  const passes = () => [irPass("fine", []), irPass("breaks", [], breaking), irPass("after", [])];
+  const each = await runPipeline(input, passes(), { validateEach: true }).catch((e) => e);
+  assert.ok(each instanceof ValidationError);
+  assert.equal(each.pass, "breaks");
+  const final = await runPipeline(input, passes()).catch((e) => e);
+  assert.ok(final instanceof Error, String(final));
+});
+
+Deno.test("a sections-only run that changes no standard section skips validation, and says so", async () => {
+  const { report } = await runPipeline(await Deno.readFile(APP), [stripCustomSections()]);
+  assert.equal(report.validated, false);
+  const forced = await runPipeline(await Deno.readFile(APP), [stripCustomSections()], { validate: true });
+  assert.equal(forced.report.validated, true);
+});
