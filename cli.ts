@@ -18,6 +18,7 @@ import { registry } from "./passes/mod.ts";
 import { type Pass, PassError, UsageError } from "./passes/types.ts";
 import { WasmParseError } from "./wasm/errors.ts";
 import { loadUserPass } from "./user_pass.ts";
+import { AsmError, assembleFragment, assembleModule } from "./asm/mod.ts";
 
 const VERSION = "0.1.0";
 const progress = (msg: string) => {
@@ -184,6 +185,24 @@ export function buildProgram(): Command {
       console.log(lines.join("\n"));
     });
 
+  program.command("asm")
+    .description("assemble rwat WAT (with (@sym) and (@reloc)) into a relocatable object")
+    .argument("<input>", "a (module (@rwat) ...) text, or with --fragment one js_bindgen.wat record")
+    .requiredOption("-o, --output <file>", "output object file (written atomically)")
+    .addOption(
+      new Option("--target <arch>", "wasm64 adds the i64 env.__linear_memory import")
+        .choices(["wasm32", "wasm64"] as const).default("wasm32" as const),
+    )
+    .option("--fragment", "the input holds module fields without (module ...), like a record")
+    .action(async (input, o) => {
+      const text = await readInput(input, Deno.readTextFile);
+      const options = { file: input, target: o.target };
+      const object = o.fragment
+        ? await assembleFragment(text, options)
+        : await assembleModule(text, options);
+      await writeFileAtomic(o.output, object);
+    });
+
   program.command("demo")
     .description("run the main job on the bundled example module and print a report")
     .action(async () => {
@@ -207,6 +226,7 @@ export function describeError(e: unknown): { message: string; exitCode: number }
     return { message: `Cannot read "${e.file ?? "<input>"}": ${e.message}`, exitCode: 1 };
   }
   if (e instanceof ValidationError) return { message: e.message, exitCode: 1 };
+  if (e instanceof AsmError) return { message: `${e.message}\n${e.frame}`, exitCode: 1 };
   if (e instanceof PassError) {
     const inner = describeError(e.cause);
     if (!inner && !(e.cause instanceof RangeError)) return undefined;
