@@ -78,6 +78,13 @@ export async function assembleFragment(
   fragment: string,
   options: AssembleOptions = {},
 ): Promise<Uint8Array> {
+  // Tokenize the fragment alone first, so an extra `)` is reported where it stands rather than
+  // where it closes the wrapper.
+  guard(
+    { original: fragment, text: fragment, toOriginal: (o) => o },
+    options,
+    () => readSexprs(fragment),
+  );
   const head = `(module (@rwat)${options.target === "wasm64" ? ` ${MEMORY64}` : ""}\n`;
   const text = `${head}${fragment}\n)`;
   const source: Source = {
@@ -191,9 +198,7 @@ async function assemble(
     if (nodes.length !== 1 || module.type !== "list" || headOf(module) !== "module") {
       const stray = nodes.length === 1 ? nodes[0] : nodes[1] ?? nodes[0];
       throw new SexprError(
-        requireHeader
-          ? "Expected exactly one `(module (@rwat) ...)`"
-          : "Unexpected text after the module fields: check for an extra `)`",
+        "Expected exactly one `(module (@rwat) ...)`",
         stray?.start ?? 0,
         stray ? stray.end - stray.start : 1,
       );
