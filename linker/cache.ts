@@ -1,0 +1,201 @@
+/**
+ * The link cache, next to the linker's output (`<output dir>/.linkpass/`):
+ * - `objects/<key>-<sum>.o`: assembled WAT fragments, keyed by a hash of (assembler version,
+ *   target, fragment) and named with a hash of their own contents, so a corrupt entry is noticed
+ *   and rebuilt instead of linked;
+ * - `archives/<key>-<sum>.a`: archives cleaned of members the linker rejects (`lib.rmeta`);
+ * - `manifests/<output>.json`: the entries each output used, and what scanning each of its inputs
+ *   found (keyed by the input's path, size, mtime and inode, so a re-link reads no unchanged input
+ *   again). After a link, entries that no manifest of an existing output names are removed.
+ * @module
+ */
+import { basename, join } from "node:path";
+import { writeFileAtomic } from "../fs.ts";
+
+/** Hex SHA-256 of text or bytes. */
+export async function sha256(data: Uint8Array | string): Promise<string> {
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  const digest = await crypto.subtle.digest("SHA-256", bytes as BufferSource);
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** What scanning one input file found. */
+export interface InputScan {
+  /** WAT fragments: where each came from and its text. */
+  fragments: { member?: string; record: number; text: string }[];
+  /** Format-version records: crate name and version. */
+  versions: { member?: string; crate: string; version: number }[];
+  /** Archive members dropped from the cleaned copy (non-object members such as `lib.rmeta`). */
+  dropped: string[];
+  /** File name of the cleaned archive in `archives/`, when one was needed. */
+  cleaned?: string;
+  /** Size of the cleaned archive in bytes. */
+  cleanedSize?: number;
+  /** Members (or the file) that are LLVM bitcode: linked, but not scanned for fragments. */
+  bitcode: string[];
+}
+
+interface Manifest {
+  version: 1;
+  output: string;
+  entries: string[];
+  inputs: Record<string, InputScan>;
+}
+
+/** The cache directory of one output. */
+export class LinkCache {
+  /** The `.linkpass` directory. */
+  readonly dir: string;
+  /** The output file this link writes. */
+  readonly output: string;
+  #previous: Record<string, InputScan> = {};
+  #inputs: Record<string, InputScan> = {};
+  #used = new Set<string>();
+  #listing = new Map<string, string[]>();
+
+  private constructor(dir: string, output: string) {
+    this.dir = dir;
+    this.output = output;
+  }
+
+  /** Opens (creating) the cache beside `output`. */
+  static async open(output: string, dir: string): Promise<LinkCache> {
+    const cache = new LinkCache(dir, output);
+    await Deno.mkdir(join(dir, "objects"), { recursive: true });
+    await Deno.mkdir(join(dir, "archives"), { recursive: true });
+    await Deno.mkdir(join(dir, "manifests"), { recursive: true });
+    try {
+      const parsed = JSON.parse(await Deno.readTextFile(cache.#manifestPath));
+      if (parsed?.version === 1 && typeof parsed.inputs === "object") {
+        cache.#previous = parsed.inputs;
+      }
+    } catch { /* missing or corrupt: start empty */ }
+    for (const kind of ["objects", "archives"]) {
+      const names: string[] = [];
+      for await (const e of Deno.readDir(join(dir, kind))) if (e.isFile) names.push(e.name);
+      cache.#listing.set(kind, names.sort());
+    }
+    return cache;
+  }
+
+  /** The key of an input file from its metadata (a changed file gets a new key). */
+  static inputKey(path: string, stat: Deno.FileInfo): string {
+    return `${path}|${stat.size}|${stat.mtime?.getTime() ?? 0}|${stat.ino ?? 0}`;
+  }
+
+  get #manifestPath(): string {
+    return join(this.dir, "manifests", `${basename(this.output)}.json`);
+  }
+
+  /** The scan the previous link of this output recorded for an input key, if any. */
+  scanOf(key: string): InputScan | undefined {
+    return this.#previous[key];
+  }
+
+  /** Records the scan of an input (kept in this output's manifest). */
+  recordScan(key: string, scan: InputScan): void {
+    this.#inputs[key] = scan;
+  }
+
+  /**
+   * Returns the path of a valid entry `<key>-<sum>.<ext>` in `kind`, or undefined. Entries whose
+   * contents do not hash to their name are deleted.
+   */
+  async lookup(kind: "objects" | "archives", key: string): Promise<string | undefined> {
+    const names = this.#listing.get(kind) ?? [];
+    for (const name of names.filter((n) => n.startsWith(`${key}-`))) {
+      const path = join(this.dir, kind, name);
+      const sum = name.slice(key.length + 1).replace(/\.[a-z]+$/, "");
+      let ok = false;
+      try {
+        ok = (await sha256(await Deno.readFile(path))).slice(0, 16) === sum;
+      } catch { /* unreadable */ }
+      if (ok) {
+        this.#used.add(`${kind}/${name}`);
+        return path;
+      }
+      await Deno.remove(path).catch(() => {});
+      this.#listing.set(kind, (this.#listing.get(kind) ?? []).filter((n) => n !== name));
+    }
+    return undefined;
+  }
+
+  /**
+   * Checks a cleaned archive by name without hashing its contents (they are large): it must exist
+   * with the recorded size and start with the archive header. Returns its path, or undefined
+   * (after deleting a bad entry).
+   */
+  async lookupArchive(name: string, size: number): Promise<string | undefined> {
+    const path = join(this.dir, "archives", name);
+    let ok = false;
+    try {
+      const file = await Deno.open(path);
+      try {
+        const head = new Uint8Array(8);
+        ok = (await file.stat()).size === size && (await file.read(head)) === 8 &&
+          new TextDecoder().decode(head) === "!<arch>\n";
+      } finally {
+        file.close();
+      }
+    } catch {
+      return undefined;
+    }
+    if (!ok) {
+      await Deno.remove(path).catch(() => {});
+      return undefined;
+    }
+    this.#used.add(`archives/${name}`);
+    return path;
+  }
+
+  /** Stores an entry and returns its file name and path. */
+  async store(
+    kind: "objects" | "archives",
+    key: string,
+    ext: string,
+    data: Uint8Array,
+  ): Promise<{ name: string; path: string }> {
+    const name = `${key}-${(await sha256(data)).slice(0, 16)}.${ext}`;
+    const path = join(this.dir, kind, name);
+    await writeFileAtomic(path, data);
+    this.#used.add(`${kind}/${name}`);
+    this.#listing.get(kind)?.push(name);
+    return { name, path };
+  }
+
+  /**
+   * Writes this output's manifest, then removes entries that no manifest of an existing output
+   * names (and manifests of outputs that are gone). Returns how many entries were removed.
+   */
+  async finish(): Promise<number> {
+    const manifests = join(this.dir, "manifests");
+    const manifest: Manifest = {
+      version: 1,
+      output: this.output,
+      entries: [...this.#used].sort(),
+      inputs: this.#inputs,
+    };
+    await writeFileAtomic(this.#manifestPath, JSON.stringify(manifest));
+    const live = new Set<string>();
+    for await (const e of Deno.readDir(manifests)) {
+      if (!e.isFile || !e.name.endsWith(".json")) continue;
+      const path = join(manifests, e.name);
+      try {
+        const m = JSON.parse(await Deno.readTextFile(path));
+        await Deno.stat(m.output);
+        for (const entry of m.entries) live.add(entry);
+      } catch {
+        await Deno.remove(path).catch(() => {});
+      }
+    }
+    let removed = 0;
+    for (const kind of ["objects", "archives"]) {
+      for await (const e of Deno.readDir(join(this.dir, kind))) {
+        if (e.name.startsWith(".") || live.has(`${kind}/${e.name}`)) continue;
+        await Deno.remove(join(this.dir, kind, e.name)).catch(() => {});
+        removed++;
+      }
+    }
+    return removed;
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The linker's configuration: which post-link passes to run and which linker to call. Read from
+ * the `linkpass` key of the nearest `deno.json`/`deno.jsonc` (searching up from the working
+ * directory, as cargo runs the linker from the workspace root), or from the `LINKPASS_CONFIG`
+ * environment variable (JSON text, or the path of a JSON file), which wins.
+ *
+ * ```json
+ * { "linkpass": { "passes": { "panic": true, "strip-custom-sections": { "stripCustomSections": ["debug"] } } } }
+ * ```
+ * A pass is `true` (its defaults) or an object of the options `linkpass opt` takes, as camelCase
+ * keys (`--strip-custom-sections debug` is `{ "stripCustomSections": ["debug"] }`).
+ * @module
+ */
+import { dirname, join, resolve } from "node:path";
+import { UsageError } from "../passes/types.ts";
+
+/** The `linkpass` configuration object. */
+export interface LinkConfig {
+  /** Post-link passes by registry name: `true` or their options. */
+  passes?: Record<string, boolean | Record<string, unknown>>;
+  /** The linker to run (a path or a command on PATH). */
+  linker?: string;
+  /** Where the configuration came from, for messages. */
+  source?: string;
+}
+
+function stripJsonComments(text: string): string {
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      const start = i++;
+      while (i < text.length && text[i] !== '"') i += text[i] === "\\" ? 2 : 1;
+      out += text.slice(start, i + 1);
+    } else if (c === "/" && text[i + 1] === "/") {
+      while (i < text.length && text[i] !== "\n") i++;
+      out += "\n";
+    } else if (c === "/" && text[i + 1] === "*") {
+      i += 2;
+      while (i < text.length && !(text[i] === "*" && text[i + 1] === "/")) i++;
+      i++;
+    } else out += c;
+  }
+  return out.replace(/,(\s*[}\]])/g, "$1");
+}
+
+function validate(value: unknown, source: string): LinkConfig {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new UsageError(`Invalid linkpass configuration in ${source}: expected an object`);
+  }
+  const config = value as LinkConfig;
+  if (config.linker !== undefined && typeof config.linker !== "string") {
+    throw new UsageError(`Invalid linkpass configuration in ${source}: "linker" must be a string`);
+  }
+  if (config.passes !== undefined) {
+    if (
+      typeof config.passes !== "object" || config.passes === null || Array.isArray(config.passes)
+    ) {
+      throw new UsageError(
+        `Invalid linkpass configuration in ${source}: "passes" must be an object of pass names, e.g. { "panic": true }`,
+      );
+    }
+    for (const [name, v] of Object.entries(config.passes)) {
+      if (typeof v !== "boolean" && (typeof v !== "object" || v === null || Array.isArray(v))) {
+        throw new UsageError(
+          `Invalid linkpass configuration in ${source}: pass "${name}" must be true, false or an object of options`,
+        );
+      }
+    }
+  }
+  return { ...config, source };
+}
+
+/**
+ * Loads the configuration: `LINKPASS_CONFIG` when set, else the `linkpass` key of the nearest
+ * deno.json(c) above `cwd`, else an empty configuration.
+ */
+export async function loadConfig(
+  cwd: string,
+  env: (name: string) => string | undefined = (n) => Deno.env.get(n),
+): Promise<LinkConfig> {
+  const fromEnv = env("LINKPASS_CONFIG");
+  if (fromEnv !== undefined && fromEnv.trim() !== "") {
+    const text = fromEnv.trimStart().startsWith("{")
+      ? fromEnv
+      : await Deno.readTextFile(resolve(cwd, fromEnv)).catch(() => {
+        throw new UsageError(
+          `Cannot read LINKPASS_CONFIG file "${fromEnv}": no such file; set it to JSON text or a JSON file`,
+        );
+      });
+    try {
+      return validate(JSON.parse(text), "LINKPASS_CONFIG");
+    } catch (e) {
+      if (e instanceof SyntaxError) {
+        throw new UsageError(`Invalid JSON in LINKPASS_CONFIG: ${e.message}`);
+      }
+      throw e;
+    }
+  }
+  let dir = resolve(cwd);
+  for (;;) {
+    for (const name of ["deno.json", "deno.jsonc"]) {
+      const path = join(dir, name);
+      let text: string;
+      try {
+        text = await Deno.readTextFile(path);
+      } catch {
+        continue;
+      }
+      let parsed: Record<string, unknown>;
+      try {
+        parsed = JSON.parse(name.endsWith("c") ? stripJsonComments(text) : text);
+      } catch (e) {
+        throw new UsageError(`Invalid JSON in "${path}": ${(e as Error).message}`);
+      }
+      return parsed.linkpass === undefined ? {} : validate(parsed.linkpass, `"${path}"`);
+    }
+    const up = dirname(dir);
+    if (up === dir) return {};
+    dir = up;
+  }
+}

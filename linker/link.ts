@@ -1,0 +1,362 @@
+/**
+ * Linker mode: what `linkpass link <wasm-ld arguments>` (and the `linkpass-ld` shim that cargo
+ * and rustc call) does. Parse the arguments, stop early on the guards, scan every input once for
+ * embedded WAT and format records, assemble the WAT into objects (cached next to the output),
+ * run rust-lld/wasm-ld with the forwarded arguments plus those objects, then post-process the
+ * linked module: JS glue, strip `js_bindgen.*`/`linkpass.*`, and the configured passes.
+ * @module
+ */
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { writeFileAtomic } from "../fs.ts";
+import { type Pass, UsageError } from "../passes/types.ts";
+import { registry } from "../passes/mod.ts";
+import { stripCustomSections } from "../passes/strip_custom_sections.ts";
+import { type PipelineReport, runPipeline } from "../pipeline.ts";
+import {
+  lastValue,
+  type LinkArgs,
+  optionValues,
+  parseLinkArgs,
+  quotePosix,
+  targetOf,
+} from "./args.ts";
+import { type InputScan, LinkCache, sha256 } from "./cache.ts";
+import { type LinkConfig, loadConfig } from "./config.ts";
+import { findLinker } from "./find_linker.ts";
+import { checkFlavor, checkFormatVersions, MARKER_LIBRARIES } from "./guards.ts";
+import { scanInput } from "./scan.ts";
+
+/** Options of {@linkcode link}. */
+export interface LinkOptions {
+  /** The wasm-ld arguments as the compiler passed them (`-flavor wasm` and `@file` included). */
+  args: string[];
+  /** Working directory the arguments are relative to (default: the process's). */
+  cwd?: string;
+  /** Environment lookup (default: Deno.env). */
+  env?: (name: string) => string | undefined;
+  /** Configuration to use instead of loading it (tests). */
+  config?: LinkConfig;
+  /** Called with each warning line (unknown options, linker warnings). */
+  onWarning?: (line: string) => void;
+}
+
+/** What a link did. */
+export interface LinkResult {
+  /** The output module. */
+  output: string;
+  /** Other files written next to it (the JS glue). */
+  files: string[];
+  /** The linker run, and how it was found. */
+  linker: { path: string; source: string };
+  /** The full argument list the linker got. */
+  linkerArgs: string[];
+  /** Objects generated from WAT fragments: how many, and how many were assembled now. */
+  objects: { total: number; assembled: number };
+  /** Archives replaced by cleaned copies (non-object members dropped). */
+  cleanedArchives: string[];
+  /** Post-link pipeline report (absent for relocatable links). */
+  pipeline?: PipelineReport;
+  /** Milliseconds spent in each phase. */
+  timings: Record<string, number>;
+}
+
+/** The real linker failed; `stderr` is what it printed. */
+export class LinkerFailedError extends UsageError {
+  /** The linker's diagnostics. */
+  readonly stderr: string;
+  constructor(linker: string, code: number, stderr: string) {
+    super(
+      `the linker "${linker}" failed with exit code ${code}; its messages are above`,
+      code || 1,
+    );
+    this.name = "LinkerFailedError";
+    this.stderr = stderr;
+  }
+}
+
+/** Several fragments failed to assemble: every error, each with its code frame. */
+export class FragmentErrors extends UsageError {
+  /** The assembler errors (asm/mod.ts `AsmError`s). */
+  readonly errors: { message: string; frame: string }[];
+  constructor(errors: { message: string; frame: string }[]) {
+    super(
+      errors.length === 1
+        ? `Cannot assemble embedded WAT: ${errors[0].message}`
+        : `Cannot assemble embedded WAT: ${errors.length} fragments have errors (listed above)`,
+    );
+    this.name = "FragmentErrors";
+    this.errors = errors;
+  }
+}
+
+/** The main memory the glue sees, and whether linkpass asked for the import. */
+function memoryImport(parsed: LinkArgs): { module: string; name: string; add?: string } {
+  const named = lastValue(parsed, "import-memory-with-name");
+  if (named !== undefined) {
+    const [module, name = "memory"] = named.split(",");
+    return { module, name };
+  }
+  if (parsed.args.some((a) => a.type === "option" && a.id === "import-memory")) {
+    return { module: "env", name: "memory" };
+  }
+  return { module: "js_bindgen", name: "memory", add: "--import-memory=js_bindgen,memory" };
+}
+
+/** Finds `-l name` the way wasm-ld does: `lib<name>.a` (or `:<file>`) in the `-L` paths. */
+function findLibrary(name: string, paths: string[], cwd: string): string | undefined {
+  const file = name.startsWith(":") ? name.slice(1) : `lib${name}.a`;
+  for (const dir of paths) {
+    const p = resolve(cwd, dir, file);
+    try {
+      if (Deno.statSync(p).isFile) return p;
+    } catch { /* next */ }
+  }
+  return undefined;
+}
+
+/** Builds the post-link passes: registry order, with js-glue and the strip of our sections. */
+async function postLinkPasses(config: LinkConfig, memory: { module: string; name: string }) {
+  const passes: Pass[] = [];
+  const configured = config.passes ?? {};
+  for (const name of Object.keys(configured)) {
+    if (!registry.some((d) => d.name === name)) {
+      throw new UsageError(
+        `Unknown pass "${name}" in ${
+          config.source ?? "the linkpass configuration"
+        }: known passes are ${registry.map((d) => d.name).join(", ")}`,
+      );
+    }
+  }
+  for (const def of registry) {
+    const wanted = configured[def.name];
+    if (def.name === "js-glue") {
+      const glueModule = "../passes/js_glue.ts";
+      const { jsGlue } = await import(glueModule);
+      passes.push(jsGlue({ memory, ...(typeof wanted === "object" ? wanted : {}) }));
+      continue;
+    }
+    if (def.name === "strip-custom-sections") {
+      passes.push(stripCustomSections({ remove: ["js_bindgen.*", "linkpass.*"] }));
+    }
+    if (!wanted) continue;
+    const trigger = def.options[0]?.flags.match(/^--([a-z0-9-]+)/)?.[1] ?? def.name;
+    const key = trigger.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    const values: Record<string, unknown> = typeof wanted === "object" ? { ...wanted } : {};
+    values[key] ??= def.options[0]?.preset ?? true;
+    let pass;
+    try {
+      pass = def.fromOptions(values);
+    } catch (e) {
+      if (e instanceof RangeError || e instanceof TypeError) {
+        throw new UsageError(
+          `Invalid options for pass "${def.name}" in ${config.source}: ${e.message}`,
+        );
+      }
+      throw e;
+    }
+    if (pass) passes.push(pass);
+  }
+  return passes;
+}
+
+/**
+ * Links: see the module documentation. Throws UsageError for guard failures and bad input,
+ * {@linkcode FragmentErrors} when embedded WAT does not assemble, {@linkcode LinkerFailedError}
+ * when the linker fails. Writes the output (and glue) atomically.
+ */
+export async function link(options: LinkOptions): Promise<LinkResult> {
+  const t0 = performance.now();
+  const timings: Record<string, number> = {};
+  const mark = (phase: string, since: number) => (timings[phase] = performance.now() - since);
+  const cwd = options.cwd ?? Deno.cwd();
+  const env = options.env ?? ((n: string) => Deno.env.get(n));
+  const warn = options.onWarning ?? (() => {});
+  const parsed = parseLinkArgs(options.args, (p) => Deno.readTextFileSync(resolve(cwd, p)));
+  checkFlavor(parsed);
+  const target = targetOf(parsed);
+  for (const w of parsed.warnings) warn(w);
+
+  const outputArg = lastValue(parsed, "o") ?? "a.out";
+  const output = resolve(cwd, outputArg);
+  const relocatable = parsed.args.some((a) => a.type === "option" && a.id === "relocatable");
+  const config = options.config ?? await loadConfig(cwd, env);
+  const cache = await LinkCache.open(output, join(dirname(output), ".linkpass"));
+  const linker = await findLinker({
+    explicit: lastValue(parsed, "linkpass-linker"),
+    configured: config.linker,
+    env,
+    memoFile: join(cache.dir, "linker.json"),
+  });
+  mark("setup", t0);
+
+  // Scan inputs: files and -l libraries (markers dropped).
+  const t1 = performance.now();
+  const searchPaths = optionValues(parsed, "library-path");
+  const replaced = new Map<number, string[]>(); // arg index → replacement words
+  const fragments: { text: string; file: string; member?: string; record: number }[] = [];
+  const versions: { crate: string; version: number; from: string }[] = [];
+  const cleanedArchives: string[] = [];
+  for (const [index, arg] of parsed.args.entries()) {
+    let path: string | undefined;
+    if (arg.type === "input") path = arg.path;
+    else if (arg.type === "option" && arg.id === "library") {
+      if (MARKER_LIBRARIES.includes(arg.values[0])) {
+        replaced.set(index, []);
+        continue;
+      }
+      path = findLibrary(arg.values[0], searchPaths, cwd);
+    }
+    if (path === undefined) continue;
+    const abs = resolve(cwd, path);
+    let stat: Deno.FileInfo;
+    try {
+      stat = await Deno.stat(abs);
+    } catch {
+      continue; // the linker reports missing inputs in its own words
+    }
+    const key = LinkCache.inputKey(abs, stat);
+    let scan: InputScan | undefined = cache.scanOf(key);
+    let cleanedPath: string | undefined;
+    if (scan?.cleaned) {
+      cleanedPath = await cache.lookupArchive(scan.cleaned, scan.cleanedSize ?? -1);
+      if (!cleanedPath) scan = undefined; // rebuild a missing or corrupt copy
+    }
+    if (!scan) {
+      const bytes = await Deno.readFile(abs);
+      const result = scanInput(path, bytes);
+      scan = result.scan;
+      if (result.cleaned) {
+        const entry = await cache.store(
+          "archives",
+          (await sha256(key)).slice(0, 24),
+          "a",
+          result.cleaned,
+        );
+        scan.cleaned = entry.name;
+        scan.cleanedSize = result.cleaned.length;
+        cleanedPath = entry.path;
+      }
+    }
+    cache.recordScan(key, scan);
+    for (const f of scan.fragments) fragments.push({ ...f, file: path });
+    for (const v of scan.versions) {
+      versions.push({
+        crate: v.crate,
+        version: v.version,
+        from: v.member ? `${path}(${v.member})` : path,
+      });
+    }
+    if (cleanedPath) {
+      cleanedArchives.push(path);
+      replaced.set(index, [cleanedPath]);
+    }
+  }
+  checkFormatVersions(versions);
+  mark("scan", t1);
+
+  // Assemble fragments (deduplicated by content), reusing cached objects.
+  const t2 = performance.now();
+  const objects: string[] = [];
+  let assembled = 0;
+  if (fragments.length) {
+    const asm = await import("../asm/mod.ts");
+    const seen = new Set<string>();
+    const errors: { message: string; frame: string }[] = [];
+    for (const f of fragments) {
+      const key = (await sha256(`${asm.ASSEMBLER_VERSION}\0${target}\0${f.text}`)).slice(0, 32);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      let path = await cache.lookup("objects", key);
+      if (!path) {
+        let bytes: Uint8Array;
+        try {
+          bytes = await asm.assembleFragment(f.text, {
+            target,
+            file: f.file,
+            member: f.member,
+            record: f.record,
+          });
+        } catch (e) {
+          if (!(e instanceof asm.AsmError)) throw e;
+          errors.push({ message: e.message, frame: e.frame });
+          continue;
+        }
+        path = (await cache.store("objects", key, "o", bytes)).path;
+        assembled++;
+      }
+      objects.push(path);
+    }
+    if (errors.length) throw new FragmentErrors(errors);
+  }
+  mark("assemble", t2);
+
+  // The linker's command line.
+  const memory = memoryImport(parsed);
+  const words: string[] = [];
+  parsed.args.forEach((arg, i) => {
+    if (arg.type === "option" && (arg.own || arg.id === "flavor")) return;
+    words.push(...(replaced.get(i) ?? arg.raw));
+  });
+  words.push(...objects);
+  if (memory.add && !relocatable) words.push(memory.add);
+  let linkerArgs = ["-flavor", "wasm", ...words];
+  if (parsed.usedResponseFile) {
+    const rsp = join(cache.dir, `${outputArg.replace(/[^A-Za-z0-9._-]/g, "_")}.rsp`);
+    await writeFileAtomic(rsp, words.map(quotePosix).join("\n"));
+    linkerArgs = ["-flavor", "wasm", "--rsp-quoting=posix", `@${rsp}`];
+  }
+
+  const t3 = performance.now();
+  const run = await new Deno.Command(linker.path, {
+    args: linkerArgs,
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  mark("linker", t3);
+  const stderr = new TextDecoder().decode(run.stderr) + new TextDecoder().decode(run.stdout);
+  if (!run.success) {
+    const called = optionValues(parsed, "flavor").length === 0 &&
+      /entry symbol not defined/.test(stderr);
+    throw new LinkerFailedError(
+      linker.path,
+      run.code,
+      called
+        ? `${stderr}hint: no "-flavor wasm" and no --no-entry: rustc probably took this linker for a GNU ld (its name ends in "-ld"); add "-C linker-flavor=wasm-ld" or name the shim "...-wasm-ld"\n`
+        : stderr,
+    );
+  }
+  for (const line of stderr.split("\n")) if (line.trim()) warn(line);
+
+  const result: LinkResult = {
+    output,
+    files: [],
+    linker,
+    linkerArgs,
+    objects: { total: objects.length, assembled },
+    cleanedArchives,
+    timings,
+  };
+  const informational = parsed.args.some((a) =>
+    a.type === "option" && ["help", "version", "v"].includes(a.id)
+  );
+  if (!relocatable && !informational) {
+    const t4 = performance.now();
+    const bytes = await Deno.readFile(output);
+    const passes = await postLinkPasses(config, memory);
+    const { bytes: out, files, report } = await runPipeline(bytes, passes, { file: outputArg });
+    if (out !== bytes) await writeFileAtomic(output, out);
+    for (const [name, contents] of files) {
+      const path = isAbsolute(name) ? name : join(dirname(output), name);
+      await writeFileAtomic(path, contents);
+      result.files.push(path);
+    }
+    result.pipeline = report;
+    mark("post-link", t4);
+  }
+  const t5 = performance.now();
+  await cache.finish();
+  mark("cache", t5);
+  timings.total = performance.now() - t0;
+  return result;
+}

@@ -1,0 +1,134 @@
+/**
+ * Scanning linker inputs: objects and archive members are read once (members are views of the
+ * archive bytes) for their embedded WAT fragments and format-version records; archives with
+ * members the linker rejects get a cleaned copy.
+ * @module
+ */
+import { type Archive, readArchive, writeArchive } from "../wasm/archive.ts";
+import { WasmParseError } from "../wasm/errors.ts";
+import { WasmModule } from "../wasm/module.ts";
+import type { InputScan } from "./cache.ts";
+import {
+  decodeFormatRecord,
+  foreignObject,
+  FORMAT_SECTION,
+  isBitcode,
+  refuseForeign,
+  splitRecords,
+} from "./guards.ts";
+
+/** The custom section holding WAT fragments. */
+export const WAT_SECTION = "js_bindgen.wat";
+
+const isWasm = (b: Uint8Array) => b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d;
+
+/** One object (a file or an archive member) with where it came from. */
+export interface ObjectInput {
+  /** The file the object is in. */
+  file: string;
+  /** The archive member name, for members. */
+  member?: string;
+  bytes: Uint8Array;
+}
+
+/** Result of scanning one input file. */
+export interface ScanResult {
+  scan: InputScan;
+  /** The cleaned archive, when members had to be dropped. */
+  cleaned?: Uint8Array;
+  /** The Wasm objects inside (for `check`, which also reads their JS records). */
+  objects: ObjectInput[];
+}
+
+function scanObject(obj: ObjectInput, scan: InputScan): void {
+  const where = obj.member ? `${obj.file}(${obj.member})` : obj.file;
+  let module: WasmModule;
+  try {
+    module = WasmModule.parse(obj.bytes, { file: where });
+  } catch (e) {
+    if (e instanceof WasmParseError) e.file = where;
+    throw e;
+  }
+  for (const section of module.customSections()) {
+    if (section.name !== WAT_SECTION && section.name !== FORMAT_SECTION) continue;
+    let records: Uint8Array[];
+    try {
+      records = splitRecords(section.payload, section.name, section.payloadOffset);
+    } catch (e) {
+      if (e instanceof WasmParseError) e.file = where;
+      throw e;
+    }
+    records.forEach((record, i) => {
+      if (section.name === WAT_SECTION) {
+        const text = new TextDecoder("utf-8", { fatal: true });
+        let fragment: string;
+        try {
+          fragment = text.decode(record);
+        } catch {
+          throw new WasmParseError(
+            `WAT fragment ${i} in section "${WAT_SECTION}" is not valid UTF-8`,
+            section.payloadOffset,
+            where,
+          );
+        }
+        scan.fragments.push({ member: obj.member, record: i + 1, text: fragment });
+      } else {
+        let decoded;
+        try {
+          decoded = decodeFormatRecord(record, section.payloadOffset);
+        } catch (e) {
+          if (e instanceof WasmParseError) e.file = where;
+          throw e;
+        }
+        scan.versions.push({ member: obj.member, ...decoded });
+      }
+    });
+  }
+}
+
+/**
+ * Scans one linker input. Throws the guard error for native objects, a WasmParseError for a
+ * broken Wasm object; non-object archive members (`lib.rmeta`) are dropped into a cleaned copy.
+ */
+export function scanInput(file: string, bytes: Uint8Array): ScanResult {
+  const scan: InputScan = { fragments: [], versions: [], dropped: [], bitcode: [] };
+  const objects: ObjectInput[] = [];
+  if (bytes.length >= 8 && new TextDecoder().decode(bytes.subarray(0, 8)) === "!<arch>\n") {
+    const archive: Archive = readArchive(bytes, file);
+    const kept: number[] = [];
+    archive.members.forEach((m, i) => {
+      if (isWasm(m.data)) {
+        kept.push(i);
+        const obj = { file, member: m.name, bytes: m.data };
+        objects.push(obj);
+        scanObject(obj, scan);
+      } else if (isBitcode(m.data)) {
+        kept.push(i);
+        scan.bitcode.push(m.name);
+      } else {
+        const foreign = foreignObject(m.data);
+        if (foreign) refuseForeign(`${file}(${m.name})`, foreign);
+        scan.dropped.push(m.name);
+      }
+    });
+    let cleaned: Uint8Array | undefined;
+    if (scan.dropped.length) {
+      const remap = new Map(kept.map((old, i) => [old, i]));
+      const symbols = archive.symbols
+        ?.filter((s) => remap.has(s.member))
+        .map((s) => ({ name: s.name, member: remap.get(s.member)! }));
+      cleaned = writeArchive(kept.map((i) => archive.members[i]), symbols);
+    }
+    return { scan, cleaned, objects };
+  }
+  if (isBitcode(bytes)) {
+    scan.bitcode.push(file);
+    return { scan, objects };
+  }
+  const foreign = foreignObject(bytes);
+  if (foreign) refuseForeign(file, foreign);
+  const obj = { file, bytes };
+  objects.push(obj);
+  scanObject(obj, scan);
+  return { scan, objects };
+}
