@@ -17,22 +17,38 @@ import type wabtInit from "wabt";
 import { WasmParseError } from "../wasm/errors.ts";
 import { AsmError, type AsmLocation, codeFrame, lineColumn, offsetOfByteColumn } from "./errors.ts";
 import { AssemblerBug, buildObject } from "./object.ts";
+import { foldFlatOperands, insertText } from "./desugar.ts";
 import { analyseModule } from "./rwat.ts";
-import { blankSpans, headOf, type List, readSexprs, SexprError } from "./sexpr.ts";
+import { blankSpans, headOf, type List, type Node, readSexprs, SexprError } from "./sexpr.ts";
 
 export { AsmError, type AsmLocation } from "./errors.ts";
 export { AssemblerBug } from "./object.ts";
 
 /** Options of {@linkcode assembleFragment} and {@linkcode assembleModule}. */
 export interface AssembleOptions extends AsmLocation {
-  /** `wasm64` prepends `(import "env" "__linear_memory" (memory i64 0))`, as wasm-ld requires. */
+  /**
+   * `wasm64` prepends `(import "env" "__linear_memory" (memory i64 0))`, as wasm-ld requires;
+   * wasm32 (the default) imports `(memory 0)` there when the text declares no memory.
+   */
   target?: "wasm32" | "wasm64";
 }
 
 /** Version of the assembler's output format; part of the linker's cache key. */
 export const ASSEMBLER_VERSION = "linkpass-asm 1 (wabt 1.0.39)";
 
-const MEMORY64 = '(import "env" "__linear_memory" (memory i64 0))';
+/**
+ * The memory import an object gets, as LLVM's objects have it: always for wasm64 (wasm-ld needs
+ * a 64-bit memory in every object), for wasm32 when the text declares no memory (so memory
+ * instructions validate; wasm-ld maps it to the output's memory).
+ */
+function memoryImport(fields: Node[], target: AssembleOptions["target"]): string | undefined {
+  if (target === "wasm64") return '(import "env" "__linear_memory" (memory i64 0))';
+  const declares = fields.some((n) =>
+    n.type === "list" && (headOf(n) === "memory" ||
+      (headOf(n) === "import" && n.items[3]?.type === "list" && headOf(n.items[3]) === "memory"))
+  );
+  return declares ? undefined : '(import "env" "__linear_memory" (memory 0))';
+}
 
 const FEATURES = {
   exceptions: true,
@@ -80,12 +96,13 @@ export async function assembleFragment(
 ): Promise<Uint8Array> {
   // Tokenize the fragment alone first, so an extra `)` is reported where it stands rather than
   // where it closes the wrapper.
-  guard(
+  const nodes = guard(
     { original: fragment, text: fragment, toOriginal: (o) => o },
     options,
     () => readSexprs(fragment),
   );
-  const head = `(module (@rwat)${options.target === "wasm64" ? ` ${MEMORY64}` : ""}\n`;
+  const memory = memoryImport(nodes, options.target);
+  const head = `(module (@rwat)${memory ? ` ${memory}` : ""}\n`;
   const text = `${head}${fragment}\n)`;
   const source: Source = {
     original: fragment,
@@ -113,19 +130,16 @@ export async function assembleModule(
   options: AssembleOptions = {},
 ): Promise<Uint8Array> {
   let source: Source = { original: wat, text: wat, toOriginal: (o) => o };
-  if (options.target === "wasm64") {
+  const nodes = guard(source, options, () => readSexprs(wat));
+  const module = nodes.find((n) => n.type === "list") as List | undefined;
+  const memory = memoryImport(module?.items ?? [], options.target);
+  if (memory) {
     // Insert the memory import right after the `(@rwat)` header (or `(module`).
-    const nodes = guard(source, options, () => readSexprs(wat));
-    const module = nodes.find((n) => n.type === "list") as List | undefined;
     let at = module ? module.start + 1 + "module".length : 0;
     const header = module?.items.find((n) => n.type === "list" && n.annotation === "rwat");
     if (header) at = header.end;
-    const insert = ` ${MEMORY64}`;
-    source = {
-      original: wat,
-      text: wat.slice(0, at) + insert + wat.slice(at),
-      toOriginal: (o) => (o < at ? o : o < at + insert.length ? at : o - insert.length),
-    };
+    const rewritten = insertText(wat, [{ at, text: ` ${memory}` }]);
+    source = { original: wat, text: rewritten.text, toOriginal: rewritten.toBefore };
   }
   return await assemble(source, options, true);
 }
@@ -192,28 +206,42 @@ async function assemble(
   requireHeader: boolean,
 ): Promise<Uint8Array> {
   const where: AsmLocation = { file: options.file, member: options.member, record: options.record };
-  const info = guard(source, where, () => {
-    const nodes = readSexprs(source.text);
-    const module = nodes[0];
-    if (nodes.length !== 1 || module.type !== "list" || headOf(module) !== "module") {
-      const stray = nodes.length === 1 ? nodes[0] : nodes[1] ?? nodes[0];
-      throw new SexprError(
-        "Expected exactly one `(module (@rwat) ...)`",
-        stray?.start ?? 0,
-        stray ? stray.end - stray.start : 1,
-      );
-    }
-    return analyseModule(module, requireHeader);
-  });
+  const parse = (source: Source) =>
+    guard(source, where, () => {
+      const nodes = readSexprs(source.text);
+      const module = nodes[0];
+      if (nodes.length !== 1 || module.type !== "list" || headOf(module) !== "module") {
+        const stray = nodes.length === 1 ? nodes[0] : nodes[1] ?? nodes[0];
+        throw new SexprError(
+          "Expected exactly one `(module (@rwat) ...)`",
+          stray?.start ?? 0,
+          stray ? stray.end - stray.start : 1,
+        );
+      }
+      return module;
+    });
+  let module = parse(source);
+  const inserts = foldFlatOperands(module);
+  if (inserts.length) {
+    const before = source;
+    const rewritten = insertText(before.text, inserts);
+    source = {
+      original: before.original,
+      text: rewritten.text,
+      toOriginal: (o) => before.toOriginal(rewritten.toBefore(o)),
+    };
+    module = parse(source);
+  }
+  const info = guard(source, where, () => analyseModule(module, requireHeader));
   const plainText = blankSpans(source.text, info.annotations);
   const wabt = await loadWabt();
   let plain: Uint8Array;
-  let module: ReturnType<Wabt["parseWat"]> | undefined;
+  let parsed: ReturnType<Wabt["parseWat"]> | undefined;
   try {
-    module = wabt.parseWat(where.file ?? "input.wat", plainText, FEATURES);
-    module.resolveNames();
-    module.validate();
-    plain = module.toBinary({ write_debug_names: false }).buffer;
+    parsed = wabt.parseWat(where.file ?? "input.wat", plainText, FEATURES);
+    parsed.resolveNames();
+    parsed.validate();
+    plain = parsed.toBinary({ write_debug_names: false }).buffer;
   } catch (e) {
     if (
       !(e instanceof Error) || !/^(parseWat|resolveNames|validate|toBinary) failed/.test(e.message)
@@ -222,7 +250,7 @@ async function assemble(
     }
     throw wabtError(source, plainText, where, e.message);
   } finally {
-    module?.destroy();
+    parsed?.destroy();
   }
   try {
     return buildObject(plain, info);

@@ -271,7 +271,8 @@ function parseSym(n: List): SymSpec {
   return sym;
 }
 
-function isInstruction(text: string): boolean {
+/** True for a bare word that names an instruction (not an immediate such as `extern` or `nan`). */
+export function isInstruction(text: string): boolean {
   return /^[a-z]/.test(text) && !text.includes("=") && !IMMEDIATE_WORDS.has(text) &&
     !text.startsWith("nan:");
 }

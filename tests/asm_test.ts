@@ -215,6 +215,34 @@ Deno.test("wasm64 objects import a 64-bit __linear_memory and link with -mwasm64
   }
 });
 
+Deno.test("flat operands inside folded instructions (as js-sys writes them) assemble and link", {
+  ...needs(rustLld()),
+}, async () => {
+  // js-sys's i128 helper: memory instructions without a declared memory, and `local.get`s
+  // written flat inside `(i64.store ...)`, which the wast crate accepts and wabt does not.
+  const numeric = await Deno.readTextFile(fixture("asm/numeric.wat"));
+  const caller = `(module (@rwat)
+    (import "env" "js_sys.numeric.128" (func $n128 (@sym) (param i64 i64 i32)))
+    (func (export "split") (param $v i64) (param $out i32)
+      (call $n128 (@reloc) (local.get $v) (i64.shr_s (local.get $v) (i64.const 63))
+        (local.get $out))))`;
+  const dir = await tempDir();
+  try {
+    await Deno.writeFile(`${dir}/numeric.o`, await assembleFragment(numeric));
+    await Deno.writeFile(`${dir}/caller.o`, await assembleModule(caller));
+    await rustLldWasm(["--no-entry", "-o", `${dir}/a.wasm`, `${dir}/caller.o`, `${dir}/numeric.o`]);
+    const { instance } = await WebAssembly.instantiate(await Deno.readFile(`${dir}/a.wasm`), {});
+    // deno-lint-ignore no-explicit-any
+    const e = instance.exports as any;
+    e.split(-5n, 1024);
+    const view = new DataView((e.memory as WebAssembly.Memory).buffer);
+    assert.equal(view.getBigInt64(1024, true), -5n);
+    assert.equal(view.getBigInt64(1032, true), -1n);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 /** Bad fragments: each must fail with this line:column and message part. */
 const BAD: { name: string; text: string; at: [number, number]; says: string }[] = [
   {
