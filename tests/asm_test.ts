@@ -222,9 +222,9 @@ Deno.test("flat operands inside folded instructions (as js-sys writes them) asse
   // written flat inside `(i64.store ...)`, which the wast crate accepts and wabt does not.
   const numeric = await Deno.readTextFile(fixture("asm/numeric.wat"));
   const caller = `(module (@rwat)
-    (import "env" "js_sys.numeric.128" (func $n128 (@sym) (param i64 i64 i32)))
+    (import "env" "js_sys.numeric.128" (func $js_sys.numeric.128 (@sym) (param i64 i64 i32)))
     (func (export "split") (param $v i64) (param $out i32)
-      (call $n128 (@reloc) (local.get $v) (i64.shr_s (local.get $v) (i64.const 63))
+      (call $js_sys.numeric.128 (@reloc) (local.get $v) (i64.shr_s (local.get $v) (i64.const 63))
         (local.get $out))))`;
   const dir = await tempDir();
   try {
