@@ -41,6 +41,17 @@ export * from "./pipeline.ts";
 export { formatInspect, inspectModule, type InspectReport, type SectionRow } from "./inspect.ts";
 export { loadUserPass } from "./user_pass.ts";
 export { sameFile, writeFileAtomic } from "./fs.ts";
+export {
+  AsmError,
+  type AsmLocation,
+  assembleFragment,
+  type AssembleOptions,
+  assembleModule,
+  ASSEMBLER_VERSION,
+  AssemblerBug,
+  checkWatFragments,
+  type WatFragment,
+} from "./asm/mod.ts";
 
 import { type ReadOptions, WasmModule } from "./wasm/module.ts";
 

@@ -46,6 +46,7 @@ export class AsmError extends Error {
   /** Code frame: the lines around the error with a `^` marker, joined with newlines. */
   frame: string;
 
+  /** Makes the error; the message is built from `where` and `detail`. */
   constructor(
     detail: string,
     where: AsmLocation & { line: number; column: number; frame: string },

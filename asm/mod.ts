@@ -146,6 +146,7 @@ export async function assembleModule(
 
 /** A WAT fragment to check, with where it came from. */
 export interface WatFragment extends AsmLocation {
+  /** The fragment: module fields without `(module ...)`. */
   text: string;
 }
 

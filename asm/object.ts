@@ -30,6 +30,7 @@ const SYMBOL_TABLE = 8;
 
 /** Raised when the text walk and the binary disagree: a bug in the assembler, not the input. */
 export class AssemblerBug extends Error {
+  /** Makes the error from the description of the disagreement. */
   constructor(message: string) {
     super(`linkpass asm bug: ${message}; please report it with the WAT that triggered it`);
     this.name = "AssemblerBug";
