@@ -243,6 +243,28 @@ Deno.test("flat operands inside folded instructions (as js-sys writes them) asse
   }
 });
 
+Deno.test("relocations land on the right bytes after every kind of immediate", {
+  ...needs(rustLld()),
+}, async () => {
+  const object = await assembleFragment(await Deno.readTextFile(fixture("asm/shapes.wat")));
+  const m = WasmModule.parse(object);
+  const code = m.section(10)!.payload;
+  const relocs = readRelocs(m, m.section("reloc.CODE")!).entries;
+  assert.equal(relocs.length, 3);
+  for (const r of relocs) assert.equal(code[r.offset - 1], 0x10, "a call opcode before each");
+  const dir = await tempDir();
+  try {
+    await Deno.writeFile(`${dir}/shapes.o`, object);
+    await rustLldWasm(["--no-entry", "-o", `${dir}/a.wasm`, `${dir}/shapes.o`]);
+    const { instance } = await WebAssembly.instantiate(await Deno.readFile(`${dir}/a.wasm`), {});
+    // deno-lint-ignore no-explicit-any
+    const e = instance.exports as any;
+    assert.deepEqual([e.shapes(0), e.shapes(1), e.shapes(7)], [126, 225, 225]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 /** Bad fragments: each must fail with this line:column and message part. */
 const BAD: { name: string; text: string; at: [number, number]; says: string }[] = [
   {
