@@ -113,6 +113,19 @@ async function opt(input: string, o: Record<string, unknown>): Promise<void> {
   console.log(formatReport(result.report, o.report as string));
 }
 
+/** Runs a link, printing the linker's messages or the code frames before the error line. */
+async function linkCommand(run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run();
+  } catch (e) {
+    const { describeLinkError } = await import("./linker/messages.ts");
+    const described = describeLinkError(e);
+    if (!described) throw e;
+    for (const line of described.details) console.error(line);
+    throw new UsageError(described.message, described.exitCode);
+  }
+}
+
 /** Builds the command tree. Exported for tests that want the help text. */
 export function buildProgram(): Command {
   const program = new Command()
@@ -201,6 +214,51 @@ export function buildProgram(): Command {
         ? await assembleFragment(text, options)
         : await assembleModule(text, options);
       await writeFileAtomic(o.output, object);
+    });
+
+  program.command("link")
+    .description(
+      "link like wasm-ld (the linkpass-ld shim calls this): assemble embedded WAT, run rust-lld, add JS glue",
+    )
+    .argument("[wasm-ld-args...]", "wasm-ld arguments, @response files and --linker PATH")
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .helpOption(false)
+    .action(async (args) => {
+      const { link } = await import("./linker/link.ts");
+      await linkCommand(() =>
+        link({
+          args,
+          onWarning: (line) => console.error(line),
+          onStdout: (text) => Deno.stdout.writeSync(new TextEncoder().encode(text)),
+        })
+      );
+    });
+
+  program.command("check")
+    .description("assemble embedded WAT and parse embedded JS in objects/archives, without linking")
+    .argument("<inputs...>", ".o, .rlib or .a files")
+    .addOption(
+      new Option("--target <arch>", "target of the fragments")
+        .choices(["wasm32", "wasm64"] as const).default("wasm32" as const),
+    )
+    .option("--json", "print JSON")
+    .action(async (inputs, o) => {
+      const { checkInputs } = await import("./linker/check.ts");
+      const report = await checkInputs(inputs, { target: o.target });
+      if (o.json) console.log(JSON.stringify(report, null, 2));
+      else {
+        for (const p of report.problems) {
+          console.error(`error: ${p.message}`);
+          if (p.frame) console.error(p.frame);
+        }
+        console.log(
+          `checked ${report.inputs} input(s): ${report.fragments} WAT fragment(s), ${report.snippets} JS snippet(s), ${report.problems.length} problem(s)`,
+        );
+      }
+      if (report.problems.length) {
+        throw new UsageError(`${report.problems.length} problem(s) in the embedded WAT/JS`, 1);
+      }
     });
 
   program.command("demo")

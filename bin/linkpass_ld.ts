@@ -10,11 +10,16 @@ import { describeLinkError } from "../linker/messages.ts";
 
 if (import.meta.main) {
   try {
-    await link({ args: Deno.args, onWarning: (line) => console.error(line) });
+    await link({
+      args: Deno.args,
+      onWarning: (line) => console.error(line),
+      onStdout: (text) => Deno.stdout.writeSync(new TextEncoder().encode(text)),
+    });
   } catch (e) {
     const described = describeLinkError(e);
     if (!described) throw e;
-    for (const line of described.lines) console.error(line);
+    for (const line of described.details) console.error(line);
+    console.error(`error: ${described.message}`);
     Deno.exit(described.exitCode);
   }
 }

@@ -58,12 +58,9 @@ export class LinkCache {
     this.output = output;
   }
 
-  /** Opens (creating) the cache beside `output`. */
+  /** Opens the cache beside `output` (directories are made on the first write). */
   static async open(output: string, dir: string): Promise<LinkCache> {
     const cache = new LinkCache(dir, output);
-    await Deno.mkdir(join(dir, "objects"), { recursive: true });
-    await Deno.mkdir(join(dir, "archives"), { recursive: true });
-    await Deno.mkdir(join(dir, "manifests"), { recursive: true });
     try {
       const parsed = JSON.parse(await Deno.readTextFile(cache.#manifestPath));
       if (parsed?.version === 1 && typeof parsed.inputs === "object") {
@@ -72,7 +69,11 @@ export class LinkCache {
     } catch { /* missing or corrupt: start empty */ }
     for (const kind of ["objects", "archives"]) {
       const names: string[] = [];
-      for await (const e of Deno.readDir(join(dir, kind))) if (e.isFile) names.push(e.name);
+      try {
+        for await (const e of Deno.readDir(join(dir, kind))) if (e.isFile) names.push(e.name);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
       cache.#listing.set(kind, names.sort());
     }
     return cache;
@@ -156,6 +157,7 @@ export class LinkCache {
     data: Uint8Array,
   ): Promise<{ name: string; path: string }> {
     const name = `${key}-${(await sha256(data)).slice(0, 16)}.${ext}`;
+    await Deno.mkdir(join(this.dir, kind), { recursive: true });
     const path = join(this.dir, kind, name);
     await writeFileAtomic(path, data);
     this.#used.add(`${kind}/${name}`);
@@ -169,6 +171,7 @@ export class LinkCache {
    */
   async finish(): Promise<number> {
     const manifests = join(this.dir, "manifests");
+    await Deno.mkdir(manifests, { recursive: true });
     const manifest: Manifest = {
       version: 1,
       output: this.output,
@@ -190,9 +193,9 @@ export class LinkCache {
     }
     let removed = 0;
     for (const kind of ["objects", "archives"]) {
-      for await (const e of Deno.readDir(join(this.dir, kind))) {
-        if (e.name.startsWith(".") || live.has(`${kind}/${e.name}`)) continue;
-        await Deno.remove(join(this.dir, kind, e.name)).catch(() => {});
+      for (const name of this.#listing.get(kind) ?? []) {
+        if (live.has(`${kind}/${name}`)) continue;
+        await Deno.remove(join(this.dir, kind, name)).catch(() => {});
         removed++;
       }
     }

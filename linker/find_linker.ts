@@ -4,7 +4,7 @@
  * @module
  */
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { UsageError } from "../passes/types.ts";
 
 /** The linker chosen and why. */
@@ -68,7 +68,9 @@ async function sysrootLld(
     }
   } catch { /* rustc failed */ }
   if (memoFile) {
-    await Deno.writeTextFile(memoFile, JSON.stringify({ stamp, lld: lld ?? null })).catch(() => {});
+    await Deno.mkdir(dirname(memoFile), { recursive: true })
+      .then(() => Deno.writeTextFile(memoFile, JSON.stringify({ stamp, lld: lld ?? null })))
+      .catch(() => {});
   }
   return lld;
 }

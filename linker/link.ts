@@ -38,6 +38,8 @@ export interface LinkOptions {
   config?: LinkConfig;
   /** Called with each warning line (unknown options, linker warnings). */
   onWarning?: (line: string) => void;
+  /** Called with what the linker printed on stdout (`--version`, `--print-map`). */
+  onStdout?: (text: string) => void;
 }
 
 /** What a link did. */
@@ -181,12 +183,6 @@ export async function link(options: LinkOptions): Promise<LinkResult> {
   const relocatable = parsed.args.some((a) => a.type === "option" && a.id === "relocatable");
   const config = options.config ?? await loadConfig(cwd, env);
   const cache = await LinkCache.open(output, join(dirname(output), ".linkpass"));
-  const linker = await findLinker({
-    explicit: lastValue(parsed, "linkpass-linker"),
-    configured: config.linker,
-    env,
-    memoFile: join(cache.dir, "linker.json"),
-  });
   mark("setup", t0);
 
   // Scan inputs: files and -l libraries (markers dropped).
@@ -252,6 +248,12 @@ export async function link(options: LinkOptions): Promise<LinkResult> {
     }
   }
   checkFormatVersions(versions);
+  const linker = await findLinker({
+    explicit: lastValue(parsed, "linkpass-linker"),
+    configured: config.linker,
+    env,
+    memoFile: join(cache.dir, "linker.json"),
+  });
   mark("scan", t1);
 
   // Assemble fragments (deduplicated by content), reusing cached objects.
@@ -314,7 +316,8 @@ export async function link(options: LinkOptions): Promise<LinkResult> {
     stderr: "piped",
   }).output();
   mark("linker", t3);
-  const stderr = new TextDecoder().decode(run.stderr) + new TextDecoder().decode(run.stdout);
+  const stderr = new TextDecoder().decode(run.stderr);
+  if (run.stdout.length) options.onStdout?.(new TextDecoder().decode(run.stdout));
   if (!run.success) {
     const called = optionValues(parsed, "flavor").length === 0 &&
       /entry symbol not defined/.test(stderr);

@@ -7,25 +7,30 @@ import { UsageError } from "../passes/types.ts";
 import { WasmParseError } from "../wasm/errors.ts";
 import { FragmentErrors, LinkerFailedError } from "./link.ts";
 
-/** Lines for stderr and the exit code, or undefined for a bug (rethrow it). */
-export function describeLinkError(e: unknown): { lines: string[]; exitCode: number } | undefined {
+/** What to print for an error: detail lines, then `error: message`; undefined for a bug. */
+export interface LinkErrorReport {
+  /** Lines printed before the error line (the linker's messages, code frames). */
+  details: string[];
+  /** The one-line message (without `error: `). */
+  message: string;
+  exitCode: number;
+}
+
+/** Describes a linker-mode error, or returns undefined for a bug (rethrow it). */
+export function describeLinkError(e: unknown): LinkErrorReport | undefined {
   if (e instanceof LinkerFailedError) {
-    return {
-      lines: [e.stderr.trimEnd(), `error: ${e.message}`].filter(Boolean),
-      exitCode: e.exitCode,
-    };
+    return { details: [e.stderr.trimEnd()].filter(Boolean), message: e.message, exitCode: e.exitCode };
   }
   if (e instanceof FragmentErrors) {
-    const lines: string[] = [];
+    const details: string[] = [];
     if (e.errors.length > 1) {
-      for (const err of e.errors) lines.push(`error: ${err.message}`, err.frame, "");
-    } else lines.push(e.errors[0].frame);
-    lines.push(`error: ${e.message}`);
-    return { lines, exitCode: 1 };
+      for (const err of e.errors) details.push(`error: ${err.message}`, err.frame, "");
+    } else details.push(e.errors[0].frame);
+    return { details, message: e.message, exitCode: 1 };
   }
-  if (e instanceof UsageError) return { lines: [`error: ${e.message}`], exitCode: e.exitCode };
+  if (e instanceof UsageError) return { details: [], message: e.message, exitCode: e.exitCode };
   if (e instanceof WasmParseError) {
-    return { lines: [`error: Cannot read "${e.file ?? "<input>"}": ${e.message}`], exitCode: 1 };
+    return { details: [], message: `Cannot read "${e.file ?? "<input>"}": ${e.message}`, exitCode: 1 };
   }
   return undefined;
 }

@@ -169,6 +169,15 @@ add("trace", "t", ONE, "flag");
 js("y", "trace-symbol");
 js("u", "undefined");
 
+// Newer than the table above (LLD 17-22 `--help`).
+b("allow-multiple-definition");
+f("no-shlib-sigcheck");
+ff("no-stack-first");
+f("noinhibit-exec");
+jj("page-size=");
+eq("rpath");
+add("v", "V", ONE, "flag");
+
 // LTO.
 jj("lto-O");
 jj("lto-CGO");
