@@ -263,7 +263,9 @@ export function padBody(
     const imm = p.immediate;
     w.bytes(body.subarray(pos, imm.offset));
     offsets[i] = w.length;
-    w.u32(imm.value, 5);
+    const v = imm.value;
+    w.byte(v | 0x80).byte((v >>> 7) | 0x80).byte((v >>> 14) | 0x80).byte((v >>> 21) | 0x80)
+      .byte(v >>> 28);
     pos = imm.offset + imm.length;
   }
   w.bytes(body.subarray(pos));

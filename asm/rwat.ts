@@ -273,7 +273,8 @@ function parseSym(n: List): SymSpec {
 
 /** True for a bare word that names an instruction (not an immediate such as `extern` or `nan`). */
 export function isInstruction(text: string): boolean {
-  return /^[a-z]/.test(text) && !text.includes("=") && !IMMEDIATE_WORDS.has(text) &&
+  const c = text.charCodeAt(0);
+  return c >= 97 && c <= 122 && !text.includes("=") && !IMMEDIATE_WORDS.has(text) &&
     !text.startsWith("nan:");
 }
 

@@ -119,8 +119,12 @@ export function readSexprs(text: string): Node[] {
   return top;
 }
 
+const ID_CHARS = new Set(
+  "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&'*+-./:<=>?@\\^_`|~",
+);
+
 function isIdChar(c: string): boolean {
-  return /[0-9A-Za-z!#$%&'*+\-./:<=>?@\\^_`|~]/.test(c);
+  return ID_CHARS.has(c);
 }
 
 function skipBlockComment(text: string, start: number): number {
@@ -140,21 +144,28 @@ function skipBlockComment(text: string, start: number): number {
 }
 
 function readString(text: string, start: number): { value: string; end: number } {
+  let i = start + 1;
+  // Fast path: no escapes, the string is the text between the quotes.
+  while (i < text.length && text[i] !== '"' && text[i] !== "\\" && text[i] !== "\n") i++;
+  if (text[i] === '"') return { value: text.slice(start + 1, i), end: i + 1 };
   const bytes: number[] = [];
   const enc = new TextEncoder();
-  let i = start + 1;
+  const run = (from: number, to: number) => {
+    if (to > from) { for (const b of enc.encode(text.slice(from, to))) bytes.push(b); }
+  };
+  run(start + 1, i);
+  let from = i;
   for (;;) {
-    if (i >= text.length) throw new SexprError('Unclosed string: add the closing `"`', start);
+    if (i >= text.length || text[i] === "\n") {
+      throw new SexprError('Unclosed string: add the closing `"`', start);
+    }
     const c = text[i];
     if (c === '"') break;
-    if (c === "\n") throw new SexprError('Unclosed string: add the closing `"`', start);
     if (c !== "\\") {
-      const cp = text.codePointAt(i)!;
-      const s = String.fromCodePoint(cp);
-      bytes.push(...enc.encode(s));
-      i += s.length;
+      i++;
       continue;
     }
+    run(from, i);
     const e = text[i + 1];
     const simple: Record<string, number> = { n: 10, t: 9, r: 13, '"': 34, "'": 39, "\\": 92 };
     if (e in simple) {
@@ -166,7 +177,7 @@ function readString(text: string, start: number): { value: string; end: number }
       if (close < 0 || !Number.isFinite(cp) || cp > 0x10ffff) {
         throw new SexprError("Invalid `\\u{...}` escape in a string", i, 2);
       }
-      bytes.push(...enc.encode(String.fromCodePoint(cp)));
+      for (const b of enc.encode(String.fromCodePoint(cp))) bytes.push(b);
       i = close + 1;
     } else if (/^[0-9a-fA-F]{2}$/.test(text.slice(i + 1, i + 3))) {
       bytes.push(parseInt(text.slice(i + 1, i + 3), 16));
@@ -174,7 +185,9 @@ function readString(text: string, start: number): { value: string; end: number }
     } else {
       throw new SexprError(`Invalid escape \`\\${e ?? ""}\` in a string`, i, 2);
     }
+    from = i;
   }
+  run(from, i);
   let value: string;
   try {
     value = utf8.decode(new Uint8Array(bytes));
@@ -198,7 +211,9 @@ export function blankSpans(text: string, spans: { start: number; end: number }[]
   let pos = 0;
   for (const { start, end } of sorted) {
     if (start < pos) continue;
-    out += text.slice(pos, start) + text.slice(start, end).replace(/[^\n]/g, " ");
+    const span = text.slice(start, end);
+    out += text.slice(pos, start) +
+      (span.includes("\n") ? span.replace(/[^\n]/g, " ") : " ".repeat(span.length));
     pos = end;
   }
   return out + text.slice(pos);

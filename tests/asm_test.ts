@@ -265,6 +265,27 @@ Deno.test("relocations land on the right bytes after every kind of immediate", {
   }
 });
 
+Deno.test("(@sym) takes escaped names and the weak, hidden, retain and export flags", async () => {
+  const object = await assembleFragment(`
+    (import "env" "x" (func $x (@sym (name "caf\\u{e9}.\\41\\t"))))
+    (import "env" "same" (func $same (@sym)))
+    (func $f (@sym weak hidden) call $x (@reloc) call $same (@reloc))
+    (func $g (@sym retain export (name "g.name")))
+    (func $local)
+    (global $counter (@sym) (mut i32) (i32.const 0))
+    (table $t (@sym hidden) 1 externref)`);
+  const { symbols } = readLinking(WasmModule.parse(object))!;
+  assert.deepEqual(symbols.map((s) => [s.kind, s.name, s.flags, s.index]), [
+    [0, "caf\u00e9.A\t", SymbolFlags.undefined | SymbolFlags.explicitName, 0],
+    [0, undefined, SymbolFlags.undefined, 1],
+    [0, "f", SymbolFlags.weak | SymbolFlags.hidden, 2],
+    [0, "g.name", SymbolFlags.noStrip | SymbolFlags.exported, 3],
+    [0, "local", SymbolFlags.local, 4],
+    [5, "t", SymbolFlags.hidden, 0],
+    [2, "counter", 0, 0],
+  ]);
+});
+
 /** Bad fragments: each must fail with this line:column and message part. */
 const BAD: { name: string; text: string; at: [number, number]; says: string }[] = [
   {
