@@ -101,6 +101,16 @@ export async function assembleFragment(
     options,
     () => readSexprs(fragment),
   );
+  const whole = nodes.find((n) => n.type === "list" && headOf(n) === "module");
+  if (whole) {
+    throw errorAt(
+      { original: fragment, text: fragment, toOriginal: (o) => o },
+      options,
+      "A js_bindgen.wat record holds module fields, not a whole `(module ...)`: drop the wrapper (or assemble it with assembleModule / `linkpass asm` without --fragment)",
+      whole.start,
+      "(module".length,
+    );
+  }
   const memory = memoryImport(nodes, options.target);
   const head = `(module (@rwat)${memory ? ` ${memory}` : ""}\n`;
   const text = `${head}${fragment}\n)`;

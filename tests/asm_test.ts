@@ -355,6 +355,12 @@ const BAD: { name: string; text: string; at: [number, number]; says: string }[] 
     says: "Data segments are not supported",
   },
   {
+    name: "a whole module instead of fields",
+    text: "(module\n  (func $f (@sym)))",
+    at: [1, 1],
+    says: "holds module fields, not a whole `(module ...)`",
+  },
+  {
     name: "validation error",
     text: "(func $f (@sym) (result i32)\n  i64.const 1)",
     at: [2, 3],
