@@ -60,7 +60,9 @@ export function decodeJsRecord(record: Uint8Array): JsRecord {
   need(1, "embed count");
   const count = record[pos++];
   const embeds = [];
-  for (let i = 0; i < count; i++) embeds.push({ module: str("embed module"), name: str("embed name") });
+  for (let i = 0; i < count; i++) {
+    embeds.push({ module: str("embed module"), name: str("embed name") });
+  }
   return { module, name, embeds, text: utf8.decode(record.subarray(pos)) };
 }
 
@@ -70,7 +72,9 @@ export function decodeJsRecord(record: Uint8Array): JsRecord {
  */
 export function jsSyntaxError(text: string): string | undefined {
   try {
-    new Function(`"use strict"; return (class { #jsEmbed; #memory; m() { return (\n${text}\n); } });`);
+    new Function(
+      `"use strict"; return (class { #jsEmbed; #memory; m() { return (\n${text}\n); } });`,
+    );
     return undefined;
   } catch (e) {
     if (e instanceof SyntaxError) return e.message;

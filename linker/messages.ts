@@ -19,7 +19,11 @@ export interface LinkErrorReport {
 /** Describes a linker-mode error, or returns undefined for a bug (rethrow it). */
 export function describeLinkError(e: unknown): LinkErrorReport | undefined {
   if (e instanceof LinkerFailedError) {
-    return { details: [e.stderr.trimEnd()].filter(Boolean), message: e.message, exitCode: e.exitCode };
+    return {
+      details: [e.stderr.trimEnd()].filter(Boolean),
+      message: e.message,
+      exitCode: e.exitCode,
+    };
   }
   if (e instanceof FragmentErrors) {
     const details: string[] = [];
@@ -30,7 +34,11 @@ export function describeLinkError(e: unknown): LinkErrorReport | undefined {
   }
   if (e instanceof UsageError) return { details: [], message: e.message, exitCode: e.exitCode };
   if (e instanceof WasmParseError) {
-    return { details: [], message: `Cannot read "${e.file ?? "<input>"}": ${e.message}`, exitCode: 1 };
+    return {
+      details: [],
+      message: `Cannot read "${e.file ?? "<input>"}": ${e.message}`,
+      exitCode: 1,
+    };
   }
   return undefined;
 }

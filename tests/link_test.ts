@@ -1,0 +1,424 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { FragmentErrors, link, LinkerFailedError, type LinkOptions } from "../linker/link.ts";
+import { checkInputs } from "../linker/check.ts";
+import { encodeFormatRecord } from "../linker/guards.ts";
+import { UsageError } from "../passes/types.ts";
+import { WasmModule } from "../wasm/module.ts";
+import { readImports } from "../wasm/types.ts";
+import { fixture, needs, rustLld, tool } from "./_tools.ts";
+
+const LLD = rustLld();
+const RUSTC_163 = tool("/usr/bin/rustc");
+const OBJECT = fixture("link/externref/externref.o");
+/** The flags rustc 1.63 passes for a cdylib (tests/fixtures/link/cmdlines). */
+const RUSTC_FLAGS = [
+  "-flavor",
+  "wasm",
+  "--rsp-quoting=posix",
+  "--export",
+  "run",
+  "--export=__heap_base",
+  "--export=__data_end",
+  "-z",
+  "stack-size=1048576",
+  "--stack-first",
+  "--allow-undefined",
+  "--fatal-warnings",
+  "--no-demangle",
+  "--no-entry",
+  "--export-dynamic",
+];
+
+function record(bytes: Uint8Array | string): Uint8Array {
+  const body = typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes;
+  const out = new Uint8Array(4 + body.length);
+  new DataView(out.buffer).setUint32(0, body.length, true);
+  out.set(body, 4);
+  return out;
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** The fixture object with extra custom sections appended. */
+function objectWith(sections: [string, Uint8Array][]): Uint8Array {
+  const m = WasmModule.parse(Deno.readFileSync(OBJECT));
+  for (const [name, payload] of sections) m.addCustomSection(name, payload);
+  return m.toBytes();
+}
+
+async function tempDir(): Promise<string> {
+  return await Deno.makeTempDir({ prefix: "linkpass_link_" });
+}
+
+function linkIn(dir: string, args: string[], extra: Partial<LinkOptions> = {}) {
+  const warnings: string[] = [];
+  return {
+    warnings,
+    result: link({ args, cwd: dir, config: {}, onWarning: (l) => warnings.push(l), ...extra }),
+  };
+}
+
+interface Demo {
+  exports: Record<string, (...args: number[]) => number>;
+  log: string[];
+  table: WebAssembly.Table;
+}
+
+/** Instantiates a linked module with hand-written imports (the glue's job, done by the test). */
+async function instantiate(bytes: Uint8Array): Promise<Demo> {
+  const memory = new WebAssembly.Memory({ initial: 17 });
+  const table = new WebAssembly.Table({ initial: 1, element: "externref" as "anyfunc" });
+  const log: string[] = [];
+  const { instance } = await WebAssembly.instantiate(bytes as BufferSource, {
+    js_bindgen: { memory },
+    demo: {
+      log: (p: number, l: number) =>
+        log.push(new TextDecoder().decode(new Uint8Array(memory.buffer, p, l))),
+      make: (n: number) => ({ n }),
+      describe: (v: { n: number } | null) => (v === null ? -1 : v.n * 10),
+    },
+    js_sys: { "externref.table": table },
+  });
+  return { exports: instance.exports as Demo["exports"], log, table };
+}
+
+/** The helpers of the fixture's WAT fragment, written as a plain module. */
+const PLAIN_WAT = `(module
+  (import "js_sys" "externref.table" (table $t 1 externref))
+  (import "demo" "make" (func $make (param i32) (result externref)))
+  (import "demo" "describe" (func $describe (param externref) (result i32)))
+  (func (export "js_sys.externref.grow") (param $size i32) (result i32)
+    ref.null extern
+    local.get $size
+    table.grow $t)
+  (func (export "js_sys.externref.size") (result i32) table.size $t)
+  (func (export "js_sys.externref.insert_made") (param $n i32) (result i32) (local $idx i32)
+    ref.null extern
+    i32.const 1
+    table.grow $t
+    local.set $idx
+    local.get $idx
+    local.get $n
+    call $make
+    table.set $t
+    local.get $idx)
+  (func (export "js_sys.externref.describe") (param $idx i32) (result i32)
+    local.get $idx
+    table.get $t
+    call $describe)
+  (func (export "js_sys.externref.remove") (param $idx i32)
+    local.get $idx
+    ref.null extern
+    table.set $t))`;
+
+/** Drives the helpers through one sequence and returns every result. */
+function exercise(e: Demo["exports"]): number[] {
+  const out = [e["js_sys.externref.size"]()];
+  const a = e["js_sys.externref.insert_made"](4);
+  const b = e["js_sys.externref.insert_made"](7);
+  out.push(a, b, e["js_sys.externref.describe"](a), e["js_sys.externref.describe"](b));
+  e["js_sys.externref.remove"](a);
+  out.push(e["js_sys.externref.describe"](a), e["js_sys.externref.grow"](3));
+  out.push(e["js_sys.externref.size"](), e["js_sys.externref.describe"](b));
+  return out;
+}
+
+Deno.test(
+  "link() assembles embedded WAT, links with rust-lld and the module runs",
+  needs(LLD),
+  async () => {
+    const dir = await tempDir();
+    const { result, warnings } = linkIn(dir, [...RUSTC_FLAGS, OBJECT, "-o", "app.wasm"]);
+    const r = await result;
+    assert.deepEqual(warnings, []);
+    assert.deepEqual(r.objects, { total: 1, assembled: 1 });
+    const bytes = await Deno.readFile(`${dir}/app.wasm`);
+    const module = WasmModule.parse(bytes);
+    const names = module.customSections().map((s) => s.name);
+    assert.ok(
+      !names.some((n) => n.startsWith("js_bindgen.") || n.startsWith("linkpass.")),
+      names.join(),
+    );
+    const memory = readImports(module).find((i) => i.kind === "memory");
+    assert.deepEqual([memory?.module, memory?.name], ["js_bindgen", "memory"]);
+    const demo = await instantiate(bytes);
+    assert.equal(demo.exports.run(), 1193);
+    assert.deepEqual(demo.log, ["described:", "110", "after remove:", "-1", "size:", "6"]);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
+
+Deno.test(
+  "the assembled externref helpers behave like the same functions in plain WAT",
+  needs(LLD),
+  async () => {
+    const dir = await tempDir();
+    await linkIn(dir, [...RUSTC_FLAGS, OBJECT, "-o", "app.wasm"]).result;
+    const linked = await instantiate(await Deno.readFile(`${dir}/app.wasm`));
+    const { default: wabtInit } = await import("wabt");
+    const wabt = await wabtInit();
+    const parsed = wabt.parseWat("plain.wat", PLAIN_WAT, { reference_types: true });
+    const plainBytes = parsed.toBinary({}).buffer;
+    parsed.destroy();
+    const plain = await instantiate(plainBytes);
+    const fromLinked = exercise(linked.exports);
+    assert.deepEqual(fromLinked, exercise(plain.exports));
+    assert.deepEqual(fromLinked, [1, 1, 2, 40, 70, -1, 3, 6, 70]);
+    assert.equal(linked.table.length, plain.table.length);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
+
+Deno.test(
+  "a re-link reuses the cache, writes the same bytes, rebuilds corrupt entries and drops stale ones",
+  needs(LLD),
+  async () => {
+    const dir = await tempDir();
+    const args = [...RUSTC_FLAGS, OBJECT, "-o", "app.wasm"];
+    await linkIn(dir, args).result;
+    const first = await Deno.readFile(`${dir}/app.wasm`);
+    const objects = `${dir}/.linkpass/objects`;
+    const [entry] = [...Deno.readDirSync(objects)].map((e) => e.name);
+
+    const again = await linkIn(dir, args).result;
+    assert.deepEqual(again.objects, { total: 1, assembled: 0 });
+    assert.deepEqual(await Deno.readFile(`${dir}/app.wasm`), first);
+
+    // Corrupt the cached object: it is rebuilt, never linked.
+    await Deno.writeFile(
+      `${objects}/${entry}`,
+      new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0xff]),
+    );
+    const rebuilt = await linkIn(dir, args).result;
+    assert.equal(rebuilt.objects.assembled, 1);
+    assert.deepEqual(await Deno.readFile(`${dir}/app.wasm`), first);
+
+    // An entry no output uses any more is removed.
+    await Deno.writeFile(`${objects}/0000-stale.o`, new Uint8Array([1]));
+    await linkIn(dir, args).result;
+    assert.deepEqual([...Deno.readDirSync(objects)].map((e) => e.name), [entry]);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
+
+Deno.test(
+  "link() drops the marker libraries that make a plain linker fail",
+  needs(LLD),
+  async () => {
+    const dir = await tempDir();
+    const args = [
+      ...RUSTC_FLAGS,
+      OBJECT,
+      "-l",
+      "linkpass-needs-linkpass-ld",
+      "-ljs-bindgen-needs-js-bindgen-ld",
+      "-o",
+      "app.wasm",
+    ];
+    await linkIn(dir, args).result;
+    assert.ok(existsSync(`${dir}/app.wasm`));
+    const plain = await new Deno.Command(LLD!, { args, cwd: dir, stderr: "piped" }).output();
+    assert.equal(plain.success, false);
+    assert.match(
+      new TextDecoder().decode(plain.stderr),
+      /unable to find library -llinkpass-needs-linkpass-ld/,
+    );
+    await Deno.remove(dir, { recursive: true });
+  },
+);
+
+Deno.test("link() stops on a native object before doing anything, saying what it got", async () => {
+  const dir = await tempDir();
+  const elf = new Uint8Array(64);
+  elf.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
+  await Deno.writeFile(`${dir}/main.o`, elf);
+  const e = await linkIn(dir, ["-flavor", "wasm", "main.o", "-o", "app.wasm"], {
+    env: () => undefined, // no PATH: finding a linker would fail if it were tried
+  }).result.catch((e) => e);
+  assert.ok(e instanceof UsageError, String(e));
+  assert.match(e.message, /"main\.o".*ELF file/);
+  assert.deepEqual([...Deno.readDirSync(dir)].map((d) => d.name), ["main.o"]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("link() refuses another flavor", async () => {
+  const e = await link({ args: ["-flavor", "gnu", "main.o"], config: {} }).catch((e) => e);
+  assert.ok(e instanceof UsageError);
+  assert.match(e.message, /"-flavor gnu"/);
+});
+
+Deno.test("link() refuses an unknown format version, naming the crate and the versions supported", async () => {
+  const dir = await tempDir();
+  await Deno.writeFile(
+    `${dir}/new.o`,
+    objectWith([["linkpass.format", record(encodeFormatRecord({ crate: "js-sys", version: 9 }))]]),
+  );
+  const e = await linkIn(dir, ["new.o", "-o", "app.wasm"]).result.catch((e) => e);
+  assert.ok(e instanceof UsageError);
+  assert.match(
+    e.message,
+    /crate "js-sys" \(in new\.o\) uses format version 9; this linkpass supports version 1/,
+  );
+  assert.ok(!existsSync(`${dir}/app.wasm`));
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("link() forwards unknown options with a warning", needs(LLD), async () => {
+  const dir = await tempDir();
+  const { result, warnings } = linkIn(dir, [
+    ...RUSTC_FLAGS,
+    "--frobnicate",
+    OBJECT,
+    "-o",
+    "app.wasm",
+  ]);
+  const e = await result.catch((e) => e);
+  assert.deepEqual(warnings, [
+    'unknown wasm-ld option "--frobnicate": passed on to the linker unchanged',
+  ]);
+  assert.ok(e instanceof LinkerFailedError);
+  assert.match(e.stderr, /unknown argument: --frobnicate/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("link() takes a response file and hands the linker its own", needs(LLD), async () => {
+  const dir = await tempDir();
+  const words = [...RUSTC_FLAGS.slice(2), OBJECT, "-o", "out dir/app.wasm"];
+  await Deno.mkdir(`${dir}/out dir`);
+  await Deno.writeTextFile(`${dir}/args.rsp`, words.map((w) => `"${w}"`).join(" "));
+  const r = await linkIn(dir, ["-flavor", "wasm", "@args.rsp"]).result;
+  assert.equal(r.linkerArgs.length, 4);
+  assert.match(r.linkerArgs[3], /^@.*\.rsp$/);
+  assert.equal(
+    (await instantiate(await Deno.readFile(`${dir}/out dir/app.wasm`))).exports.run(),
+    1193,
+  );
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("link() runs the passes configured in LINKPASS_CONFIG", needs(LLD), async () => {
+  const dir = await tempDir();
+  const args = [...RUSTC_FLAGS, OBJECT, "-o", "app.wasm"];
+  const config = JSON.stringify({
+    passes: { "strip-custom-sections": { stripCustomSections: ["debug"] } },
+  });
+  await link({ args, cwd: dir, env: (n) => n === "LINKPASS_CONFIG" ? config : Deno.env.get(n) });
+  const names = WasmModule.parse(await Deno.readFile(`${dir}/app.wasm`)).customSections().map((s) =>
+    s.name
+  );
+  assert.ok(!names.some((n) => n.startsWith(".debug")), names.join());
+  assert.ok(names.includes("name"));
+  const bad = JSON.stringify({ passes: { "no-such-pass": true } });
+  const e = await link({
+    args,
+    cwd: dir,
+    env: (n) => n === "LINKPASS_CONFIG" ? bad : Deno.env.get(n),
+  })
+    .catch((e) => e);
+  assert.ok(e instanceof UsageError);
+  assert.match(e.message, /Unknown pass "no-such-pass" in LINKPASS_CONFIG/);
+  await Deno.remove(dir, { recursive: true });
+});
+
+const BAD_WAT_1 = "(func $a (@sym) (result i32)\n  i32.const 1\n  i32.ad)";
+const BAD_WAT_2 = "(func $b (@sym)\n  call $missing (@reloc))";
+
+Deno.test("link() reports every fragment that does not assemble, with code frames", async () => {
+  const dir = await tempDir();
+  await Deno.writeFile(
+    `${dir}/bad.o`,
+    objectWith([["js_bindgen.wat", concat(record(BAD_WAT_1), record(BAD_WAT_2))]]),
+  );
+  const e = await linkIn(dir, ["bad.o", "-o", "app.wasm"]).result.catch((e) => e);
+  assert.ok(e instanceof FragmentErrors, String(e));
+  assert.equal(e.errors.length, 2);
+  assert.match(e.errors[0].message, /record 1.*bad\.o.*3:3/);
+  assert.match(e.errors[1].message, /record 2/);
+  assert.ok(e.errors.every((x: { frame: string }) => x.frame.includes("^")));
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("checkInputs() reports WAT, JS and record errors together without linking", async () => {
+  const dir = await tempDir();
+  const badJs = concat(
+    new Uint8Array([4, 0]),
+    new TextEncoder().encode("demo"),
+    new Uint8Array([3, 0]),
+    new TextEncoder().encode("bad"),
+    new Uint8Array([0]),
+    new TextEncoder().encode("(x) => {"),
+  );
+  await Deno.writeFile(
+    `${dir}/bad.o`,
+    objectWith([
+      ["js_bindgen.wat", concat(record(BAD_WAT_1), record(BAD_WAT_2))],
+      ["js_bindgen.import", record(badJs)],
+      ["js_bindgen.embed", new Uint8Array([9, 0, 0])],
+    ]),
+  );
+  const report = await checkInputs([`${dir}/bad.o`, OBJECT]);
+  assert.equal(report.fragments, 4);
+  const messages = report.problems.map((p) => p.message);
+  assert.equal(messages.length, 4, messages.join("\n"));
+  assert.ok(
+    messages.some((m) => /Invalid JS in js_bindgen\.import record 1 .*"demo"\/"bad"/.test(m)),
+  );
+  assert.ok(messages.some((m) => /js_bindgen\.embed.*not a whole record/.test(m)));
+  assert.equal(messages.filter((m) => /js_bindgen\.wat record [12] .*bad\.o/.test(m)).length, 2);
+  const clean = await checkInputs([OBJECT]);
+  assert.deepEqual(clean.problems, []);
+  assert.equal(clean.snippets, 5);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test(
+  "rustc 1.63 links a crate through a linkpass shim (end to end)",
+  needs(RUSTC_163, LLD),
+  async () => {
+    const dir = await tempDir();
+    const shim = `${dir}/linkpass-ld`;
+    const cli = new URL("../cli.ts", import.meta.url).pathname;
+    await Deno.writeTextFile(shim, `#!/bin/sh\nexec deno run -A "${cli}" link "$@"\n`, {
+      mode: 0o755,
+    });
+    const out = await new Deno.Command("/usr/bin/rustc", {
+      args: [
+        "--edition",
+        "2021",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--crate-type",
+        "cdylib",
+        "-O",
+        "-C",
+        "lto=fat",
+        "-C",
+        "panic=abort",
+        "-C",
+        "target-feature=+reference-types",
+        "-C",
+        "linker-flavor=wasm-ld",
+        "-C",
+        `linker=${shim}`,
+        fixture("link/externref/lib.rs"),
+        "-o",
+        `${dir}/app.wasm`,
+      ],
+      cwd: dir,
+      stderr: "piped",
+    }).output();
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    const demo = await instantiate(await Deno.readFile(`${dir}/app.wasm`));
+    assert.equal(demo.exports.run(), 1193);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
