@@ -155,6 +155,42 @@ Deno.test("the externref helpers linked by rust-lld behave like the same plain m
   }
 });
 
+Deno.test("Rust code calls the assembled helpers by link_name after rust-lld links them", {
+  ...needs(rustLld()),
+}, async () => {
+  const dir = await tempDir();
+  try {
+    await Deno.writeFile(`${dir}/externref.o`, await assembleFragment(externrefWat));
+    await rustLldWasm([
+      "--no-entry",
+      "--allow-undefined",
+      "--export=rust_grow",
+      "--export=rust_remove",
+      "-o",
+      `${dir}/linked.wasm`,
+      fixture("asm/user_rs.o"),
+      `${dir}/externref.o`,
+    ]);
+    const table = new WebAssembly.Table({
+      initial: 2,
+      element: "externref" as WebAssembly.TableKind,
+    });
+    const { instance } = await WebAssembly.instantiate(
+      await Deno.readFile(`${dir}/linked.wasm`),
+      { js_sys: { "externref.table": table }, env: { "js_sys.externref.next": () => 0 } },
+    );
+    // deno-lint-ignore no-explicit-any
+    const e = instance.exports as any;
+    assert.equal(e.rust_grow(3), 2);
+    assert.equal(table.length, 5);
+    table.set(4, "kept" as unknown as () => void);
+    e.rust_remove(4);
+    assert.equal(table.get(4), null);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("call_indirect, globals, multi-value blocks, return_call and exports survive linking", {
   ...needs(rustLld()),
 }, async () => {
