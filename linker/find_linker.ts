@@ -3,7 +3,6 @@
  * the rust-lld of `rustc --print sysroot` (memoized), else rust-lld or wasm-ld on PATH.
  * @module
  */
-import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { UsageError } from "../passes/types.ts";
 
@@ -12,6 +11,15 @@ export interface LinkerChoice {
   path: string;
   /** How it was found, for messages and reports. */
   source: string;
+}
+
+function existsSync(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function onPath(cmd: string, env: (n: string) => string | undefined): string | undefined {
