@@ -23,7 +23,6 @@ const lld = (() => {
   }/lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld`;
 })();
 const dir = Deno.makeTempDirSync({ prefix: "linkpass_bench_" });
-const STD = "/usr/lib/rustlib/wasm32-unknown-unknown/lib";
 
 // The std link: rustc 1.63's objects and its exact command line (fixture), objects swapped in.
 Deno.writeTextFileSync(`${dir}/main.rs`, 'fn main() { println!("hi"); }\n');
