@@ -136,12 +136,12 @@ export function analyseModule(module: List, requireHeader: boolean): RwatInfo {
       const name = field.items[2];
       if (desc?.type !== "list" || mod?.type !== "string" || name?.type !== "string") continue;
       const kind = headOf(desc);
-      if (!kind || !(kind in counts)) continue;
+      if (!kind || !Object.hasOwn(counts, kind)) continue;
       const item = declare(info, counts, kind as ItemKind, desc);
       item.import = { module: mod.value, name: name.value };
       continue;
     }
-    if (head && head in counts) {
+    if (head && Object.hasOwn(counts, head)) {
       const inlineImport = field.items.find((n) => n.type === "list" && headOf(n) === "import") as
         | List
         | undefined;
@@ -259,7 +259,7 @@ function parseSym(n: List): SymSpec {
       if (sym.name !== undefined) fail("Duplicate (name ...) in (@sym)", arg);
       sym.name = (value as { value: string }).value;
       if (!sym.name) fail("A symbol name cannot be empty", value as Node);
-    } else if (arg.type === "atom" && arg.text in SYM_FLAG_WORDS) {
+    } else if (arg.type === "atom" && Object.hasOwn(SYM_FLAG_WORDS, arg.text)) {
       sym.flags |= SYM_FLAG_WORDS[arg.text];
     } else {
       fail(

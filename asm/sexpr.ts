@@ -168,7 +168,7 @@ function readString(text: string, start: number): { value: string; end: number }
     run(from, i);
     const e = text[i + 1];
     const simple: Record<string, number> = { n: 10, t: 9, r: 13, '"': 34, "'": 39, "\\": 92 };
-    if (e in simple) {
+    if (Object.hasOwn(simple, e)) {
       bytes.push(simple[e]);
       i += 2;
     } else if (e === "u" && text[i + 2] === "{") {
