@@ -7,7 +7,9 @@
 import { WasmParseError } from "../wasm/errors.ts";
 import { WasmModule } from "../wasm/module.ts";
 import { UsageError } from "../passes/types.ts";
-import { checkFormatVersions, splitRecords } from "./guards.ts";
+import { decodeSection, EMBED_SECTION, IMPORT_SECTION } from "../glue/records.ts";
+import { parseSnippet } from "../glue/snippets.ts";
+import { checkFormatVersions } from "./guards.ts";
 import { type ObjectInput, scanInput } from "./scan.ts";
 
 /** One problem found by {@linkcode checkInputs}. */
@@ -26,60 +28,6 @@ export interface CheckReport {
   /** JS snippets (import and embed records) parsed. */
   snippets: number;
   problems: CheckProblem[];
-}
-
-/** A decoded `js_bindgen.import`/`js_bindgen.embed` record. */
-export interface JsRecord {
-  module: string;
-  name: string;
-  embeds: { module: string; name: string }[];
-  text: string;
-}
-
-/** Decodes one `js_bindgen.import`/`js_bindgen.embed` record (FORMATS.md). */
-export function decodeJsRecord(record: Uint8Array): JsRecord {
-  const view = new DataView(record.buffer, record.byteOffset, record.byteLength);
-  const utf8 = new TextDecoder("utf-8", { fatal: true });
-  let pos = 0;
-  const need = (n: number, what: string) => {
-    if (pos + n > record.length) {
-      throw new RangeError(`the record ends inside its ${what} (${record.length} bytes)`);
-    }
-  };
-  const str = (what: string) => {
-    need(2, `${what} length`);
-    const len = view.getUint16(pos, true);
-    pos += 2;
-    need(len, what);
-    const s = utf8.decode(record.subarray(pos, pos + len));
-    pos += len;
-    return s;
-  };
-  const module = str("module name");
-  const name = str("name");
-  need(1, "embed count");
-  const count = record[pos++];
-  const embeds = [];
-  for (let i = 0; i < count; i++) {
-    embeds.push({ module: str("embed module"), name: str("embed name") });
-  }
-  return { module, name, embeds, text: utf8.decode(record.subarray(pos)) };
-}
-
-/**
- * Returns the syntax error of a JS snippet (an expression, as glue uses it inside a class with
- * the private fields `#jsEmbed` and `#memory`), or undefined. Parses only; nothing runs.
- */
-export function jsSyntaxError(text: string): string | undefined {
-  try {
-    new Function(
-      `"use strict"; return (class { #jsEmbed; #memory; m() { return (\n${text}\n); } });`,
-    );
-    return undefined;
-  } catch (e) {
-    if (e instanceof SyntaxError) return e.message;
-    throw e;
-  }
 }
 
 function where(obj: ObjectInput): string {
@@ -130,31 +78,30 @@ export async function checkInputs(
     for (const obj of objects) {
       const module = WasmModule.parse(obj.bytes);
       for (const section of module.customSections()) {
-        if (section.name !== "js_bindgen.import" && section.name !== "js_bindgen.embed") continue;
-        let records: Uint8Array[];
+        const kind = section.name === IMPORT_SECTION
+          ? "import"
+          : section.name === EMBED_SECTION
+          ? "embed"
+          : undefined;
+        if (!kind) continue;
+        let records;
         try {
-          records = splitRecords(section.payload, section.name, section.payloadOffset);
+          records = decodeSection(section, kind);
         } catch (e) {
           if (!(e instanceof WasmParseError)) throw e;
           report.problems.push({ message: `Cannot read ${where(obj)}: ${e.message}` });
           continue;
         }
-        records.forEach((raw, i) => {
-          const label = `${section.name} record ${i + 1} of ${where(obj)}`;
-          let rec: JsRecord;
-          try {
-            rec = decodeJsRecord(raw);
-          } catch (e) {
-            if (!(e instanceof RangeError || e instanceof TypeError)) throw e;
-            report.problems.push({ message: `Cannot decode ${label}: ${e.message}` });
-            return;
-          }
+        records.forEach((rec, i) => {
           report.snippets++;
-          const error = jsSyntaxError(rec.text);
-          if (error) {
+          const parsed = parseSnippet(rec.text);
+          if ("error" in parsed) {
+            const { line, column, reason, frame } = parsed.error;
             report.problems.push({
-              message: `Invalid JS in ${label} ("${rec.module}"/"${rec.name}"): ${error}`,
-              frame: rec.text.split("\n").slice(0, 5).map((l) => `  | ${l}`).join("\n"),
+              message: `Invalid JS in ${section.name} record ${i + 1} of ${
+                where(obj)
+              } ("${rec.module}"/"${rec.name}") at ${line}:${column}: ${reason}`,
+              frame,
             });
           }
         });
