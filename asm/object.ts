@@ -23,7 +23,6 @@ const KIND: Partial<Record<ItemKind, number>> = {
   func: SymbolKind.function,
   table: SymbolKind.table,
   global: SymbolKind.global,
-  tag: SymbolKind.tag,
 };
 
 const SYMBOL_TABLE = 8;
@@ -45,11 +44,11 @@ export interface ObjectSymbols {
 
 const key = (kind: string, index: number) => `${kind}:${index}`;
 
-/** One symbol per function, table, global and tag; imports undefined, the rest defined. */
+/** One symbol per function, table and global; imports undefined, the rest defined. */
 export function buildSymbols(items: Item[]): ObjectSymbols {
   const symbols: SymbolInfo[] = [];
   const byItem = new Map<string, number>();
-  for (const kind of ["func", "table", "global", "tag"] as const) {
+  for (const kind of ["func", "table", "global"] as const) {
     for (const item of items.filter((i) => i.kind === kind)) {
       const sym = item.sym;
       let flags = sym?.flags ?? 0;

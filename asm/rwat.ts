@@ -92,13 +92,16 @@ const IMMEDIATE_WORDS = new Set([
 ]);
 
 const SKIPPED_LISTS = new Set(["type", "param", "result", "local", "export", "import"]);
-const SYM_KINDS = new Set<string>(["func", "table", "global", "tag"]);
+const SYM_KINDS = new Set<string>(["func", "table", "global"]);
 const SYM_FLAG_WORDS: Record<string, number> = {
   weak: SymbolFlags.weak,
   hidden: SymbolFlags.hidden,
   retain: SymbolFlags.noStrip,
   export: SymbolFlags.exported,
 };
+
+const NO_TAGS =
+  "Exception tags are not supported in rwat objects yet: `throw` and `catch` take tag indices that need relocations linkpass does not write";
 
 const fail = (message: string, node: { start: number; end: number }): never => {
   throw new SexprError(message, node.start, node.end - node.start);
@@ -137,10 +140,12 @@ export function analyseModule(module: List, requireHeader: boolean): RwatInfo {
       if (desc?.type !== "list" || mod?.type !== "string" || name?.type !== "string") continue;
       const kind = headOf(desc);
       if (!kind || !Object.hasOwn(counts, kind)) continue;
+      if (kind === "tag") fail(NO_TAGS, desc);
       const item = declare(info, counts, kind as ItemKind, desc);
       item.import = { module: mod.value, name: name.value };
       continue;
     }
+    if (head === "tag") fail(NO_TAGS, field);
     if (head && Object.hasOwn(counts, head)) {
       const inlineImport = field.items.find((n) => n.type === "list" && headOf(n) === "import") as
         | List

@@ -391,6 +391,12 @@ const BAD: { name: string; text: string; at: [number, number]; says: string }[] 
     says: "Data segments are not supported",
   },
   {
+    name: "exception tag",
+    text: "(tag $e (param i32))\n(func $f (@sym) (throw $e (i32.const 1)))",
+    at: [1, 1],
+    says: "Exception tags are not supported",
+  },
+  {
     name: "a whole module instead of fields",
     text: "(module\n  (func $f (@sym)))",
     at: [1, 1],
