@@ -168,6 +168,7 @@ export function analyseModule(module: List, requireHeader: boolean): RwatInfo {
         }
       }
       if (head === "func" && !item.import) info.bodies.push(walkBody(field, item, info));
+      if ((head === "global" || head === "table") && !item.import) checkInitializer(field);
       continue;
     }
     if (head === "data") {
@@ -185,6 +186,19 @@ export function analyseModule(module: List, requireHeader: boolean): RwatInfo {
     checkNoAnnotations(field);
   }
   return info;
+}
+
+/** Initializers live outside the code section, where linkpass writes no relocations. */
+function checkInitializer(list: List): void {
+  for (const n of list.items) {
+    if (n.type === "atom" && (n.text === "ref.func" || n.text === "global.get")) {
+      fail(
+        `\`${n.text}\` in an initializer is not supported in rwat objects: indices outside function bodies are not relocated; initialize in a function instead`,
+        n,
+      );
+    }
+    if (n.type === "list") checkInitializer(n);
+  }
 }
 
 function isDeclarative(elem: List): boolean {

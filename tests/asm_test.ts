@@ -397,6 +397,12 @@ const BAD: { name: string; text: string; at: [number, number]; says: string }[] 
     says: "Exception tags are not supported",
   },
   {
+    name: "global initialized from another global",
+    text: '(import "env" "base" (global $base i32))\n(global $g (@sym) i32 (global.get $base))',
+    at: [2, 24],
+    says: "`global.get` in an initializer is not supported",
+  },
+  {
     name: "a whole module instead of fields",
     text: "(module\n  (func $f (@sym)))",
     at: [1, 1],
