@@ -52,6 +52,40 @@ export {
   checkWatFragments,
   type WatFragment,
 } from "./asm/mod.ts";
+export {
+  type Archive,
+  type ArchiveMember,
+  type ArchiveSymbol,
+  isArchive,
+  type NewMember,
+  readArchive,
+  writeArchive,
+} from "./wasm/archive.ts";
+export {
+  FragmentErrors,
+  link,
+  LinkerFailedError,
+  type LinkOptions,
+  type LinkResult,
+} from "./linker/link.ts";
+export { type LinkConfig, loadConfig } from "./linker/config.ts";
+export { checkInputs, type CheckProblem, type CheckReport } from "./linker/check.ts";
+export {
+  type LinkArgs,
+  optionValues,
+  type ParsedArg,
+  parseLinkArgs,
+  type ReadText,
+} from "./linker/args.ts";
+export { type OptionKind, type OptionSpec, WASM_LD_OPTIONS } from "./linker/options_table.ts";
+export {
+  decodeFormatRecord,
+  encodeFormatRecord,
+  FORMAT_SECTION,
+  type FormatRecord,
+  MARKER_LIBRARIES,
+  SUPPORTED_FORMAT_VERSIONS,
+} from "./linker/guards.ts";
 
 import { type ReadOptions, WasmModule } from "./wasm/module.ts";
 
