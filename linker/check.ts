@@ -22,11 +22,13 @@ export interface CheckProblem {
 
 /** What {@linkcode checkInputs} found. */
 export interface CheckReport {
+  /** Input files checked. */
   inputs: number;
   /** WAT fragments assembled. */
   fragments: number;
   /** JS snippets (import and embed records) parsed. */
   snippets: number;
+  /** Every problem found, in input order. */
   problems: CheckProblem[];
 }
 
@@ -37,6 +39,13 @@ function where(obj: ObjectInput): string {
 /**
  * Checks inputs without linking. Reads each file once; reports every problem instead of stopping
  * at the first.
+ *
+ * @example Check an object before linking it
+ * ```ts ignore
+ * import { checkInputs } from "../mod.ts";
+ * const report = await checkInputs(["target/wasm32-unknown-unknown/debug/deps/libapp.rlib"]);
+ * for (const p of report.problems) console.error(p.message);
+ * ```
  */
 export async function checkInputs(
   paths: string[],

@@ -27,7 +27,9 @@ export const SUPPORTED_FORMAT_VERSIONS: readonly number[] = [1];
 
 /** A format-version record: which crate, which version. */
 export interface FormatRecord {
+  /** The crate that embeds the record. */
   crate: string;
+  /** The format version the crate's records follow. */
   version: number;
 }
 
@@ -99,7 +101,7 @@ export function splitRecords(payload: Uint8Array, section: string, offset = 0): 
 /**
  * Decodes a format-version record: `u16 len, crate name (UTF-8); u16 version` (little-endian).
  *
- * @example
+ * @example Round trip a record
  * ```ts
  * import { decodeFormatRecord, encodeFormatRecord } from "./guards.ts";
  * import assert from "node:assert";

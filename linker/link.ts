@@ -66,6 +66,7 @@ export interface LinkResult {
 export class LinkerFailedError extends UsageError {
   /** The linker's diagnostics. */
   readonly stderr: string;
+  /** `linker` failed with exit `code`, printing `stderr`. */
   constructor(linker: string, code: number, stderr: string) {
     super(
       `the linker "${linker}" failed with exit code ${code}; its messages are above`,
@@ -80,6 +81,7 @@ export class LinkerFailedError extends UsageError {
 export class FragmentErrors extends UsageError {
   /** The assembler errors (asm/mod.ts `AsmError`s). */
   readonly errors: { message: string; frame: string }[];
+  /** Wraps the errors of every fragment that failed. */
   constructor(errors: { message: string; frame: string }[]) {
     super(
       errors.length === 1
@@ -165,6 +167,16 @@ async function postLinkPasses(config: LinkConfig, memory: { module: string; name
  * Links: see the module documentation. Throws UsageError for guard failures and bad input,
  * {@linkcode FragmentErrors} when embedded WAT does not assemble, {@linkcode LinkerFailedError}
  * when the linker fails. Writes the output (and glue) atomically.
+ *
+ * @example Link the objects rustc produced, as cargo's linker would
+ * ```ts ignore
+ * import { link } from "../mod.ts";
+ * const result = await link({
+ *   args: ["-flavor", "wasm", "--no-entry", "--export=run", "app.o", "-o", "app.wasm"],
+ *   onWarning: (line) => console.error(line),
+ * });
+ * console.log(result.output, result.files, result.timings);
+ * ```
  */
 export async function link(options: LinkOptions): Promise<LinkResult> {
   const t0 = performance.now();

@@ -23,6 +23,7 @@ export interface OptionSpec {
   name: string;
   /** Accepted dash prefixes. */
   prefixes: readonly ("-" | "--")[];
+  /** Where the value comes from. */
   kind: OptionKind;
 }
 

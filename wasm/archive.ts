@@ -26,6 +26,7 @@ export interface ArchiveMember {
 
 /** One entry of the archive's symbol table: a symbol and the member that defines it. */
 export interface ArchiveSymbol {
+  /** The symbol name. */
   name: string;
   /** Index into {@linkcode Archive.members}. */
   member: number;
@@ -178,7 +179,9 @@ function readSymbols(
 
 /** A member to write. */
 export interface NewMember {
+  /** File name (any length; long names go to the `//` table). */
   name: string;
+  /** Contents. */
   data: Uint8Array;
 }
 
