@@ -199,7 +199,7 @@ export function buildProgram(): Command {
     });
 
   program.command("asm")
-    .description("assemble rwat WAT (with (@sym) and (@reloc)) into a relocatable object")
+    .description("assemble rwat WAT ((@sym), (@reloc)) into a relocatable object")
     .argument("<input>", "a (module (@rwat) ...) text, or with --fragment one js_bindgen.wat record")
     .requiredOption("-o, --output <file>", "output object file (written atomically)")
     .addOption(
