@@ -6,11 +6,12 @@
  * linked module: JS glue, strip `js_bindgen.*`/`linkpass.*`, and the configured passes.
  * @module
  */
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { writeFileAtomic } from "../fs.ts";
 import { type Pass, UsageError } from "../passes/types.ts";
 import { registry } from "../passes/mod.ts";
 import { stripCustomSections } from "../passes/strip_custom_sections.ts";
+import { jsGlue } from "../passes/js_glue.ts";
 import { type PipelineReport, runPipeline } from "../pipeline.ts";
 import {
   lastValue,
@@ -119,7 +120,11 @@ function findLibrary(name: string, paths: string[], cwd: string): string | undef
 }
 
 /** Builds the post-link passes: registry order, with js-glue and the strip of our sections. */
-async function postLinkPasses(config: LinkConfig, memory: { module: string; name: string }) {
+async function postLinkPasses(
+  config: LinkConfig,
+  memory: { module: string; name: string },
+  output: string,
+) {
   const passes: Pass[] = [];
   const configured = config.passes ?? {};
   for (const name of Object.keys(configured)) {
@@ -134,13 +139,16 @@ async function postLinkPasses(config: LinkConfig, memory: { module: string; name
   for (const def of registry) {
     const wanted = configured[def.name];
     if (def.name === "js-glue") {
-      const glueModule = "../passes/js_glue.ts";
-      const { jsGlue } = await import(glueModule);
-      passes.push(jsGlue({ memory, ...(typeof wanted === "object" ? wanted : {}) }));
+      passes.push(
+        jsGlue({ name: basename(output), memory: { module: memory.module, name: memory.name } }),
+      );
       continue;
     }
     if (def.name === "strip-custom-sections") {
-      passes.push(stripCustomSections({ remove: ["js_bindgen.*", "linkpass.*"] }));
+      // The records linkpass consumed; js_bindgen.test stays for the runner.
+      passes.push(
+        stripCustomSections({ remove: ["js_bindgen.*", "linkpass.*"], keep: ["js_bindgen.test"] }),
+      );
     }
     if (!wanted) continue;
     const trigger = def.options[0]?.flags.match(/^--([a-z0-9-]+)/)?.[1] ?? def.name;
@@ -358,7 +366,7 @@ export async function link(options: LinkOptions): Promise<LinkResult> {
   if (!relocatable && !informational) {
     const t4 = performance.now();
     const bytes = await Deno.readFile(output);
-    const passes = await postLinkPasses(config, memory);
+    const passes = await postLinkPasses(config, memory, output);
     const { bytes: out, files, report } = await runPipeline(bytes, passes, { file: outputArg });
     if (out !== bytes) await writeFileAtomic(output, out);
     for (const [name, contents] of files) {
@@ -367,6 +375,11 @@ export async function link(options: LinkOptions): Promise<LinkResult> {
       result.files.push(path);
     }
     result.pipeline = report;
+    for (const run of report.passes) {
+      for (const w of (run.report.warnings as string[] | undefined) ?? []) {
+        warn(`${run.name}: ${w}`);
+      }
+    }
     mark("post-link", t4);
   }
   const t5 = performance.now();
