@@ -111,7 +111,10 @@ export function validationError(bytes: Uint8Array): string | undefined {
 export function readIr(binaryen: Binaryen, bytes: Uint8Array): BinaryenModule {
   binaryen.setDebugInfo(true);
   const ir = binaryen.readBinary(bytes);
-  ir.setFeatures(binaryen.Features.All);
+  // Every feature but compact imports: with it binaryen groups imports of one module into the
+  // compact-imports encoding (import kind 0x7f), which engines reject without a flag.
+  const compactImports = (binaryen.Features as unknown as Record<string, number>).CompactImports ?? 0;
+  ir.setFeatures(binaryen.Features.All & ~compactImports);
   return ir;
 }
 

@@ -121,7 +121,17 @@ export function encodeU32(value: number, padTo = 0): Uint8Array {
   if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
     throw new RangeError(`Cannot encode ${value} as u32`);
   }
-  return encodeUnsigned(BigInt(value), padTo);
+  if (padTo === 0 && value < 0x80) return new Uint8Array([value]);
+  const out: number[] = [];
+  do {
+    let byte = value & 0x7f;
+    value = Math.floor(value / 128);
+    if (value !== 0 || out.length + 1 < padTo) byte |= 0x80;
+    out.push(byte);
+  } while (value !== 0);
+  while (out.length < padTo) out.push(out.length + 1 < padTo ? 0x80 : 0x00);
+  if (padTo && out.length > padTo) throw new RangeError(`Value does not fit in ${padTo} bytes`);
+  return new Uint8Array(out);
 }
 
 /** Encodes an unsigned 64-bit value (optionally padded to `padTo` bytes). */
