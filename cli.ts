@@ -9,7 +9,7 @@
  * @module
  */
 import { Command, CommanderError, Option } from "@commander-js/extra-typings";
-import { resolve } from "node:path";
+import { basename, resolve } from "node:path";
 import { sameFile, writeFileAtomic } from "./fs.ts";
 import { readModuleFile } from "./wasm/file.ts";
 import { formatInspect, inspectModule } from "./inspect.ts";
@@ -91,7 +91,7 @@ async function opt(input: string, o: Record<string, unknown>): Promise<void> {
   for (const def of registry) {
     let pass;
     try {
-      pass = def.fromOptions(o);
+      pass = def.fromOptions({ ...o, glueName: basename(output) });
     } catch (e) {
       if (e instanceof RangeError || e instanceof TypeError) throw new UsageError(e.message, 2);
       throw e;
