@@ -444,3 +444,69 @@ Deno.test(
     await Deno.remove(dir, { recursive: true });
   },
 );
+
+Deno.test(
+  "link() with -mwasm64 assembles 64-bit fragments and the module runs",
+  needs(LLD),
+  async () => {
+    const { assembleModule } = await import("../asm/mod.ts");
+    const dir = await tempDir();
+    const main = await assembleModule(
+      `(module (@rwat)
+      (import "env" "w64.add" (func $w64.add (@sym (name "w64.add")) (param i64 i64) (result i64)))
+      (func $run (@sym) (result i64) i64.const 40 i64.const 2 call $w64.add (@reloc)))`,
+      { target: "wasm64" },
+    );
+    const fragment =
+      `(func $w64.add (@sym (name "w64.add")) (param i64 i64) (result i64) local.get 0 local.get 1 i64.add)`;
+    const m = WasmModule.parse(main);
+    m.addCustomSection("js_bindgen.wat", record(fragment));
+    await Deno.writeFile(`${dir}/main64.o`, m.toBytes());
+    const r = await linkIn(dir, [
+      "-mwasm64",
+      "--no-entry",
+      "--export=run",
+      "main64.o",
+      "-o",
+      "m64.wasm",
+    ])
+      .result;
+    assert.deepEqual(r.objects, { total: 1, assembled: 1 });
+    const memory = new WebAssembly.Memory(
+      { initial: 1n, address: "i64" } as unknown as WebAssembly.MemoryDescriptor,
+    );
+    const { instance } = await WebAssembly.instantiate(
+      await Deno.readFile(`${dir}/m64.wasm`) as BufferSource,
+      { js_bindgen: { memory } },
+    );
+    assert.equal((instance.exports.run as () => bigint)(), 42n);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
+
+Deno.test(
+  "link() runs the linker that --linker or LINKPASS_LINKER names",
+  needs(LLD, tool("wasm-ld-19")),
+  async () => {
+    const dir = await tempDir();
+    const args = [...RUSTC_FLAGS, OBJECT, "-o", "app.wasm"];
+    const viaEnv = await link({
+      args,
+      cwd: dir,
+      config: {},
+      env: (n) => n === "LINKPASS_LINKER" ? "wasm-ld-19" : Deno.env.get(n),
+    });
+    assert.equal(viaEnv.linker.source, "LINKPASS_LINKER");
+    assert.match(viaEnv.linker.path, /wasm-ld-19$/);
+    assert.equal((await instantiate(await Deno.readFile(`${dir}/app.wasm`))).exports.run(), 1193);
+    const missing = await link({
+      args: [...args, "--linker", "/nonexistent/ld"],
+      cwd: dir,
+      config: {},
+    })
+      .catch((e) => e);
+    assert.ok(missing instanceof UsageError);
+    assert.match(missing.message, /"\/nonexistent\/ld" given by --linker/);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
