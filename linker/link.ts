@@ -119,8 +119,26 @@ function findLibrary(name: string, paths: string[], cwd: string): string | undef
   return undefined;
 }
 
+/**
+ * Where cargo will copy ("uplift") the output, when the glue should be copied there too: a
+ * cdylib linked into `deps/` under its crate name is copied to the directory above. Test
+ * harnesses (which link libtest) and hashed binary names are left in `deps/`.
+ */
+function cargoUpliftDir(
+  output: string,
+  parsed: LinkArgs,
+  env: (name: string) => string | undefined,
+): string | undefined {
+  const crate = env("CARGO_CRATE_NAME");
+  if (!crate || basename(dirname(output)) !== "deps") return undefined;
+  if (basename(output).replace(/\.wasm$/, "") !== crate) return undefined;
+  const inputs = parsed.args.flatMap((a) => (a.type === "input" ? [basename(a.path)] : []));
+  if (inputs.some((name) => /^libtest-[0-9a-f]+\.rlib$/.test(name))) return undefined;
+  return dirname(dirname(output));
+}
+
 /** Builds the post-link passes: registry order, with js-glue and the strip of our sections. */
-async function postLinkPasses(
+function postLinkPasses(
   config: LinkConfig,
   memory: { module: string; name: string },
   output: string,
@@ -366,13 +384,18 @@ export async function link(options: LinkOptions): Promise<LinkResult> {
   if (!relocatable && !informational) {
     const t4 = performance.now();
     const bytes = await Deno.readFile(output);
-    const passes = await postLinkPasses(config, memory, output);
+    const passes = postLinkPasses(config, memory, output);
     const { bytes: out, files, report } = await runPipeline(bytes, passes, { file: outputArg });
     if (out !== bytes) await writeFileAtomic(output, out);
+    const uplift = cargoUpliftDir(output, parsed, env);
     for (const [name, contents] of files) {
       const path = isAbsolute(name) ? name : join(dirname(output), name);
       await writeFileAtomic(path, contents);
       result.files.push(path);
+      if (uplift && !isAbsolute(name)) {
+        await writeFileAtomic(join(uplift, name), contents);
+        result.files.push(join(uplift, name));
+      }
     }
     result.pipeline = report;
     for (const run of report.passes) {

@@ -510,3 +510,64 @@ Deno.test(
     await Deno.remove(dir, { recursive: true });
   },
 );
+
+const CARGO_165 = tool("/usr/bin/cargo");
+
+Deno.test(
+  "cargo build with the installed linkpass-ld gives app.wasm + app.js",
+  needs(RUSTC_163, CARGO_165, LLD),
+  async () => {
+    const dir = await tempDir();
+    const root = new URL("..", import.meta.url).pathname;
+    // The documented install line, into a private root.
+    const install = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "install",
+        "-g",
+        "-A",
+        "-f",
+        "--config",
+        `${root}deno.json`,
+        "-n",
+        "linkpass-ld",
+        "--root",
+        `${dir}/deno`,
+        `${root}bin/linkpass_ld.ts`,
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.ok(install.success, new TextDecoder().decode(install.stderr));
+    await Deno.mkdir(`${dir}/crate/.cargo`, { recursive: true });
+    for (const f of ["Cargo.toml", "lib.rs"]) {
+      await Deno.copyFile(fixture(`link/externref/${f}`), `${dir}/crate/${f}`);
+    }
+    await Deno.writeTextFile(
+      `${dir}/crate/.cargo/config.toml`,
+      `[target.wasm32-unknown-unknown]
+linker = "linkpass-ld"
+rustflags = ["-C", "linker-flavor=wasm-ld", "-C", "target-feature=+reference-types"]
+`,
+    );
+    const build = await new Deno.Command("/usr/bin/cargo", {
+      args: ["build", "--offline", "--release", "--target", "wasm32-unknown-unknown"],
+      cwd: `${dir}/crate`,
+      env: { RUSTC: "/usr/bin/rustc", PATH: `${dir}/deno/bin:${Deno.env.get("PATH")}` },
+      stderr: "piped",
+    }).output();
+    assert.ok(build.success, new TextDecoder().decode(build.stderr));
+    const out = `${dir}/crate/target/wasm32-unknown-unknown/release`;
+    const glue = await import(`file://${out}/externref_demo.js`);
+    const log = console.log;
+    const logged: unknown[] = [];
+    console.log = (...args: unknown[]) => logged.push(args.join(" "));
+    try {
+      const { exports } = await glue.instantiate(await Deno.readFile(`${out}/externref_demo.wasm`));
+      assert.equal(exports.run(), 1193);
+    } finally {
+      console.log = log;
+    }
+    assert.equal(logged.length, 6);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
