@@ -113,6 +113,9 @@ async function opt(input: string, o: Record<string, unknown>): Promise<void> {
   console.log(formatReport(result.report, o.report as string));
 }
 
+/** Exit code a command asks for without failing (`run` returns the module's). */
+let exitCode = 0;
+
 /** Runs a link, printing the linker's messages or the code frames before the error line. */
 async function linkCommand(run: () => Promise<unknown>): Promise<void> {
   try {
@@ -261,6 +264,29 @@ export function buildProgram(): Command {
       }
     });
 
+  program.command("run")
+    .description(
+      "run a linked module in Deno with glue generated in memory: main/_start, or its js_bindgen.test tests like libtest",
+    )
+    .argument("<input>", "the linked .wasm module")
+    .argument(
+      "[args...]",
+      "program arguments, or libtest arguments (filters, --exact, --ignored, ...)",
+    )
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(async (input, args) => {
+      const { runModule } = await import("./runner/run.ts");
+      const bytes = await readInput(input, Deno.readFile);
+      const encoder = new TextEncoder();
+      exitCode = await runModule(bytes, {
+        file: input,
+        args,
+        onOutput: (stream, text) =>
+          (stream === "stdout" ? Deno.stdout : Deno.stderr).writeSync(encoder.encode(text)),
+      });
+    });
+
   program.command("demo")
     .description("run the main job on the bundled example module and print a report")
     .action(async () => {
@@ -299,9 +325,10 @@ export function describeError(e: unknown): { message: string; exitCode: number }
 /** Runs the CLI with `args`; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   const program = buildProgram();
+  exitCode = 0;
   try {
     await program.parseAsync(args, { from: "user" });
-    return 0;
+    return exitCode;
   } catch (e) {
     if (e instanceof CommanderError) {
       return e.code === "commander.helpDisplayed" || e.code === "commander.version" ||
