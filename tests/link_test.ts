@@ -11,6 +11,8 @@ import { fixture, needs, rustLld, tool } from "./_tools.ts";
 const LLD = rustLld();
 const RUSTC_163 = tool("/usr/bin/rustc");
 const OBJECT = fixture("link/externref/externref.o");
+/** The same crate built with `--cfg linkpass_tests`: js_bindgen.test records, no `main`. */
+const TESTS_OBJECT = fixture("link/externref/externref_tests.o");
 /** The flags rustc 1.63 passes for a cdylib (tests/fixtures/link/cmdlines). */
 const RUSTC_FLAGS = [
   "-flavor",
@@ -146,7 +148,7 @@ Deno.test(
     const names = module.customSections().map((s) => s.name);
     assert.deepEqual(
       names.filter((n) => n.startsWith("js_bindgen.") || n.startsWith("linkpass.")),
-      ["js_bindgen.test"], // kept for the runner
+      [],
     );
     const memory = readImports(module).find((i) => i.kind === "memory");
     assert.deepEqual([memory?.module, memory?.name], ["js_bindgen", "memory"]);
@@ -568,6 +570,61 @@ rustflags = ["-C", "linker-flavor=wasm-ld", "-C", "target-feature=+reference-typ
       console.log = log;
     }
     assert.equal(logged.length, 6);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
+
+/**
+ * Known gap: `linkpass run` generates the glue from the module's js_bindgen.import/embed records,
+ * which the link's js-glue pass has already turned into app.js and removed; until the runner
+ * loads the sibling glue of a linked module, these two tests cannot pass.
+ */
+const RUNNER_READS_SIBLING_GLUE = false;
+
+/** Runs `linkpass run` on a module; returns exit code and output. */
+async function linkpassRun(wasm: string, args: string[] = []) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../cli.ts", import.meta.url).pathname, "run", wasm, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+Deno.test(
+  "a linked binary runs under linkpass run and prints the expected output",
+  needs(LLD),
+  async () => {
+    const dir = await tempDir();
+    await linkIn(dir, [...RUSTC_FLAGS, "--export=main", OBJECT, "-o", "app.wasm"]).result;
+    const { code, stdout, stderr } = await linkpassRun(`${dir}/app.wasm`);
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, "described:\n110\nafter remove:\n-1\nsize:\n6\nchecksum:\n1193\n");
+    await Deno.remove(dir, { recursive: true });
+  },
+);
+
+Deno.test(
+  "cargo-style tests of a linked module pass through linkpass run",
+  needs(LLD),
+  async () => {
+    const dir = await tempDir();
+    await linkIn(dir, [...RUSTC_FLAGS, TESTS_OBJECT, "-o", "tests.wasm"]).result;
+    const names = WasmModule.parse(await Deno.readFile(`${dir}/tests.wasm`)).customSections()
+      .map((s) => s.name);
+    assert.ok(names.includes("js_bindgen.test"), "js_bindgen.test is kept for the runner");
+    const { code, stdout, stderr } = await linkpassRun(`${dir}/tests.wasm`);
+    assert.equal(code, 0, stdout + stderr);
+    for (
+      const line of [
+        "test tests::insert_and_describe ... ok",
+        "test tests::removed_slot_is_null ... ok",
+        "test tests::out_of_bounds_traps - should panic ... ok",
+        "test tests::ignored_needs_host ... ignored, needs a host",
+        "test result: ok. 3 passed; 0 failed; 1 ignored; 0 measured; 0 filtered out",
+      ]
+    ) assert.ok(stdout.includes(line), `missing "${line}" in:\n${stdout}`);
     await Deno.remove(dir, { recursive: true });
   },
 );
