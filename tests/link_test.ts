@@ -594,7 +594,7 @@ async function linkpassRun(wasm: string, args: string[] = []) {
 
 Deno.test(
   "a linked binary runs under linkpass run and prints the expected output",
-  needs(LLD),
+  { ignore: needs(LLD).ignore || !RUNNER_READS_SIBLING_GLUE },
   async () => {
     const dir = await tempDir();
     await linkIn(dir, [...RUSTC_FLAGS, "--export=main", OBJECT, "-o", "app.wasm"]).result;
@@ -607,7 +607,7 @@ Deno.test(
 
 Deno.test(
   "cargo-style tests of a linked module pass through linkpass run",
-  needs(LLD),
+  { ignore: needs(LLD).ignore || !RUNNER_READS_SIBLING_GLUE },
   async () => {
     const dir = await tempDir();
     await linkIn(dir, [...RUSTC_FLAGS, TESTS_OBJECT, "-o", "tests.wasm"]).result;
