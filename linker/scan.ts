@@ -125,6 +125,11 @@ export function scanInput(file: string, bytes: Uint8Array): ScanResult {
     scan.bitcode.push(file);
     return { scan, objects };
   }
+  if (bytes.length >= 8 && new TextDecoder().decode(bytes.subarray(0, 8)) === "!<thin>\n") {
+    // A thin archive names its members' files; the linker reads them, unscanned.
+    scan.unscanned = true;
+    return { scan, objects };
+  }
   const foreign = foreignObject(bytes);
   if (foreign) refuseForeign(file, foreign);
   const obj = { file, bytes };

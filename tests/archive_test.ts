@@ -177,3 +177,11 @@ Deno.test("scanInput() refuses an archive with ELF members, naming the member", 
   assert.ok(e instanceof UsageError);
   assert.match(e.message, /"libnative\.a\(native\.o\)".*ELF/);
 });
+
+Deno.test("scanInput() passes a thin archive through unscanned", () => {
+  const thin = new TextEncoder().encode("!<thin>\n");
+  const { scan, cleaned, objects } = scanInput("libthin.a", thin);
+  assert.equal(scan.unscanned, true);
+  assert.equal(cleaned, undefined);
+  assert.deepEqual(objects, []);
+});
