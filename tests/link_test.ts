@@ -443,6 +443,8 @@ Deno.test(
     assert.ok(out.success, new TextDecoder().decode(out.stderr));
     const demo = await instantiate(await Deno.readFile(`${dir}/app.wasm`));
     assert.equal(demo.exports.run(), 1193);
+    // libcore and compiler_builtins (with lib.rmeta) went to LLD 22 as cleaned copies.
+    assert.ok([...Deno.readDirSync(`${dir}/.linkpass/archives`)].length >= 2);
     await Deno.remove(dir, { recursive: true });
   },
 );
@@ -628,3 +630,39 @@ Deno.test(
     await Deno.remove(dir, { recursive: true });
   },
 );
+
+/** Runs the CLI; returns exit code and output with the temp dir replaced by `<dir>`. */
+async function cli(args: string[], dir: string) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL("../cli.ts", import.meta.url).pathname, ...args],
+    cwd: dir,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b).replaceAll(dir, "<dir>");
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+Deno.test("linkpass check prints every problem with its frame and exits 1", async (t) => {
+  const dir = await tempDir();
+  await Deno.writeFile(
+    `${dir}/bad.o`,
+    objectWith([["js_bindgen.wat", concat(record(BAD_WAT_1), record(BAD_WAT_2))]]),
+  );
+  const r = await cli(["check", "bad.o"], dir);
+  assert.equal(r.code, 1);
+  await t.assertSnapshot(r);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("linkpass link prints one error line for a guard and exits 2", async (t) => {
+  const dir = await tempDir();
+  const elf = new Uint8Array(64);
+  elf.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
+  await Deno.writeFile(`${dir}/main.o`, elf);
+  const r = await cli(["link", "-flavor", "wasm", "main.o", "-o", "app.wasm"], dir);
+  assert.equal(r.code, 2);
+  await t.assertSnapshot(r);
+  await Deno.remove(dir, { recursive: true });
+});
