@@ -88,7 +88,7 @@ Deno.bench(
     const objects = [...Deno.readDirSync(`${dir}/.linkpass/objects`)].map((e) =>
       `.linkpass/objects/${e.name}`
     );
-    await spawn(lld, [...externrefWords, ...objects, "--import-memory=js_bindgen,memory"]);
+    await spawn(lld, [...externrefWords, ...objects, "--import-memory"]);
   },
 );
 Deno.bench(

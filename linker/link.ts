@@ -26,6 +26,8 @@ import { type LinkConfig, loadConfig } from "./config.ts";
 import { findLinker } from "./find_linker.ts";
 import { checkFlavor, checkFormatVersions, MARKER_LIBRARIES } from "./guards.ts";
 import { scanInput } from "./scan.ts";
+import { renameMemoryImport } from "./memory_import.ts";
+import { WasmModule } from "../wasm/module.ts";
 
 /** Options of {@linkcode link}. */
 export interface LinkOptions {
@@ -104,7 +106,8 @@ function memoryImport(parsed: LinkArgs): { module: string; name: string; add?: s
   if (parsed.args.some((a) => a.type === "option" && a.id === "import-memory")) {
     return { module: "env", name: "memory" };
   }
-  return { module: "js_bindgen", name: "memory", add: "--import-memory=js_bindgen,memory" };
+  // Plain --import-memory works with every LLD; the import is renamed after the link.
+  return { module: "js_bindgen", name: "memory", add: "--import-memory" };
 }
 
 /** Finds `-l name` the way wasm-ld does: `lib<name>.a` (or `:<file>`) in the `-L` paths. */
@@ -384,8 +387,15 @@ export async function link(options: LinkOptions): Promise<LinkResult> {
   if (!relocatable && !informational) {
     const t4 = performance.now();
     const bytes = await Deno.readFile(output);
+    let linked = bytes;
+    if (memory.add) {
+      const module = WasmModule.parse(bytes, { file: outputArg });
+      if (renameMemoryImport(module, { module: "env", name: "memory" }, memory)) {
+        linked = module.toBytes();
+      }
+    }
     const passes = postLinkPasses(config, memory, output);
-    const { bytes: out, files, report } = await runPipeline(bytes, passes, { file: outputArg });
+    const { bytes: out, files, report } = await runPipeline(linked, passes, { file: outputArg });
     if (out !== bytes) await writeFileAtomic(output, out);
     const uplift = cargoUpliftDir(output, parsed, env);
     for (const [name, contents] of files) {
