@@ -9,7 +9,7 @@ import { panicPayload, parseTestArgs, readTests } from "../runner/libtest.ts";
 import { runModule } from "../runner/run.ts";
 import { WasmParseError } from "../wasm/errors.ts";
 import { WasmModule } from "../wasm/module.ts";
-import { fixture, thrown } from "./_tools.ts";
+import { fixture, needs, thrown, tool } from "./_tools.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const DIR = fixture("glue");
@@ -162,4 +162,59 @@ Deno.test("panicPayload reads both of std's panic message formats", () => {
   assert.equal(panicPayload("panicked at src/lib.rs:3:5:\nboom\nmore"), "boom\nmore");
   assert.equal(panicPayload("custom"), "custom");
   assert.deepEqual(parseTestArgs(["--color", "never", "x", "--exact"]).filters, ["x"]);
+});
+
+const CARGO = tool("/usr/bin/cargo");
+const RUSTC = tool("/usr/bin/rustc");
+const WASM_LD_14 = tool("wasm-ld-14");
+
+Deno.test({
+  name: "run: cargo run uses linkpass-run as the wasm32 runner",
+  ...needs(CARGO, RUSTC, WASM_LD_14),
+  async fn() {
+    const target = await Deno.makeTempDir({ prefix: "linkpass_cargo_" });
+    const shim = new URL("../bin/linkpass_run.ts", import.meta.url).pathname;
+    const out = await new Deno.Command(CARGO!, {
+      args: [
+        "run",
+        "-q",
+        "--offline",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--config",
+        `target.wasm32-unknown-unknown.runner=${JSON.stringify(["deno", "run", "-A", shim])}`,
+      ],
+      cwd: fixture("glue/cargo_hello"),
+      env: {
+        RUSTC: RUSTC!,
+        CARGO_TARGET_DIR: target,
+        CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER: WASM_LD_14!,
+        CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS: "-C link-arg=--import-memory",
+        PATH: `${Deno.execPath().replace(/\/[^/]*$/, "")}:${Deno.env.get("PATH")}`,
+      },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    await Deno.remove(target, { recursive: true });
+    const dec = new TextDecoder();
+    assert.equal(out.code, 0, dec.decode(out.stderr));
+    assert.equal(dec.decode(out.stdout), "hello from cargo run: 42\n");
+  },
+});
+
+Deno.test("run: the linkpass-run shim runs tests like `linkpass run`", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../bin/linkpass_run.ts", import.meta.url).pathname,
+      "tests.wasm",
+      "--exact",
+      "math::adds",
+    ],
+    cwd: DIR,
+    stdout: "piped",
+  }).output();
+  assert.equal(out.code, 0);
+  assert.match(new TextDecoder().decode(out.stdout), /test math::adds \.\.\. ok\n/);
 });
