@@ -70,6 +70,32 @@ export {
 } from "./linker/link.ts";
 export { type LinkConfig, loadConfig } from "./linker/config.ts";
 export { checkInputs, type CheckProblem, type CheckReport } from "./linker/check.ts";
+export { glueStem, jsGlue, type JsGlueOptions } from "./passes/js_glue.ts";
+export {
+  generateGlue,
+  type Glue,
+  GlueError,
+  type GlueOptions,
+  type GlueProblem,
+  type GlueReport,
+} from "./glue/generate.ts";
+export {
+  EMBED_SECTION,
+  encodeJsRecord,
+  IMPORT_SECTION,
+  type JsName,
+  type JsRecord,
+  readJsRecords,
+} from "./glue/records.ts";
+export { PANIC_EXIT_CODE, runModule, type RunOptions } from "./runner/run.ts";
+export {
+  parseTestArgs,
+  readTests,
+  TEST_SECTION,
+  type TestArgs,
+  type TestFlag,
+  type TestRecord,
+} from "./runner/libtest.ts";
 export {
   type LinkArgs,
   optionValues,

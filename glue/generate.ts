@@ -45,11 +45,13 @@ export interface Glue {
   js: string;
   /** Its TypeScript declarations. */
   dts: string;
+  /** What went into the glue and what did not. */
   report: GlueReport;
 }
 
 /** One problem in the snippets of a module. */
 export interface GlueProblem {
+  /** One line naming the import or embed and what is wrong. */
   message: string;
   /** Snippet lines around a syntax error. */
   frame?: string;
@@ -62,6 +64,7 @@ export interface GlueProblem {
 export class GlueError extends UsageError {
   /** Each problem on its own. */
   readonly problems: GlueProblem[];
+  /** Makes the error from its problems (at least one). */
   constructor(problems: GlueProblem[]) {
     super(
       problems.map((p) => p.frame ? `${p.message}\n${p.frame}` : p.message).join("\n"),

@@ -13,7 +13,9 @@ export const EMBED_SECTION = "js_bindgen.embed";
 
 /** A `module`/`name` pair (an import, or an embed). */
 export interface JsName {
+  /** The import module (or the embed's namespace). */
   module: string;
+  /** The import name (or the embed's name). */
   name: string;
 }
 

@@ -12,8 +12,11 @@ const SUFFIX = "\n); } });";
 
 /** A snippet that did not parse: where (1-based, inside the snippet) and why. */
 export interface SnippetSyntaxError {
+  /** 1-based line inside the snippet. */
   line: number;
+  /** 1-based column inside the snippet. */
   column: number;
+  /** The parser's message. */
   reason: string;
   /** The snippet's lines around the error, with a caret under the column. */
   frame: string;

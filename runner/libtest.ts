@@ -23,7 +23,9 @@ export interface TestRecord {
   export: string;
   /** The name shown: the export without the crate (`path::name`). */
   name: string;
+  /** `#[ignore]`, with its reason when given. */
   ignore: TestFlag;
+  /** `#[should_panic]`, with its expected text when given. */
   shouldPanic: TestFlag;
 }
 
@@ -86,11 +88,17 @@ function decode(bytes: Uint8Array, bad: () => never): string {
 
 /** Parsed libtest arguments. */
 export interface TestArgs {
+  /** Name filters (substrings, or whole names with `--exact`). */
   filters: string[];
+  /** `--exact`: filters match whole names. */
   exact: boolean;
+  /** `--ignored`: run only the ignored tests. */
   ignored: boolean;
+  /** `--include-ignored`: run ignored tests too. */
   includeIgnored: boolean;
+  /** `--nocapture`: let test output through as it happens. */
   nocapture: boolean;
+  /** `--list`: list the tests instead of running them. */
   list: boolean;
 }
 
