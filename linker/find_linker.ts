@@ -11,6 +11,8 @@ export interface LinkerChoice {
   path: string;
   /** How it was found, for messages and reports. */
   source: string;
+  /** LLD's major version, when `--version` said. */
+  lldMajor?: number;
 }
 
 function existsSync(path: string): boolean {
@@ -38,23 +40,43 @@ function resolveCommand(cmd: string, env: (n: string) => string | undefined): st
   return onPath(cmd, env);
 }
 
-/** The rust-lld of the `rustc` on PATH, memoized in `memoFile` by rustc's path and mtime. */
+/** Facts remembered between links (in `.linkpass/linker.json`): lookups that spawn processes. */
+interface Memo {
+  sysroot?: { stamp: string; lld: string | null };
+  /** LLD major version by `path|mtime`. */
+  versions?: Record<string, number | null>;
+}
+
+async function readMemo(file?: string): Promise<Memo> {
+  if (!file) return {};
+  try {
+    const memo = JSON.parse(await Deno.readTextFile(file));
+    return typeof memo === "object" && memo !== null ? memo : {};
+  } catch {
+    return {};
+  }
+}
+
+async function writeMemo(file: string | undefined, memo: Memo): Promise<void> {
+  if (!file) return;
+  await Deno.mkdir(dirname(file), { recursive: true })
+    .then(() => Deno.writeTextFile(file, JSON.stringify(memo)))
+    .catch(() => {});
+}
+
+/** The rust-lld of the `rustc` on PATH, remembered by rustc's path and mtime. */
 async function sysrootLld(
   env: (n: string) => string | undefined,
-  memoFile?: string,
-): Promise<string | undefined> {
+  memo: Memo,
+): Promise<{ lld?: string; changed: boolean }> {
   const rustc = onPath("rustc", env);
-  if (!rustc) return undefined;
+  if (!rustc) return { changed: false };
   const stamp = `${rustc}|${Deno.statSync(rustc).mtime?.getTime() ?? 0}|${
     env("RUSTUP_TOOLCHAIN") ?? ""
   }`;
-  if (memoFile) {
-    try {
-      const memo = JSON.parse(await Deno.readTextFile(memoFile));
-      if (memo.stamp === stamp && (memo.lld === null || existsSync(memo.lld))) {
-        return memo.lld ?? undefined;
-      }
-    } catch { /* no memo */ }
+  const known = memo.sysroot;
+  if (known?.stamp === stamp && (known.lld === null || existsSync(known.lld))) {
+    return { lld: known.lld ?? undefined, changed: false };
   }
   let lld: string | undefined;
   try {
@@ -75,12 +97,27 @@ async function sysrootLld(
       }
     }
   } catch { /* rustc failed */ }
-  if (memoFile) {
-    await Deno.mkdir(dirname(memoFile), { recursive: true })
-      .then(() => Deno.writeTextFile(memoFile, JSON.stringify({ stamp, lld: lld ?? null })))
-      .catch(() => {});
-  }
-  return lld;
+  memo.sysroot = { stamp, lld: lld ?? null };
+  return { lld, changed: true };
+}
+
+/** LLD's major version (`-flavor wasm --version`), remembered by path and mtime. */
+async function lldMajor(path: string, memo: Memo): Promise<{ major?: number; changed: boolean }> {
+  const stamp = `${path}|${Deno.statSync(path).mtime?.getTime() ?? 0}`;
+  memo.versions ??= {};
+  if (stamp in memo.versions) return { major: memo.versions[stamp] ?? undefined, changed: false };
+  let major: number | undefined;
+  try {
+    const out = await new Deno.Command(path, {
+      args: ["-flavor", "wasm", "--version"],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const m = /\bLLD (\d+)\./.exec(new TextDecoder().decode(out.stdout));
+    if (m) major = Number(m[1]);
+  } catch { /* not runnable: the link reports it */ }
+  memo.versions[stamp] = major ?? null;
+  return { major, changed: true };
 }
 
 /**
@@ -94,6 +131,12 @@ export async function findLinker(options: {
   memoFile?: string;
 }): Promise<LinkerChoice> {
   const env = options.env ?? ((n: string) => Deno.env.get(n));
+  const memo = await readMemo(options.memoFile);
+  const choose = async (path: string, source: string, changed: boolean): Promise<LinkerChoice> => {
+    const version = await lldMajor(path, memo);
+    if (changed || version.changed) await writeMemo(options.memoFile, memo);
+    return { path, source, lldMajor: version.major };
+  };
   const choices: [string | undefined, string][] = [
     [options.explicit, "--linker"],
     [env("LINKPASS_LINKER") || undefined, "LINKPASS_LINKER"],
@@ -108,14 +151,15 @@ export async function findLinker(options: {
         2,
       );
     }
-    return { path, source };
+    return await choose(path, source, false);
   }
-  const fromRustc = await sysrootLld(env, options.memoFile);
-  if (fromRustc) return { path: fromRustc, source: "rustc --print sysroot" };
+  const fromRustc = await sysrootLld(env, memo);
+  if (fromRustc.lld) return await choose(fromRustc.lld, "rustc --print sysroot", fromRustc.changed);
+  if (fromRustc.changed) await writeMemo(options.memoFile, memo);
   const lld = onPath("rust-lld", env);
-  if (lld) return { path: lld, source: "rust-lld on PATH" };
+  if (lld) return await choose(lld, "rust-lld on PATH", false);
   const wasmLd = onPath("wasm-ld", env);
-  if (wasmLd) return { path: wasmLd, source: "wasm-ld on PATH" };
+  if (wasmLd) return await choose(wasmLd, "wasm-ld on PATH", false);
   throw new UsageError(
     "Cannot find a WebAssembly linker: no rust-lld on PATH or in `rustc --print sysroot`, and no wasm-ld on PATH; install rustup's stable toolchain, or pass --linker PATH / set LINKPASS_LINKER",
   );

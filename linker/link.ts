@@ -97,7 +97,10 @@ export class FragmentErrors extends UsageError {
 }
 
 /** The main memory the glue sees, and whether linkpass asked for the import. */
-function memoryImport(parsed: LinkArgs): { module: string; name: string; add?: string } {
+function memoryImport(
+  parsed: LinkArgs,
+  lldMajor: number | undefined,
+): { module: string; name: string; add?: string; rename?: boolean } {
   const named = lastValue(parsed, "import-memory-with-name");
   if (named !== undefined) {
     const [module, name = "memory"] = named.split(",");
@@ -106,8 +109,11 @@ function memoryImport(parsed: LinkArgs): { module: string; name: string; add?: s
   if (parsed.args.some((a) => a.type === "option" && a.id === "import-memory")) {
     return { module: "env", name: "memory" };
   }
-  // Plain --import-memory works with every LLD; the import is renamed after the link.
-  return { module: "js_bindgen", name: "memory", add: "--import-memory" };
+  if (lldMajor !== undefined && lldMajor >= 16) {
+    return { module: "js_bindgen", name: "memory", add: "--import-memory=js_bindgen,memory" };
+  }
+  // Older (or unknown) LLD: plain --import-memory, and the import is renamed after the link.
+  return { module: "js_bindgen", name: "memory", add: "--import-memory", rename: true };
 }
 
 /** Finds `-l name` the way wasm-ld does: `lib<name>.a` (or `:<file>`) in the `-L` paths. */
@@ -334,7 +340,7 @@ export async function link(options: LinkOptions): Promise<LinkResult> {
   mark("assemble", t2);
 
   // The linker's command line.
-  const memory = memoryImport(parsed);
+  const memory = memoryImport(parsed, linker.lldMajor);
   const words: string[] = [];
   parsed.args.forEach((arg, i) => {
     if (arg.type === "option" && (arg.own || arg.id === "flavor")) return;
@@ -387,8 +393,8 @@ export async function link(options: LinkOptions): Promise<LinkResult> {
   if (!relocatable && !informational) {
     const t4 = performance.now();
     const bytes = await Deno.readFile(output);
-    let linked = bytes;
-    if (memory.add) {
+    let linked: Uint8Array = bytes;
+    if (memory.rename && memory.add) {
       const module = WasmModule.parse(bytes, { file: outputArg });
       if (renameMemoryImport(module, { module: "env", name: "memory" }, memory)) {
         linked = module.toBytes();
