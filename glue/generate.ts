@@ -76,7 +76,7 @@ export class GlueError extends UsageError {
 }
 
 const key = (n: JsName) => `${n.module}\0${n.name}`;
-const label = (n: JsName) => `"${n.module}"/"${n.name}"`;
+const label = (n: JsName) => `${JSON.stringify(n.module)}/${JSON.stringify(n.name)}`;
 const byName = (a: JsName, b: JsName) =>
   a.module < b.module
     ? -1
@@ -260,6 +260,16 @@ export function safeString(value: string): string {
   );
 }
 
+function member2(object: string, property: string): N {
+  return {
+    type: "MemberExpression",
+    object: { type: "Identifier", name: object },
+    property: { type: "Identifier", name: property },
+    computed: false,
+    optional: false,
+  };
+}
+
 function literal(value: string | number | boolean | null | bigint): N {
   if (typeof value === "string") return { type: "Literal", value, raw: safeString(value) };
   if (typeof value === "bigint") {
@@ -274,17 +284,18 @@ function propertyKey(name: string): N {
   return IDENTIFIER.test(name) ? { type: "Identifier", name } : literal(name);
 }
 
+/** An object literal; a `__proto__` key is computed, so it is an own property, not the prototype. */
 function objectOf(entries: [string, unknown][]): N {
   return {
     type: "ObjectExpression",
     properties: entries.map(([k, v]) => ({
       type: "Property",
-      key: propertyKey(k),
+      key: k === "__proto__" ? literal(k) : propertyKey(k),
       value: v,
       kind: "init",
       method: false,
       shorthand: false,
-      computed: false,
+      computed: k === "__proto__",
     })),
   };
 }
@@ -309,7 +320,10 @@ function importObject(used: JsRecord[], parsed: Map<JsRecord, unknown>): N {
   return objectOf([...modules].map(([m, entries]) => [m, objectOf(entries)]));
 }
 
-/** `this.#jsEmbed[module] ??= {}; this.#jsEmbed[module][name] = <snippet>;` per embed. */
+/**
+ * `this.#jsEmbed[module] ??= Object.create(null); this.#jsEmbed[module][name] = <snippet>;` per
+ * embed (prototype-less objects, so no name can reach `Object.prototype`).
+ */
 function embedAssignments(embeds: JsRecord[], parsed: Map<JsRecord, unknown>): N[] {
   const jsEmbed = () => ({
     type: "MemberExpression",
@@ -336,7 +350,12 @@ function embedAssignments(embeds: JsRecord[], parsed: Map<JsRecord, unknown>): N
           type: "AssignmentExpression",
           operator: "??=",
           left: member(jsEmbed(), r.module),
-          right: { type: "ObjectExpression", properties: [] },
+          right: {
+            type: "CallExpression",
+            callee: member2("Object", "create"),
+            arguments: [literal(null)],
+            optional: false,
+          },
         },
       });
     }

@@ -30,7 +30,7 @@ export class JsBindgen {
     }
     this.#module = module;
     this.#memory = memory ?? createMemory();
-    this.#jsEmbed = {};
+    this.#jsEmbed = Object.create(null);
     __LINKPASS_EMBEDS__;
     this.#importObject = __LINKPASS_IMPORTS__;
     if (MAIN_MEMORY) {

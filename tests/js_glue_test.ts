@@ -273,6 +273,7 @@ const HOSTILE = [
   "</script><script>globalThis.pwned = 1</script>",
   "${globalThis.pwned = 1}",
   "\u2028sep",
+  "__proto__",
 ];
 
 Deno.test("js-glue: names with quotes, backslashes, newlines, */ or </script> cannot change the program", async () => {
