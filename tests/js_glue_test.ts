@@ -127,6 +127,29 @@ Deno.test("js-glue: golden glue and report for the fixtures", async (t) => {
   }
   const glue = generateGlue(WasmModule.parse(await Deno.readFile(APP)));
   await t.assertSnapshot(glue.dts);
+  // Small WAT fixtures: a shared memory, a 64-bit memory under another name, names that need
+  // string keys and escaping.
+  const small: [string, string, [string, Uint8Array[]][]][] = [
+    ["shared", `(module (import "js_bindgen" "memory" (memory 1 16 shared)))`, []],
+    ["memory64", `(module (import "env" "memory" (memory i64 2 65536)))`, []],
+    [
+      "escaped names",
+      `(module (import "a-b" "x y" (func)) (import "q" "a\\"b\\\\c</script>" (func)) (import "__proto__" "f" (func)))`,
+      [["js_bindgen.import", [
+        imp("a-b", "x y", "() => '</script>'"),
+        imp("q", 'a"b\\c</script>', "(x) => x"),
+        imp("__proto__", "f", "() => {}"),
+      ]]],
+    ],
+  ];
+  for (const [, text, sections] of small) {
+    const { js } = generateGlue(await wat(text, sections));
+    // Everything but the template's fixed part.
+    await t.assertSnapshot(js.slice(0, js.indexOf("function createMemory")));
+    await t.assertSnapshot(
+      js.slice(js.indexOf("this.#jsEmbed = "), js.indexOf("if (MAIN_MEMORY)")),
+    );
+  }
 });
 
 Deno.test("js-glue: the pass emits <stem>.js/.d.ts, strips import/embed and keeps js_bindgen.test", async () => {
