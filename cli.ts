@@ -242,8 +242,8 @@ export function buildProgram(): Command {
     .description("assemble embedded WAT and parse embedded JS in objects/archives, without linking")
     .argument("<inputs...>", ".o, .rlib or .a files")
     .addOption(
-      new Option("--target <arch>", "target of the fragments")
-        .choices(["wasm32", "wasm64"] as const).default("wasm32" as const),
+      new Option("--target <arch>", "target of the fragments (default: detected from the objects)")
+        .choices(["wasm32", "wasm64"] as const),
     )
     .option("--json", "print JSON")
     .action(async (inputs, o) => {

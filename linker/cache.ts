@@ -33,6 +33,8 @@ export interface InputScan {
   cleanedSize?: number;
   /** Members (or the file) that are LLVM bitcode: linked, but not scanned for fragments. */
   bitcode: string[];
+  /** Whether the objects import a 64-bit memory (wasm64), when any imports one. */
+  memory64?: boolean;
   /** A thin archive: passed to the linker as it is, not scanned. */
   unscanned?: boolean;
 }

@@ -49,11 +49,13 @@ function where(obj: ObjectInput): string {
  */
 export async function checkInputs(
   paths: string[],
+  /** `target`: of the fragments; by default wasm64 when the objects import a 64-bit memory. */
   options: { target?: "wasm32" | "wasm64" } = {},
 ): Promise<CheckReport> {
   const report: CheckReport = { inputs: paths.length, fragments: 0, snippets: 0, problems: [] };
   const fragments: { text: string; file: string; member?: string; record: number }[] = [];
   const versions: { crate: string; version: number; from: string }[] = [];
+  let memory64 = false;
   for (const path of paths) {
     let bytes: Uint8Array;
     try {
@@ -70,6 +72,7 @@ export async function checkInputs(
       const scanned = scanInput(path, bytes);
       objects = scanned.objects;
       for (const f of scanned.scan.fragments) fragments.push({ ...f, file: path });
+      if (scanned.scan.memory64) memory64 = true;
       for (const v of scanned.scan.versions) {
         versions.push({ ...v, from: v.member ? `${path}(${v.member})` : path });
       }
@@ -126,7 +129,8 @@ export async function checkInputs(
   if (fragments.length) {
     const { checkWatFragments } = await import("../asm/mod.ts");
     report.fragments = fragments.length;
-    for (const e of await checkWatFragments(fragments, options)) {
+    const target = options.target ?? (memory64 ? "wasm64" : "wasm32");
+    for (const e of await checkWatFragments(fragments, { target })) {
       report.problems.push({ message: e.message, frame: e.frame });
     }
   }

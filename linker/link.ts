@@ -123,7 +123,7 @@ export async function link(options: LinkOptions): Promise<LinkResult> {
   const warn = options.onWarning ?? (() => {});
   const parsed = parseLinkArgs(options.args, (p) => Deno.readTextFileSync(resolve(cwd, p)));
   checkFlavor(parsed);
-  const target = targetOf(parsed);
+  const explicitTarget = lastValue(parsed, "m") === undefined ? undefined : targetOf(parsed);
   for (const w of parsed.warnings) warn(w);
 
   const outputArg = lastValue(parsed, "o") ?? "a.out";
@@ -140,6 +140,7 @@ export async function link(options: LinkOptions): Promise<LinkResult> {
   const fragments: { text: string; file: string; member?: string; record: number }[] = [];
   const versions: { crate: string; version: number; from: string }[] = [];
   const cleanedArchives: string[] = [];
+  let memory64 = false;
   for (const [index, arg] of parsed.args.entries()) {
     let path: string | undefined;
     if (arg.type === "input") path = arg.path;
@@ -183,6 +184,7 @@ export async function link(options: LinkOptions): Promise<LinkResult> {
     }
     cache.recordScan(key, scan);
     for (const f of scan.fragments) fragments.push({ ...f, file: path });
+    if (scan.memory64) memory64 = true;
     for (const v of scan.versions) {
       versions.push({
         crate: v.crate,
@@ -196,6 +198,7 @@ export async function link(options: LinkOptions): Promise<LinkResult> {
     }
   }
   checkFormatVersions(versions);
+  const target = explicitTarget ?? (memory64 ? "wasm64" : "wasm32");
   const linker = await findLinker({
     explicit: lastValue(parsed, "linkpass-linker"),
     configured: config.linker,
@@ -248,6 +251,7 @@ export async function link(options: LinkOptions): Promise<LinkResult> {
     words.push(...(replaced.get(i) ?? arg.raw));
   });
   words.push(...objects);
+  if (!explicitTarget && target === "wasm64") words.push("-mwasm64"); // detected from the inputs
   if (memory.add && !relocatable) words.push(memory.add);
   let linkerArgs = ["-flavor", "wasm", ...words];
   if (parsed.usedResponseFile) {

@@ -7,6 +7,7 @@
 import { type Archive, readArchive, writeArchive } from "../wasm/archive.ts";
 import { WasmParseError } from "../wasm/errors.ts";
 import { WasmModule } from "../wasm/module.ts";
+import { readImports } from "../wasm/types.ts";
 import type { InputScan } from "./cache.ts";
 import {
   decodeFormatRecord,
@@ -48,6 +49,11 @@ function scanObject(obj: ObjectInput, scan: InputScan): void {
   } catch (e) {
     if (e instanceof WasmParseError) e.file = where;
     throw e;
+  }
+  if (scan.memory64 === undefined) {
+    // wasm64 objects import a 64-bit env.__linear_memory (target detection when -m is absent).
+    const memory = readImports(module).find((i) => i.kind === "memory");
+    if (memory?.kind === "memory") scan.memory64 = memory.memory.is64;
   }
   for (const section of module.customSections()) {
     if (section.name !== WAT_SECTION && section.name !== FORMAT_SECTION) continue;

@@ -449,44 +449,48 @@ Deno.test(
   },
 );
 
-Deno.test(
-  "link() with -mwasm64 assembles 64-bit fragments and the module runs",
-  needs(LLD),
-  async () => {
-    const { assembleModule } = await import("../asm/mod.ts");
-    const dir = await tempDir();
-    const main = await assembleModule(
-      `(module (@rwat)
+for (
+  const [how, flags] of [["with -mwasm64", ["-mwasm64"]], ["detecting wasm64 objects", []]] as const
+) {
+  Deno.test(
+    `link() ${how} assembles 64-bit fragments and the module runs`,
+    needs(LLD),
+    async () => {
+      const { assembleModule } = await import("../asm/mod.ts");
+      const dir = await tempDir();
+      const main = await assembleModule(
+        `(module (@rwat)
       (import "env" "w64.add" (func $w64.add (@sym (name "w64.add")) (param i64 i64) (result i64)))
       (func $run (@sym) (result i64) i64.const 40 i64.const 2 call $w64.add (@reloc)))`,
-      { target: "wasm64" },
-    );
-    const fragment =
-      `(func $w64.add (@sym (name "w64.add")) (param i64 i64) (result i64) local.get 0 local.get 1 i64.add)`;
-    const m = WasmModule.parse(main);
-    m.addCustomSection("js_bindgen.wat", record(fragment));
-    await Deno.writeFile(`${dir}/main64.o`, m.toBytes());
-    const r = await linkIn(dir, [
-      "-mwasm64",
-      "--no-entry",
-      "--export=run",
-      "main64.o",
-      "-o",
-      "m64.wasm",
-    ])
-      .result;
-    assert.deepEqual(r.objects, { total: 1, assembled: 1 });
-    const memory = new WebAssembly.Memory(
-      { initial: 1n, address: "i64" } as unknown as WebAssembly.MemoryDescriptor,
-    );
-    const { instance } = await WebAssembly.instantiate(
-      await Deno.readFile(`${dir}/m64.wasm`) as BufferSource,
-      { js_bindgen: { memory } },
-    );
-    assert.equal((instance.exports.run as () => bigint)(), 42n);
-    await Deno.remove(dir, { recursive: true });
-  },
-);
+        { target: "wasm64" },
+      );
+      const fragment =
+        `(func $w64.add (@sym (name "w64.add")) (param i64 i64) (result i64) local.get 0 local.get 1 i64.add)`;
+      const m = WasmModule.parse(main);
+      m.addCustomSection("js_bindgen.wat", record(fragment));
+      await Deno.writeFile(`${dir}/main64.o`, m.toBytes());
+      const r = await linkIn(dir, [
+        "-mwasm64",
+        "--no-entry",
+        "--export=run",
+        "main64.o",
+        "-o",
+        "m64.wasm",
+      ])
+        .result;
+      assert.deepEqual(r.objects, { total: 1, assembled: 1 });
+      const memory = new WebAssembly.Memory(
+        { initial: 1n, address: "i64" } as unknown as WebAssembly.MemoryDescriptor,
+      );
+      const { instance } = await WebAssembly.instantiate(
+        await Deno.readFile(`${dir}/m64.wasm`) as BufferSource,
+        { js_bindgen: { memory } },
+      );
+      assert.equal((instance.exports.run as () => bigint)(), 42n);
+      await Deno.remove(dir, { recursive: true });
+    },
+  );
+}
 
 Deno.test(
   "link() runs the linker that --linker or LINKPASS_LINKER names",
