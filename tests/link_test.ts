@@ -470,7 +470,7 @@ for (
       m.addCustomSection("js_bindgen.wat", record(fragment));
       await Deno.writeFile(`${dir}/main64.o`, m.toBytes());
       const r = await linkIn(dir, [
-        "-mwasm64",
+        ...flags,
         "--no-entry",
         "--export=run",
         "main64.o",
@@ -479,6 +479,7 @@ for (
       ])
         .result;
       assert.deepEqual(r.objects, { total: 1, assembled: 1 });
+      assert.ok(r.linkerArgs.includes("-mwasm64"));
       const memory = new WebAssembly.Memory(
         { initial: 1n, address: "i64" } as unknown as WebAssembly.MemoryDescriptor,
       );
