@@ -292,8 +292,10 @@ export async function link(options: LinkOptions): Promise<LinkResult> {
     cleanedArchives,
     timings,
   };
+  // --help and --version print and stop; -v prints and links when there are inputs.
+  const hasInputs = parsed.args.some((a) => a.type === "input");
   const informational = parsed.args.some((a) =>
-    a.type === "option" && ["help", "version", "v"].includes(a.id)
+    a.type === "option" && (a.id === "help" || a.id === "version" || (a.id === "v" && !hasInputs))
   );
   if (!relocatable && !informational) {
     const t4 = performance.now();
