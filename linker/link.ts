@@ -245,6 +245,7 @@ export async function link(options: LinkOptions): Promise<LinkResult> {
 
   // The linker's command line.
   const memory = memoryImport(parsed, linker.lldMajor);
+  const passes = postLinkPasses(config, memory, output); // bad configuration fails before linking
   const words: string[] = [];
   parsed.args.forEach((arg, i) => {
     if (arg.type === "option" && (arg.own || arg.id === "flavor")) return;
@@ -307,8 +308,15 @@ export async function link(options: LinkOptions): Promise<LinkResult> {
         linked = module.toBytes();
       }
     }
-    const passes = postLinkPasses(config, memory, output);
-    const { bytes: out, files, report } = await runPipeline(linked, passes, { file: outputArg });
+    let pipeline;
+    try {
+      pipeline = await runPipeline(linked, passes, { file: outputArg });
+    } catch (e) {
+      // The linker's output was not post-processed: leave no half-made output behind.
+      await Deno.remove(output).catch(() => {});
+      throw e;
+    }
+    const { bytes: out, files, report } = pipeline;
     if (out !== bytes) await writeFileAtomic(output, out);
     const uplift = cargoUpliftDir(output, parsed, env);
     for (const [name, contents] of files) {

@@ -3,7 +3,8 @@
  * commands and the `linkpass-ld` shim share this; neither this file nor the library prints).
  * @module
  */
-import { UsageError } from "../passes/types.ts";
+import { PassError, UsageError } from "../passes/types.ts";
+import { ValidationError } from "../pipeline.ts";
 import { WasmParseError } from "../wasm/errors.ts";
 import { FragmentErrors, LinkerFailedError } from "./link.ts";
 
@@ -33,6 +34,17 @@ export function describeLinkError(e: unknown): LinkErrorReport | undefined {
     return { details, message: e.message, exitCode: 1 };
   }
   if (e instanceof UsageError) return { details: [], message: e.message, exitCode: e.exitCode };
+  if (e instanceof ValidationError) return { details: [], message: e.message, exitCode: 1 };
+  if (e instanceof PassError) {
+    // A post-link pass refused the linked module (e.g. conflicting JS snippets).
+    const inner = describeLinkError(e.cause);
+    if (!inner && !(e.cause instanceof RangeError)) return undefined;
+    return {
+      details: inner?.details ?? [],
+      message: `pass "${e.pass}" failed: ${inner?.message ?? (e.cause as Error).message}`,
+      exitCode: 1,
+    };
+  }
   if (e instanceof WasmParseError) {
     return {
       details: [],

@@ -671,3 +671,23 @@ Deno.test("linkpass link prints one error line for a guard and exits 2", async (
   await t.assertSnapshot(r);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("a failing post-link pass leaves no output and names the pass", needs(LLD), async () => {
+  const dir = await tempDir();
+  const conflicting = concat(
+    new Uint8Array([4, 0]),
+    new TextEncoder().encode("demo"),
+    new Uint8Array([4, 0]),
+    new TextEncoder().encode("make"),
+    new Uint8Array([0]),
+    new TextEncoder().encode("(n) => n"),
+  );
+  await Deno.writeFile(`${dir}/dup.o`, objectWith([["js_bindgen.import", record(conflicting)]]));
+  const e = await linkIn(dir, [...RUSTC_FLAGS, "dup.o", "-o", "app.wasm"]).result.catch((e) => e);
+  const { describeLinkError } = await import("../linker/messages.ts");
+  const described = describeLinkError(e);
+  assert.ok(described, String(e));
+  assert.match(described.message, /^pass "js-glue" failed: .*demo.*make/);
+  assert.deepEqual([...Deno.readDirSync(dir)].map((d) => d.name).sort(), [".linkpass", "dup.o"]);
+  await Deno.remove(dir, { recursive: true });
+});
