@@ -36,6 +36,7 @@ export {
   stripCustomSections,
   type StripOptions,
 } from "./passes/strip_custom_sections.ts";
+export { panic, type PanicOptions, type PanicRoot } from "./passes/panic.ts";
 export { findPass, type PassDefinition, type PassOption, registry } from "./passes/mod.ts";
 export * from "./pipeline.ts";
 export { formatInspect, inspectModule, type InspectReport, type SectionRow } from "./inspect.ts";

@@ -4,6 +4,7 @@
  * @module
  */
 import type { PassDefinition } from "./types.ts";
+import { definition as panicDefinition } from "./panic.ts";
 import { definition as jsGlueDefinition } from "./js_glue.ts";
 import { definition as stripDefinition } from "./strip_custom_sections.ts";
 
@@ -14,6 +15,7 @@ export type { PassDefinition, PassOption } from "./types.ts";
  * passes that need names (panic) run before strip-custom-sections, which runs last.
  */
 export const registry: PassDefinition[] = [
+  panicDefinition,
   jsGlueDefinition,
   stripDefinition,
 ];

@@ -1,0 +1,92 @@
+/**
+ * The initial memory image of a module (its active data segments) and what panics leave in it:
+ * `core::panic::Location` records, the file names they point to, and panic messages.
+ * @module
+ */
+import { readS32 } from "../wasm/leb128.ts";
+import type { WasmModule } from "../wasm/module.ts";
+import { readData } from "../wasm/types.ts";
+
+/** A `core::panic::Location` as read from the data segments (wasm32 layout). */
+export interface LocationRecord {
+  /** Address of the record. */
+  address: number;
+  filePtr: number;
+  fileLen: number;
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** Size of a Location on wasm32: file pointer, file length, line, column (4 bytes each). */
+export const LOCATION_BYTES = 16;
+
+/** Active data segments with constant offsets, as address ranges. */
+export class DataImage {
+  readonly segments: { start: number; bytes: Uint8Array }[] = [];
+
+  constructor(module: WasmModule) {
+    for (const s of readData(module)) {
+      if (s.mode !== "active" || s.memory !== 0 || !s.offset || s.offset[0] !== 0x41) continue;
+      const start = readS32(s.offset, 1).value >>> 0;
+      this.segments.push({ start, bytes: s.data });
+    }
+  }
+
+  /** The bytes at [address, address + length), or undefined when not all inside one segment. */
+  bytes(address: number, length: number): Uint8Array | undefined {
+    for (const s of this.segments) {
+      const at = address - s.start;
+      if (at >= 0 && at + length <= s.bytes.length) return s.bytes.subarray(at, at + length);
+    }
+    return undefined;
+  }
+
+  u32(address: number): number | undefined {
+    const b = this.bytes(address, 4);
+    return b ? (b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24) >>> 0 : undefined;
+  }
+
+  /**
+   * Reads a Location at `address`, or undefined when the bytes there do not look like one: the
+   * file name must lie in the data, be UTF-8 without control characters, and line and column
+   * must be plausible.
+   */
+  location(address: number): LocationRecord | undefined {
+    const rec = this.bytes(address, LOCATION_BYTES);
+    if (!rec) return undefined;
+    const filePtr = this.u32(address)!, fileLen = this.u32(address + 4)!;
+    const line = this.u32(address + 8)!, col = this.u32(address + 12)!;
+    if (fileLen === 0 || fileLen > 4096 || line === 0 || line > 10_000_000) return undefined;
+    if (col === 0 || col > 100_000) return undefined;
+    const name = this.bytes(filePtr, fileLen);
+    if (!name) return undefined;
+    let file: string;
+    try {
+      file = new TextDecoder("utf-8", { fatal: true }).decode(name);
+    } catch {
+      return undefined;
+    }
+    // deno-lint-ignore no-control-regex
+    if (/[\u0000-\u001f]/.test(file)) return undefined;
+    return { address, filePtr, fileLen, file, line, col };
+  }
+}
+
+/** Byte ranges, merged, to count bytes without counting overlaps twice. */
+export class RangeSet {
+  private ranges: [number, number][] = [];
+  add(start: number, length: number): void {
+    if (length > 0) this.ranges.push([start, start + length]);
+  }
+  get bytes(): number {
+    const sorted = [...this.ranges].sort((a, b) => a[0] - b[0]);
+    let total = 0, end = -1;
+    for (const [s, e] of sorted) {
+      if (e <= end) continue;
+      total += e - Math.max(s, end);
+      end = e;
+    }
+    return total;
+  }
+}

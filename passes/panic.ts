@@ -1,0 +1,507 @@
+/**
+ * Pass `panic`: removes Rust's panic machinery at link time. The panic roots (functions that never
+ * return: `rust_begin_unwind`, `core::panicking::*`, `unwrap_failed`, index failures, ...) are
+ * found by name in the `name` section, in every symbol style Rust emits; their bodies become
+ * `unreachable` (mode `trap`) or a call to an imported JS hook with the panic's file, line and
+ * column followed by `unreachable` (mode `hook`); then everything that became unreachable
+ * (core::fmt, the panic hook, ...) is removed.
+ *
+ * The hook is imported as `linkpass`/`panic` by default, with the signature
+ * `(filePtr: i32, fileLen: i32, line: i32, col: i32) -> ()`: the file name is `fileLen` UTF-8
+ * bytes at `filePtr` in the module's memory.
+ * @module
+ */
+import { readNames } from "../wasm/custom.ts";
+import { WasmModule } from "../wasm/module.ts";
+import { readImports, readTags } from "../wasm/types.ts";
+import { canonicalPath, loadDemangler } from "./_demangle.ts";
+import { walk } from "./_ir_walk.ts";
+import { DataImage, type LocationRecord, RangeSet } from "./_panic_data.ts";
+import { matchRoot, ROOT_HINT, type RootRule } from "./_panic_roots.ts";
+import {
+  type Binaryen,
+  type BinaryenModule,
+  type IrPassContext,
+  type Pass,
+  type PassDefinition,
+  type PassReport,
+  UsageError,
+} from "./types.ts";
+
+/** Options of {@linkcode panic}. */
+export interface PanicOptions {
+  /** `trap`: a panic root's body becomes `unreachable`; `hook`: it reports file:line:col first. */
+  mode: "trap" | "hook";
+  /** Module name of the hook import (mode `hook`). Default `linkpass`. */
+  hookModule?: string;
+  /** Field name of the hook import (mode `hook`). Default `panic`. */
+  hookName?: string;
+  /**
+   * Proceed on modules built with `panic=unwind` (exception handling), where panics that used to
+   * unwind become traps. Default false: such modules are refused.
+   */
+  allowUnwindChange?: boolean;
+}
+
+/** One root in the report. */
+export interface PanicRoot {
+  /** The name in the name section. */
+  name: string;
+  /** Canonical Rust path. */
+  path: string;
+  /** What the body became. */
+  action: "trap" | "hook";
+  /** Hook mode: how the Location parameter was found (or why not). */
+  location?: string;
+}
+
+const MODES = ["trap", "hook"] as const;
+
+/**
+ * Makes the `panic` pass.
+ *
+ * @example Turn every panic into a trap
+ * ```ts
+ * import { panic } from "./panic.ts";
+ * const pass = panic({ mode: "trap" });
+ * console.assert(pass.name === "panic" && pass.level === "ir");
+ * ```
+ */
+export function panic(options: PanicOptions): Pass {
+  if (!options || !(MODES as readonly string[]).includes(options.mode)) {
+    throw new RangeError(
+      `Invalid panic mode "${options?.mode}": use one of ${MODES.map((m) => `"${m}"`).join(", ")}`,
+    );
+  }
+  for (const key of ["hookModule", "hookName"] as const) {
+    const v = options[key];
+    if (v !== undefined && (typeof v !== "string" || v === "")) {
+      throw new TypeError(`The panic option ${key} must be a non-empty string`);
+    }
+  }
+  return {
+    name: "panic",
+    description: "remove Rust's panic machinery: panics trap, or report file:line:col to a hook",
+    level: "ir",
+    run: (ir, ctx) => runPanic(ir, ctx, options),
+  };
+}
+
+function quoted(ctx: IrPassContext): string {
+  return ctx.file ? `"${ctx.file}"` : "the module";
+}
+
+/** Refuses modules that use exception handling for panics, unless allowed. */
+function checkUnwind(ctx: IrPassContext, names: Map<number, string>, allow: boolean): string[] {
+  const signs: string[] = [];
+  const tags = readTags(ctx.input).length;
+  if (tags) signs.push(`${tags} exception tag(s)`);
+  for (const imp of readImports(ctx.input)) {
+    if (imp.kind === "tag") signs.push(`the tag import "${imp.module}"/"${imp.name}"`);
+  }
+  for (const name of names.values()) {
+    if (/^_Unwind_(RaiseException|Resume)$|__wbindgen_jstag|__cpp_exception/.test(name)) {
+      signs.push(`the function "${name}"`);
+      break;
+    }
+  }
+  if (signs.length && !allow) {
+    throw new UsageError(
+      `${quoted(ctx)} looks built with panic=unwind (it has ${signs.join(", ")}): turning ` +
+        `its panics into traps changes behaviour (destructors no longer run, catch_unwind and ` +
+        `JS callers no longer see a catchable exception); pass --allow-unwind-change to proceed`,
+    );
+  }
+  return signs;
+}
+
+interface Candidate {
+  index: number;
+  name: string;
+  path: string;
+  rule: RootRule;
+  func: number;
+  internal: string;
+}
+
+/** Evidence from direct call sites of one root, per parameter index. */
+interface CallSites {
+  count: number;
+  /** Constant operands per parameter index. */
+  constants: Map<number, number[]>;
+}
+
+async function runPanic(
+  ir: BinaryenModule,
+  ctx: IrPassContext,
+  options: PanicOptions,
+): Promise<PassReport> {
+  const binaryen = ctx.binaryen;
+  const names = readNames(ctx.input)?.functions;
+  if (!names || names.size === 0) {
+    throw new UsageError(
+      `${quoted(ctx)} has no function names (no "name" section), and the panic pass finds ` +
+        `panic functions only by name, never by guessing; keep names: build without stripping ` +
+        `symbols (Cargo profile strip = "none" or "debuginfo", no wasm-strip, no ` +
+        `wasm-bindgen --remove-name-section), and run panic before strip-custom-sections`,
+    );
+  }
+  const unwindSigns = checkUnwind(ctx, names, options.allowUnwindChange ?? false);
+  const codeBytesBefore = codeBytes(ctx.input);
+  const functionsBefore = ir.getNumFunctions();
+  if (functionsBefore !== countFunctions(ctx.input)) {
+    throw new Error("binaryen's function list does not match the module's function index space");
+  }
+
+  // 1. Candidates by name.
+  const demangle = await loadDemangler();
+  const candidates: Candidate[] = [];
+  for (const [index, name] of names) {
+    if (index >= functionsBefore || !ROOT_HINT.test(name)) continue;
+    const path = canonicalPath(name, demangle);
+    const rule = matchRoot(path);
+    if (!rule) continue;
+    const func = ir.getFunctionByIndex(index);
+    candidates.push({ index, name, path, rule, func, internal: fn(binaryen).getName(func) });
+  }
+
+  // 2. Keep only candidates that provably never return.
+  const roots: Candidate[] = [];
+  for (const c of candidates) {
+    const why = whyMayReturn(binaryen, c.func);
+    if (why) ctx.warn(`"${c.name}" is named like a panic root but ${why}; left alone`);
+    else roots.push(c);
+  }
+  const rootNames = new Set(roots.map((r) => r.internal));
+
+  // 3. One walk over the code: call sites of roots, and constants used elsewhere.
+  const sites = new Map<string, CallSites>();
+  const otherConstants = new Set<number>();
+  /** Per root: constants its own body passes last to other roots (LTO-specialized roots). */
+  const innerConstants = new Map<string, Set<number>>();
+  const Call = (binaryen as unknown as { Call: CallApi }).Call;
+  const Const = (binaryen as unknown as { Const: { getValueI32(e: number): number } }).Const;
+  const { CallId, ConstId, i32 } = binaryen;
+  for (let i = 0; i < functionsBefore; i++) {
+    const f = ir.getFunctionByIndex(i);
+    const body = fn(binaryen).getBody(f);
+    if (!body) continue;
+    const name = fn(binaryen).getName(f);
+    const inRoot = rootNames.has(name);
+    const operandOfRootCall = new Set<number>();
+    walk(binaryen, body, (expr, id) => {
+      if (id === CallId) {
+        const target = Call.getTarget(expr);
+        if (!rootNames.has(target)) return;
+        const s = sites.get(target) ?? { count: 0, constants: new Map() };
+        sites.set(target, s);
+        s.count++;
+        const n = Call.getNumOperands(expr);
+        for (let k = 0; k < n; k++) {
+          const op = Call.getOperandAt(expr, k);
+          if (binaryen.getExpressionId(op) !== ConstId || binaryen.getExpressionType(op) !== i32) {
+            continue;
+          }
+          const c = Const.getValueI32(op) >>> 0;
+          operandOfRootCall.add(op);
+          if (!inRoot) s.constants.set(k, [...(s.constants.get(k) ?? []), c]);
+          else if (k === n - 1) {
+            innerConstants.set(name, (innerConstants.get(name) ?? new Set()).add(c));
+          }
+        }
+      } else if (id === ConstId && !inRoot && !operandOfRootCall.has(expr)) {
+        if (binaryen.getExpressionType(expr) === i32) {
+          otherConstants.add(Const.getValueI32(expr) >>> 0);
+        }
+      }
+    });
+  }
+
+  // 4. Rewrite the roots.
+  const image = new DataImage(ctx.input);
+  const report: PanicRoot[] = [];
+  const hook = options.mode === "hook" ? prepareHook(ir, binaryen, options) : undefined;
+  let hooked = 0;
+  const locations = new Map<number, LocationRecord>();
+  const messages = new RangeSet();
+  for (const r of roots) {
+    const s = sites.get(r.internal);
+    const params = binaryen.expandType(fn(binaryen).getParams(r.func));
+    const loc = locationParam(binaryen, r.rule, params, s, image, innerConstants.get(r.internal));
+    for (const rec of loc.records) locations.set(rec.address, rec);
+    collectMessages(s, image, otherConstants, messages);
+    const entry: PanicRoot = { name: r.name, path: r.path, action: "trap" };
+    if (hook) {
+      if (loc.constant && hook.hasMemory) {
+        fn(binaryen).setBody(r.func, hook.constantBody(loc.constant));
+        entry.action = "hook";
+        hooked++;
+      } else if (loc.index !== undefined && hook.hasMemory) {
+        fn(binaryen).setBody(r.func, hook.body(loc.index));
+        entry.action = "hook";
+        hooked++;
+      } else {
+        fn(binaryen).setBody(r.func, ir.unreachable());
+      }
+      entry.location = !hook.hasMemory ? "the module has no memory: trap" : loc.note;
+    } else {
+      fn(binaryen).setBody(r.func, ir.unreachable());
+    }
+    ir.runPassesOnFunction(r.func, ["reorder-locals"]);
+    report.push(entry);
+  }
+  if (hook && hooked === 0) hook.remove();
+  if (hook) {
+    const fallbacks = report.filter((r) => r.action === "trap").length;
+    if (fallbacks) {
+      ctx.warn(`${fallbacks} root(s) trap without calling the hook: see roots[].location`);
+    }
+  }
+  if (roots.length === 0) ctx.warn(`no panic roots found in ${quoted(ctx)}; nothing changed`);
+
+  // 5. Remove what became unreachable.
+  ir.runPasses(["remove-unused-module-elements"]);
+  const functionsAfter = ir.getNumFunctions();
+  const codeBytesAfter = codeBytes(WasmModule.parse(ir.emitBinary()));
+
+  // 6. Dead data: Location records (trap mode) and messages that only panics used.
+  const dead = new RangeSet();
+  const fileNames = new RangeSet();
+  if (options.mode === "trap" || hooked === 0) {
+    for (const rec of locations.values()) {
+      if (otherConstants.has(rec.address)) continue;
+      dead.add(rec.address, 16);
+      fileNames.add(rec.filePtr, rec.fileLen);
+    }
+  }
+  const out: PassReport = {
+    mode: options.mode,
+    rootsFound: roots.length,
+    roots: report,
+    functionsBefore,
+    functionsAfter,
+    functionsRemoved: functionsBefore - functionsAfter,
+    codeBytesBefore,
+    codeBytesAfter,
+    deadData: {
+      note: "bytes left in data segments that only panics used (not removed)",
+      locationRecords: options.mode === "trap" ? locations.size : 0,
+      locationBytes: dead.bytes,
+      fileNameBytes: fileNames.bytes,
+      messageBytes: messages.bytes,
+      total: dead.bytes + fileNames.bytes + messages.bytes,
+    },
+  };
+  if (hook) out.hook = { import: `${hook.module}/${hook.name}`, roots: hooked };
+  if (unwindSigns.length) out.unwindChangeAllowed = unwindSigns;
+  return out;
+}
+
+/** binaryen.js's `Function` helpers (typed on `Module` in its .d.ts, present on the namespace). */
+interface FunctionApi {
+  getName(func: number): string;
+  getParams(func: number): number;
+  setBody(func: number, body: number): void;
+  getBody(func: number): number;
+}
+interface CallApi {
+  getTarget(call: number): string;
+  getNumOperands(call: number): number;
+  getOperandAt(call: number, index: number): number;
+}
+const fn = (binaryen: Binaryen) => (binaryen as unknown as { Function: FunctionApi }).Function;
+
+function countFunctions(m: WasmModule): number {
+  const imported = readImports(m).filter((i) => i.kind === "func").length;
+  const s = m.section(3);
+  return imported + (s ? m.reader(s).u32() : 0);
+}
+
+function codeBytes(m: WasmModule): number {
+  return m.section(10)?.payload.length ?? 0;
+}
+
+/** Why a function might return normally, or undefined when it provably never does. */
+function whyMayReturn(binaryen: Binaryen, func: number): string | undefined {
+  const info = binaryen.getFunctionInfo(func);
+  if (info.module) return "it is imported";
+  if (info.results !== binaryen.none) return "it returns a value";
+  if (binaryen.getExpressionType(info.body) !== binaryen.unreachable) {
+    return "its body can complete normally";
+  }
+  let why: string | undefined;
+  const api = binaryen as unknown as Record<string, { isReturn(e: number): boolean }>;
+  const { opaque } = walk(binaryen, info.body, (e, id) => {
+    if (id === binaryen.ReturnId) why = "its body contains a return";
+    if (id === binaryen.CallId && api.Call.isReturn(e)) why = "its body contains a tail call";
+    if (id === binaryen.CallIndirectId && api.CallIndirect.isReturn(e)) {
+      why = "its body contains a tail call";
+    }
+  });
+  if (!why && opaque) why = "its body has instructions this pass cannot inspect";
+  return why;
+}
+
+/** The Location parameter of a root, checked against constant operands at its call sites. */
+function locationParam(
+  binaryen: Binaryen,
+  rule: RootRule,
+  params: number[],
+  sites: CallSites | undefined,
+  image: DataImage,
+  inner: Set<number> | undefined,
+): { index?: number; constant?: LocationRecord; note: string; records: LocationRecord[] } {
+  const records: LocationRecord[] = [];
+  if (rule.location.kind === "none") return { note: `trap: ${rule.location.why}`, records };
+  // A root that link-time optimization specialized for one caller has lost its Location
+  // parameter; its body then passes one constant Location on to the next root.
+  const innerRecords = [...inner ?? []].map((c) => image.location(c));
+  const specialized = innerRecords.length === 1 && innerRecords[0] ? innerRecords[0] : undefined;
+  const viaBody = () =>
+    specialized
+      ? {
+        constant: specialized,
+        note: `the constant Location its body passes on (${specialized.file}:${specialized.line})`,
+        records: [specialized],
+      }
+      : undefined;
+  // Link-time optimization drops and reorders parameters, so the signature alone proves nothing:
+  // the last parameter counts as the Location only when call sites pass constants that are one.
+  const index = params.length - 1;
+  if (index < 0 || params[index] !== binaryen.i32) {
+    return viaBody() ?? { note: "trap: the last parameter is not a 32-bit pointer", records };
+  }
+  const constants = sites?.constants.get(index) ?? [];
+  if (constants.length === 0) {
+    return viaBody() ??
+      { note: "trap: no call site passes a constant Location to check against", records };
+  }
+  for (const c of constants) {
+    const rec = image.location(c);
+    if (!rec) {
+      return viaBody() ?? {
+        note: `trap: a call site passes 0x${c.toString(16)} last, which is not a Location`,
+        records: [],
+      };
+    }
+    records.push(rec);
+  }
+  return {
+    index,
+    note: `parameter ${index}, checked at ${constants.length} call site(s)`,
+    records,
+  };
+}
+
+/** Adds (pointer, length) constant pairs at root call sites that read as UTF-8 text. */
+function collectMessages(
+  sites: CallSites | undefined,
+  image: DataImage,
+  used: Set<number>,
+  into: RangeSet,
+): void {
+  if (!sites) return;
+  for (const [k, ptrs] of sites.constants) {
+    const lens = sites.constants.get(k + 1);
+    if (!lens || lens.length !== ptrs.length) continue;
+    ptrs.forEach((ptr, j) => {
+      const len = lens[j];
+      if (used.has(ptr) || len === 0 || len > 65536) return;
+      const bytes = image.bytes(ptr, len);
+      if (!bytes) return;
+      try {
+        new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+        into.add(ptr, len);
+      } catch { /* not text */ }
+    });
+  }
+}
+
+interface Hook {
+  module: string;
+  name: string;
+  hasMemory: boolean;
+  body(locationParam: number): number;
+  constantBody(location: LocationRecord): number;
+  remove(): void;
+}
+
+function prepareHook(ir: BinaryenModule, binaryen: Binaryen, options: PanicOptions): Hook {
+  const module = options.hookModule ?? "linkpass";
+  const name = options.hookName ?? "panic";
+  let internal = "linkpass$panic_hook";
+  while (ir.getFunction(internal)) internal += "_";
+  const i32 = binaryen.i32;
+  ir.addFunctionImport(internal, module, name, binaryen.createType([i32, i32, i32, i32]), 0);
+  return {
+    module,
+    name,
+    // The Location is read from memory 0 (binaryen's default when no memory name is given).
+    hasMemory: ir.hasMemory() && !ir.getMemoryInfo().is64,
+    body(p) {
+      const field = (offset: number) => ir.i32.load(offset, 4, ir.local.get(p, i32));
+      return ir.block(null, [
+        ir.call(internal, [field(0), field(4), field(8), field(12)], binaryen.none),
+        ir.unreachable(),
+      ], binaryen.unreachable);
+    },
+    constantBody(l) {
+      const args = [l.filePtr, l.fileLen, l.line, l.col].map((v) => ir.i32.const(v | 0));
+      return ir.block(
+        null,
+        [ir.call(internal, args, binaryen.none), ir.unreachable()],
+        binaryen.unreachable,
+      );
+    },
+    remove() {
+      ir.removeFunction(internal);
+    },
+  };
+}
+
+/** Registry entry of `panic`. */
+export const definition: PassDefinition = {
+  name: "panic",
+  description: "remove Rust's panic machinery: panics trap, or report file:line:col to a hook",
+  level: "ir",
+  options: [
+    {
+      flags: "--panic <mode>",
+      description:
+        "trap: panic roots become unreachable; hook: they call an imported (filePtr, fileLen, " +
+        "line, col) hook first; then unreachable code (core::fmt, ...) is removed",
+    },
+    {
+      flags: "--panic-hook <module/name>",
+      description: "import of the hook in --panic hook mode (default linkpass/panic)",
+    },
+    {
+      flags: "--allow-unwind-change",
+      description: "run --panic on panic=unwind modules, where unwinding panics become traps",
+    },
+  ],
+  fromOptions(v) {
+    if (v.panic === undefined) {
+      if (v.panicHook !== undefined) throw new RangeError("--panic-hook needs --panic hook");
+      if (v.allowUnwindChange) throw new RangeError("--allow-unwind-change needs --panic");
+      return undefined;
+    }
+    let hookModule: string | undefined, hookName: string | undefined;
+    if (v.panicHook !== undefined) {
+      if (v.panic !== "hook") throw new RangeError("--panic-hook needs --panic hook");
+      const spec = String(v.panicHook);
+      const slash = spec.indexOf("/");
+      if (slash <= 0 || slash === spec.length - 1) {
+        throw new RangeError(`Invalid --panic-hook "${spec}": use module/name, e.g. env/on_panic`);
+      }
+      hookModule = spec.slice(0, slash);
+      hookName = spec.slice(slash + 1);
+    }
+    return panic({
+      mode: String(v.panic) as PanicOptions["mode"],
+      hookModule,
+      hookName,
+      allowUnwindChange: Boolean(v.allowUnwindChange),
+    });
+  },
+};
