@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { FragmentErrors, link, LinkerFailedError, type LinkOptions } from "../linker/link.ts";
 import { checkInputs } from "../linker/check.ts";
-import { encodeFormatRecord } from "../linker/guards.ts";
+import { decodeFormatRecord, encodeFormatRecord, splitRecords } from "../linker/guards.ts";
 import { UsageError } from "../passes/types.ts";
 import { WasmModule } from "../wasm/module.ts";
 import { readImports } from "../wasm/types.ts";
@@ -690,4 +690,31 @@ Deno.test("a failing post-link pass leaves no output and names the pass", needs(
   assert.match(described.message, /^pass "js-glue" failed: .*demo.*make/);
   assert.deepEqual([...Deno.readDirSync(dir)].map((d) => d.name).sort(), [".linkpass", "dup.o"]);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("link() reads the linkpass key of the nearest deno.jsonc", needs(LLD), async () => {
+  const dir = await tempDir();
+  await Deno.writeTextFile(
+    `${dir}/deno.jsonc`,
+    `{
+  // passes after the link
+  "linkpass": { "passes": { "strip-custom-sections": { "stripCustomSections": ["debug"] } }, },
+}`,
+  );
+  await Deno.mkdir(`${dir}/sub`);
+  await link({
+    args: [...RUSTC_FLAGS, OBJECT, "-o", "app.wasm"],
+    cwd: `${dir}/sub`,
+    env: (n) => n === "LINKPASS_CONFIG" ? undefined : Deno.env.get(n),
+  });
+  const names = WasmModule.parse(await Deno.readFile(`${dir}/sub/app.wasm`)).customSections()
+    .map((s) => s.name);
+  assert.ok(!names.some((n) => n.startsWith(".debug")), names.join());
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("the format record of the README decodes as version 1 of js-sys", () => {
+  const section = new TextEncoder().encode("\x0a\x00\x00\x00\x06\x00js-sys\x01\x00");
+  const [rec] = splitRecords(section, "linkpass.format");
+  assert.deepEqual(decodeFormatRecord(rec), { crate: "js-sys", version: 1 });
 });
