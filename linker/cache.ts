@@ -12,6 +12,9 @@
 import { basename, join } from "node:path";
 import { writeFileAtomic } from "../fs.ts";
 
+/** How long a fresh entry or manifest is safe from clean-up (a link may still be using it). */
+const GRACE_MS = 60_000;
+
 /** Hex SHA-256 of text or bytes. */
 export async function sha256(data: Uint8Array | string): Promise<string> {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
@@ -56,6 +59,7 @@ export class LinkCache {
   #inputs: Record<string, InputScan> = {};
   #used = new Set<string>();
   #listing = new Map<string, string[]>();
+  #written?: string;
 
   private constructor(dir: string, output: string) {
     this.dir = dir;
@@ -170,36 +174,60 @@ export class LinkCache {
   }
 
   /**
-   * Writes this output's manifest, then removes entries that no manifest of an existing output
-   * names (and manifests of outputs that are gone). Returns how many entries were removed.
+   * Writes this output's manifest (the entries this link uses and the input scans). Called before
+   * the linker runs, so that links running at the same time see the entries as used.
    */
-  async finish(): Promise<number> {
-    const manifests = join(this.dir, "manifests");
-    await Deno.mkdir(manifests, { recursive: true });
+  async writeManifest(): Promise<void> {
+    await Deno.mkdir(join(this.dir, "manifests"), { recursive: true });
     const manifest: Manifest = {
       version: 1,
       output: this.output,
       entries: [...this.#used].sort(),
       inputs: this.#inputs,
     };
-    await writeFileAtomic(this.#manifestPath, JSON.stringify(manifest));
+    const text = JSON.stringify(manifest);
+    if (text === this.#written) return;
+    await writeFileAtomic(this.#manifestPath, text);
+    this.#written = text;
+  }
+
+  /**
+   * Writes the manifest, then removes entries that no manifest of an existing output names, and
+   * manifests of outputs that are gone. Entries and manifests younger than a minute are kept: they
+   * may belong to a link that is still running. Returns how many entries were removed.
+   */
+  async finish(now = Date.now()): Promise<number> {
+    await this.writeManifest();
+    const manifests = join(this.dir, "manifests");
+    const recent = async (path: string) => {
+      try {
+        return now - ((await Deno.stat(path)).mtime?.getTime() ?? 0) < GRACE_MS;
+      } catch {
+        return false;
+      }
+    };
     const live = new Set<string>();
     for await (const e of Deno.readDir(manifests)) {
       if (!e.isFile || !e.name.endsWith(".json")) continue;
       const path = join(manifests, e.name);
+      let m: Manifest | undefined;
       try {
-        const m = JSON.parse(await Deno.readTextFile(path));
-        await Deno.stat(m.output);
+        m = JSON.parse(await Deno.readTextFile(path));
+      } catch { /* corrupt: dropped below */ }
+      const outputExists = m?.output !== undefined &&
+        await Deno.stat(m.output).then(() => true, () => false);
+      if (m && Array.isArray(m.entries) && (outputExists || await recent(path))) {
         for (const entry of m.entries) live.add(entry);
-      } catch {
+      } else if (!(await recent(path))) {
         await Deno.remove(path).catch(() => {});
       }
     }
     let removed = 0;
     for (const kind of ["objects", "archives"]) {
       for (const name of this.#listing.get(kind) ?? []) {
-        if (live.has(`${kind}/${name}`)) continue;
-        await Deno.remove(join(this.dir, kind, name)).catch(() => {});
+        const path = join(this.dir, kind, name);
+        if (live.has(`${kind}/${name}`) || await recent(path)) continue;
+        await Deno.remove(path).catch(() => {});
         removed++;
       }
     }

@@ -261,6 +261,7 @@ export async function link(options: LinkOptions): Promise<LinkResult> {
     linkerArgs = ["-flavor", "wasm", "--rsp-quoting=posix", `@${rsp}`];
   }
 
+  await cache.writeManifest();
   const t3 = performance.now();
   const run = await new Deno.Command(linker.path, {
     args: linkerArgs,

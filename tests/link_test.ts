@@ -228,6 +228,8 @@ Deno.test(
 
     // An entry no output uses any more is removed.
     await Deno.writeFile(`${objects}/0000-stale.o`, new Uint8Array([1]));
+    const hourAgo = new Date(Date.now() - 3600_000);
+    await Deno.utime(`${objects}/0000-stale.o`, hourAgo, hourAgo);
     await linkIn(dir, args).result;
     assert.deepEqual([...Deno.readDirSync(objects)].map((e) => e.name), [entry]);
     await Deno.remove(dir, { recursive: true });
@@ -717,4 +719,28 @@ Deno.test("the format record of the README decodes as version 1 of js-sys", () =
   const section = new TextEncoder().encode("\x0a\x00\x00\x00\x06\x00js-sys\x01\x00");
   const [rec] = splitRecords(section, "linkpass.format");
   assert.deepEqual(decodeFormatRecord(rec), { crate: "js-sys", version: 1 });
+});
+
+Deno.test("the cache keeps fresh entries of running links and drops those of deleted outputs", async () => {
+  const { LinkCache } = await import("../linker/cache.ts");
+  const dir = await tempDir();
+  const cacheDir = `${dir}/.linkpass`;
+  // Output a: stores an entry, links, then the output is deleted.
+  await Deno.writeFile(`${dir}/a.wasm`, new Uint8Array([0]));
+  const a = await LinkCache.open(`${dir}/a.wasm`, cacheDir);
+  const { name } = await a.store("objects", "aaaa", "o", new Uint8Array([1, 2, 3]));
+  await a.finish();
+  await Deno.remove(`${dir}/a.wasm`);
+  // Output b, linking now: a's manifest and entry are younger than the grace period: kept.
+  await Deno.writeFile(`${dir}/b.wasm`, new Uint8Array([0]));
+  assert.equal(await (await LinkCache.open(`${dir}/b.wasm`, cacheDir)).finish(), 0);
+  assert.ok(existsSync(`${cacheDir}/objects/${name}`));
+  // Two minutes later, they are gone.
+  const later = Date.now() + 120_000;
+  assert.equal(await (await LinkCache.open(`${dir}/b.wasm`, cacheDir)).finish(later), 1);
+  assert.ok(!existsSync(`${cacheDir}/objects/${name}`));
+  assert.deepEqual([...Deno.readDirSync(`${cacheDir}/manifests`)].map((e) => e.name), [
+    "b.wasm.json",
+  ]);
+  await Deno.remove(dir, { recursive: true });
 });
