@@ -1,0 +1,419 @@
+/**
+ * The `panic` pass on real Rust modules: results of non-panicking calls stay the same, panics trap
+ * or report their source location to a JS hook, roots are found in every symbol style, and modules
+ * the pass cannot handle safely are refused with a clear message.
+ */
+import assert from "node:assert/strict";
+import binaryen from "binaryen";
+import { main } from "../cli.ts";
+import { encodeNameMap, readNames } from "../wasm/custom.ts";
+import { ByteReader, ByteWriter } from "../wasm/bytes.ts";
+import {
+  panic,
+  type PanicOptions,
+  type PanicRoot,
+  PassError,
+  readModule,
+  runPipeline,
+  stripCustomSections,
+  UsageError,
+  WasmModule,
+} from "../mod.ts";
+import { canonicalPath, loadDemangler } from "../passes/_demangle.ts";
+import { fixture } from "./_tools.ts";
+
+type Exports = Record<string, (...args: number[]) => number | bigint>;
+type Hook = (filePtr: number, fileLen: number, line: number, col: number) => void;
+
+interface PanicReport {
+  rootsFound: number;
+  roots: PanicRoot[];
+  codeBytesBefore: number;
+  codeBytesAfter: number;
+  functionsRemoved: number;
+  deadData: { total: number };
+  warnings?: string[];
+  hook?: { import: string; roots: number };
+}
+
+async function runPanic(bytes: Uint8Array, options: PanicOptions, file?: string) {
+  const result = await runPipeline(bytes, [panic(options)], { file });
+  return { bytes: result.bytes, report: result.report.passes[0].report as unknown as PanicReport };
+}
+
+/** Instantiates a module; the hook (if the module imports one) records calls as file:line:col. */
+function instantiate(bytes: Uint8Array, seen: string[] = []): Exports {
+  const state: { memory?: WebAssembly.Memory } = {};
+  const hook: Hook = (ptr, len, line, col) => {
+    const view = new Uint8Array(state.memory!.buffer, ptr >>> 0, len >>> 0);
+    const file = new TextDecoder().decode(view);
+    seen.push(`${file}:${line}:${col}`);
+  };
+  const mod = new WebAssembly.Module(bytes as BufferSource);
+  const imports: WebAssembly.Imports = {};
+  for (const i of WebAssembly.Module.imports(mod)) {
+    (imports[i.module] ??= {})[i.name] = hook;
+  }
+  const instance = new WebAssembly.Instance(mod, imports);
+  state.memory = instance.exports.memory as WebAssembly.Memory;
+  return instance.exports as unknown as Exports;
+}
+
+/** Calls an export; a trap is returned as the string "trap". */
+function call(e: Exports, name: string, args: number[]): unknown {
+  try {
+    return e[name](...args);
+  } catch (err) {
+    if (err instanceof WebAssembly.RuntimeError) return "trap";
+    throw err;
+  }
+}
+
+const SMALL_CALLS: [string, number[]][] = [
+  ["add", [2, 40]],
+  ["add", [0x7fffffff, 1]],
+  ["checked_div", [84, 2]],
+  ["checked_div", [-7, 2]],
+  ["table_at", [0]],
+  ["table_at", [7]],
+  ["parse_positive", [12345]],
+  ["prefix_sum", [0]],
+  ["prefix_sum", [8]],
+  ["sum_to", [10]],
+  ["sum_to", [100000]],
+  ["collatz_steps", [27]],
+  // Panicking paths.
+  ["checked_div", [1, 0]],
+  ["table_at", [8]],
+  ["parse_positive", [-1]],
+  ["prefix_sum", [9]],
+];
+const APP_CALLS: [string, number[]][] = [
+  ["add", [2, 40]],
+  ["checked_div", [84, 2]],
+  ["fib_at", [6]],
+  ["parse_positive", [7]],
+  ["sum_to", [1000]],
+  ["checked_div", [1, 0]],
+  ["fib_at", [8]],
+  ["parse_positive", [-5]],
+];
+const MODULES: [string, [string, number[]][]][] = [
+  ["panic/small_z.wasm", SMALL_CALLS],
+  ["panic/small_2.wasm", SMALL_CALLS],
+  ["rust_cdylib/app.wasm", APP_CALLS],
+];
+
+for (const [file, calls] of MODULES) {
+  for (const mode of ["trap", "hook"] as const) {
+    Deno.test(`panic(${mode}) on ${file}: same results, panics still trap`, async () => {
+      const input = await Deno.readFile(fixture(file));
+      const { bytes, report } = await runPanic(input, { mode }, file);
+      assert.ok(report.rootsFound >= 10, `roots found: ${report.rootsFound}`);
+      assert.ok(report.functionsRemoved > 30);
+      const before = instantiate(input);
+      const after = instantiate(bytes);
+      let traps = 0;
+      for (const [name, args] of calls) {
+        const expected = call(before, name, args);
+        assert.deepEqual(call(after, name, args), expected, `${name}(${args})`);
+        if (expected === "trap") traps++;
+      }
+      assert.ok(traps >= 3, "the fixture exercises panicking paths");
+      const code = readModule(bytes).section(10)!.payload.length;
+      assert.equal(report.codeBytesAfter, code, "the report gives the output's code bytes");
+    });
+  }
+}
+
+Deno.test("panic(trap) shrinks the code of a std module that only formats through panics by ≥ 85%", async () => {
+  const input = await Deno.readFile(fixture("panic/small_z.wasm"));
+  const { report } = await runPanic(input, { mode: "trap" });
+  const shrink = 1 - report.codeBytesAfter / report.codeBytesBefore;
+  assert.ok(shrink >= 0.85, `code shrank by ${(100 * shrink).toFixed(1)}%`);
+  assert.ok(report.deadData.total > 0, "Location records and file names are counted as dead");
+});
+
+/** Expected file:line:col of each marked panic in small.rs (column of the marked token). */
+async function markedLocations(): Promise<Map<string, string>> {
+  const source = await Deno.readTextFile(fixture("panic/small.rs"));
+  const out = new Map<string, string>();
+  source.split("\n").forEach((text, i) => {
+    const m = /\/\/ PANIC:(\w+):(.+)$/.exec(text);
+    if (m) out.set(m[1], `small.rs:${i + 1}:${text.indexOf(m[2]) + 1}`);
+  });
+  return out;
+}
+
+for (const file of ["panic/small_z.wasm", "panic/small_2.wasm"]) {
+  Deno.test(`panic(hook) on ${file} reports the panic's file:line:col, then traps`, async () => {
+    const marks = await markedLocations();
+    const input = await Deno.readFile(fixture(file));
+    const { bytes, report } = await runPanic(input, { mode: "hook" });
+    assert.deepEqual(report.hook?.import, "linkpass/panic");
+    const cases: [string, number[]][] = [
+      ["checked_div", [1, 0]],
+      ["table_at", [8]],
+      ["parse_positive", [-1]],
+    ];
+    for (const [name, args] of cases) {
+      const seen: string[] = [];
+      assert.equal(call(instantiate(bytes, seen), name, args), "trap");
+      assert.deepEqual(seen, [marks.get(name)], name);
+    }
+    // Rust 1.63's slice index failures take no Location: they trap without the hook, and the
+    // report says why.
+    const seen: string[] = [];
+    assert.equal(call(instantiate(bytes, seen), "prefix_sum", [9]), "trap");
+    assert.deepEqual(seen, []);
+    const slice = report.roots.find((r) =>
+      r.path === "core::slice::index::slice_end_index_len_fail"
+    );
+    assert.equal(slice?.action, "trap");
+    assert.match(slice!.location!, /^trap: /);
+    // Non-panicking calls never reach the hook.
+    const quiet: string[] = [];
+    assert.equal(call(instantiate(bytes, quiet), "checked_div", [9, 3]), 3);
+    assert.deepEqual(quiet, []);
+  });
+}
+
+Deno.test("panic(hook) imports the hook under the name given", async () => {
+  const input = await Deno.readFile(fixture("panic/small_z.wasm"));
+  const { bytes } = await runPanic(input, { mode: "hook", hookModule: "env", hookName: "onPanic" });
+  const imports = WebAssembly.Module.imports(new WebAssembly.Module(bytes as BufferSource));
+  assert.deepEqual(imports, [{ module: "env", name: "onPanic", kind: "function" }]);
+});
+
+// ---- Symbol styles -------------------------------------------------------------------------
+
+/** Rewrites the function names of a module's name section. */
+function renameFunctions(bytes: Uint8Array, rename: (name: string) => string): Uint8Array {
+  const m = WasmModule.parse(bytes);
+  const section = m.section("name")!;
+  const names = readNames(m)!.functions;
+  const renamed = new Map([...names].map(([i, n]) => [i, rename(n)]));
+  const r = new ByteReader(section.payload);
+  const out = new ByteWriter();
+  while (!r.done) {
+    const id = r.u8();
+    const body = r.take(r.u32());
+    if (id === 1) out.bytes(encodeNameMap(1, renamed));
+    else out.byte(id).sized(body);
+  }
+  m.setPayload(section, out.finish());
+  return m.toBytes();
+}
+
+const BASE62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+/** Crate name → disambiguator (hex, as rustc-demangle prints it) from real v0 symbols. */
+function crateHashes(v0: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const sym of v0) {
+    for (const m of sym.matchAll(/Cs([0-9a-zA-Z]*)_(\d+)/g)) {
+      const len = Number(m[2]);
+      // An identifier that starts with "_" or a digit is preceded by a "_" separator.
+      let start = m.index! + m[0].length;
+      if (sym[start] === "_") start++;
+      const crate = sym.slice(start, start + len);
+      let value = 0n;
+      for (const ch of m[1]) value = value * 62n + BigInt(BASE62.indexOf(ch));
+      out.set(crate, (m[1] ? value + 1n : 0n).toString(16));
+    }
+  }
+  return out;
+}
+
+async function styles(): Promise<Record<string, (name: string) => string>> {
+  const demangle = await loadDemangler();
+  const v0 = (await Deno.readTextFile(fixture("panic/v0_symbols.txt"))).split("\n")
+    .filter((l) => l.startsWith("_R"));
+  const byPath = new Map<string, string>();
+  for (const sym of v0) {
+    if (!byPath.has(canonicalPath(sym, demangle))) byPath.set(canonicalPath(sym, demangle), sym);
+  }
+  const hashes = crateHashes(v0);
+  const legacyHash = (name: string) => /17h([0-9a-f]{16})E/.exec(name)?.[1];
+  const crateHash = (name: string) => {
+    if (name === "rust_begin_unwind" || name === "rust_panic") {
+      return `__rustc[${hashes.get("__rustc")}]::${name}`;
+    }
+    if (!name.startsWith("_ZN")) return name;
+    return demangle(name).replace(
+      /(^|[<\s(&*,])(core|alloc|std)::/g,
+      (_m, pre, crate) => `${pre}${crate}[${hashes.get(crate)}]::`,
+    );
+  };
+  return {
+    "legacy mangled": (n) => n,
+    "demangled with hash suffix": (n) => legacyHash(n) ? `${demangle(n)}::h${legacyHash(n)}` : n,
+    "crate-hash": crateHash,
+    "v0 mangled": (n) => {
+      const path = canonicalPath(n, demangle);
+      return byPath.get(path) ?? byPath.get(`__rustc::${path}`) ?? n;
+    },
+  };
+}
+
+Deno.test("panic finds the same roots in every symbol style Rust emits", async (t) => {
+  const input = await Deno.readFile(fixture("panic/small_z.wasm"));
+  const legacy = await runPanic(input, { mode: "trap" });
+  const expected = legacy.report.roots.map((r) => r.path).sort();
+  for (const [style, rename] of Object.entries(await styles())) {
+    await t.step(style, async () => {
+      const renamed = renameFunctions(input, rename);
+      const names = [...readNames(readModule(renamed))!.functions.values()];
+      if (style === "crate-hash") {
+        assert.ok(names.some((n) => /^core\[[0-9a-f]+\]::panicking::panic_fmt$/.test(n)));
+        assert.ok(names.some((n) => /^__rustc\[[0-9a-f]+\]::rust_begin_unwind$/.test(n)));
+      }
+      if (style === "v0 mangled") {
+        const v0 = names.filter((n) => n.startsWith("_R"));
+        assert.ok(v0.length >= 6, `renamed to v0: ${v0.length}`);
+        assert.ok(v0.includes("_RNvCsfLfy6EI15iL_7___rustc17rust_begin_unwind"));
+        assert.ok(v0.includes("_RNvNtCsgEmfK2I1SDS_4core9panicking9panic_fmt"));
+      }
+      const { bytes, report } = await runPanic(renamed, { mode: "trap" });
+      // Newer toolchains put the panic-handler symbols in the `__rustc` namespace.
+      const paths = report.roots.map((r) => r.path.replace(/^__rustc::/, "")).sort();
+      assert.deepEqual(paths, expected);
+      assert.equal(report.codeBytesAfter, legacy.report.codeBytesAfter);
+      assert.equal(call(instantiate(bytes), "sum_to", [10]), 55n);
+      assert.equal(call(instantiate(bytes), "checked_div", [1, 0]), "trap");
+    });
+  }
+});
+
+// ---- Functions that return normally, refusals ------------------------------------------------
+
+/** A tiny module with Rust-style names, from WAT. */
+function wat(text: string): Uint8Array {
+  const m = binaryen.parseText(text);
+  m.setFeatures(binaryen.Features.All);
+  binaryen.setDebugInfo(true);
+  const bytes = m.emitBinary();
+  m.dispose();
+  return bytes;
+}
+
+Deno.test("panic never touches functions that return normally, whatever their names", async () => {
+  const bytes = wat(`(module
+    (global $flag (mut i32) (i32.const 7))
+    (func $_ZN3std9panicking9panicking17h0123456789abcdefE (result i32) (global.get $flag))
+    (func $core::panicking::panic_fmt::h0123456789abcdef (param i32 i32)
+      (global.set $flag (local.get 0)))
+    (func $rust_begin_unwind (param i32) (global.set $flag (i32.const 1)) (unreachable))
+    (func $is_panicking (export "is_panicking") (result i32)
+      (call $_ZN3std9panicking9panicking17h0123456789abcdefE))
+    (func $set (export "set") (param i32)
+      (call $core::panicking::panic_fmt::h0123456789abcdef (local.get 0) (i32.const 0)))
+    (func $boom (export "boom") (call $rust_begin_unwind (i32.const 0))))`);
+  const { bytes: out, report } = await runPanic(bytes, { mode: "trap" });
+  assert.deepEqual(report.roots.map((r) => r.path), ["rust_begin_unwind"]);
+  assert.deepEqual(report.warnings, [
+    `"core::panicking::panic_fmt::h0123456789abcdef" is named like a panic root but its body can complete normally; left alone`,
+  ]);
+  const e = instantiate(out);
+  assert.equal(e.is_panicking(), 7);
+  e.set(42);
+  assert.equal(e.is_panicking(), 42);
+  assert.equal(call(e, "boom", []), "trap");
+  assert.equal(e.is_panicking(), 42, "the trapped root no longer runs its body");
+});
+
+async function failure(bytes: Uint8Array, options: PanicOptions, file: string): Promise<string> {
+  const e = await runPipeline(bytes, [panic(options)], { file }).then(
+    () => assert.fail("expected the pass to refuse"),
+    (e) => e,
+  );
+  assert.ok(e instanceof PassError && e.cause instanceof UsageError, String(e));
+  return (e.cause as UsageError).message;
+}
+
+Deno.test("panic refuses a module without names and says how to keep them", async (t) => {
+  const input = await Deno.readFile(fixture("panic/small_z.wasm"));
+  const stripped = (await runPipeline(input, [stripCustomSections({ remove: ["names"] })])).bytes;
+  const message = await failure(stripped, { mode: "trap" }, "app.wasm");
+  await t.assertSnapshot(message);
+});
+
+Deno.test("panic refuses panic=unwind modules unless --allow-unwind-change", async (t) => {
+  const bytes = wat(`(module
+    (import "wbg" "__wbindgen_jstag" (tag $js (param externref)))
+    (tag $rust (param i32))
+    (func $rust_begin_unwind (param i32) (throw $rust (local.get 0)))
+    (func $run (export "run") (param i32) (result i32)
+      (if (local.get 0) (then (call $rust_begin_unwind (i32.const 1))))
+      (i32.const 5)))`);
+  await t.assertSnapshot(await failure(bytes, { mode: "trap" }, "unwind.wasm"));
+  const { bytes: out, report } = await runPanic(bytes, { mode: "trap", allowUnwindChange: true });
+  assert.equal(report.rootsFound, 1);
+  const { Tag } = WebAssembly as unknown as {
+    Tag: new (type: { parameters: string[] }) => WebAssembly.ImportValue;
+  };
+  const tag = new Tag({ parameters: ["externref"] });
+  const m = new WebAssembly.Module(out as BufferSource);
+  const e = new WebAssembly.Instance(m, { wbg: { __wbindgen_jstag: tag } }).exports as Exports;
+  assert.equal(e.run(0), 5);
+  assert.throws(
+    () => e.run(1),
+    WebAssembly.RuntimeError,
+    "the panic now traps instead of throwing",
+  );
+});
+
+Deno.test("panic options are checked when the pass is made", () => {
+  assert.throws(() => panic({ mode: "abort" as "trap" }), RangeError);
+  assert.throws(() => panic({ mode: "hook", hookName: "" }), TypeError);
+});
+
+Deno.test("cli opt --panic runs the pass and reports it in JSON", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = `${dir}/out.wasm`;
+    const logged: string[] = [];
+    const log = console.log;
+    console.log = (s: string) => logged.push(s);
+    let code: number;
+    try {
+      code = await main([
+        "opt",
+        fixture("panic/small_z.wasm"),
+        "-o",
+        out,
+        "--panic",
+        "hook",
+        "--panic-hook",
+        "env/on_panic",
+        "--report",
+        "json",
+      ]);
+    } finally {
+      console.log = log;
+    }
+    assert.equal(code, 0);
+    const report = JSON.parse(logged.join("\n"));
+    assert.equal(report.passes[0].name, "panic");
+    assert.equal(report.passes[0].report.hook.import, "env/on_panic");
+    const seen: string[] = [];
+    assert.equal(call(instantiate(await Deno.readFile(out), seen), "table_at", [9]), "trap");
+    assert.equal(seen.length, 1);
+    const error = console.error;
+    console.error = () => {};
+    try {
+      assert.equal(
+        await main(["opt", fixture("panic/small_z.wasm"), "-o", out, "--panic", "x"]),
+        2,
+      );
+      assert.equal(
+        await main(["opt", fixture("panic/small_z.wasm"), "-o", out, "--allow-unwind-change"]),
+        2,
+      );
+    } finally {
+      console.error = error;
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
