@@ -20,7 +20,8 @@ import {
   WasmModule,
 } from "../mod.ts";
 import { canonicalPath, loadDemangler } from "../passes/_demangle.ts";
-import { fixture } from "./_tools.ts";
+import { pathToFileURL } from "node:url";
+import { fixture, needs, run, tool } from "./_tools.ts";
 
 type Exports = Record<string, (...args: number[]) => number | bigint>;
 type Hook = (filePtr: number, fileLen: number, line: number, col: number) => void;
@@ -417,3 +418,71 @@ Deno.test("cli opt --panic runs the pass and reports it in JSON", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+// ---- A real wasm-bindgen package from npm that keeps its names -------------------------------
+
+const VERKLE = "rust-verkle-wasm@0.0.1";
+const npm = tool("npm");
+
+// deno-lint-ignore no-explicit-any
+type Glue = any;
+
+/** Runs the package's own API on fixed inputs; panics come back as "trap". */
+function verkleOutputs(g: Glue): unknown[] {
+  const fr = (s: string) => g.FrWrapper.fromDecimalString(s);
+  const hex = (x: { toHexString(): string }) => x.toHexString();
+  const cases: (() => unknown)[] = [
+    () => hex(fr("123456789")),
+    () => hex(g.fr_add(fr("123456789"), fr("987654321"))),
+    () => hex(g.fr_sub(fr("123456789"), fr("987654321"))),
+    () => hex(g.fr_mul(fr("123456789"), fr("987654321"))),
+    () => hex(g.fr_div(fr("123456789"), fr("987654321"))),
+    () => hex(g.fr_square(fr("31415926535"))),
+    () => hex(g.ElementWrapper.generator()),
+    () => hex(g.ElementWrapper.scalarMul(g.ElementWrapper.generator(), fr("42"))),
+    () => [...g.ElementWrapper.generator().toBytes()].join(","),
+    () => hex(g.ElementWrapper.fromBytes(g.ElementWrapper.generator().toBytes())),
+    () => hex(g.FrWrapper.fromBytes(new Uint8Array(3))), // an Err: a JS exception
+    () => hex(g.ElementWrapper.fromBytes(new Uint8Array(32).fill(255))), // an Err
+    () => hex(g.FrWrapper.fromBytes(new Uint8Array(32).fill(255))), // panics (unwrap)
+    () => hex(g.fr_div(fr("1"), fr("0"))), // panics
+  ];
+  return cases.map((f) => {
+    try {
+      return f();
+    } catch (e) {
+      return e instanceof WebAssembly.RuntimeError ? "trap" : `error: ${e}`;
+    }
+  });
+}
+
+Deno.test(
+  `panic(trap) on ${VERKLE}: the package's own API gives the same outputs`,
+  needs(npm),
+  async () => {
+    const dir = await Deno.makeTempDir({ prefix: "linkpass-npm-" });
+    try {
+      await run(npm!, ["install", "--silent", "--no-audit", "--no-fund", "--prefix", dir, VERKLE]);
+      const web = `${dir}/node_modules/rust-verkle-wasm/web`;
+      const input = await Deno.readFile(`${web}/rust_verkle_wasm_bg.wasm`);
+      const names = [...readNames(readModule(input))!.functions.values()];
+      assert.ok(names.some((n) => /^core::panicking::panic_fmt::h[0-9a-f]{16}$/.test(n)));
+      const { bytes, report } = await runPanic(input, { mode: "trap" }, VERKLE);
+      assert.ok(report.rootsFound >= 20, `roots: ${report.rootsFound}`);
+      assert.ok(report.functionsRemoved > 0 && report.codeBytesAfter < report.codeBytesBefore);
+      const outputs: unknown[][] = [];
+      for (const [tag, wasm] of [["before", input], ["after", bytes]] as const) {
+        const g = await import(`${pathToFileURL(`${web}/rust_verkle_wasm.js`).href}?${tag}`);
+        g.initSync(wasm);
+        outputs.push(verkleOutputs(g));
+      }
+      assert.deepEqual(outputs[1], outputs[0]);
+      assert.deepEqual(outputs[0].slice(-2), ["trap", "trap"], "the panicking calls trap");
+      assert.ok(
+        outputs[0].filter((o) => typeof o === "string" && o.startsWith("error:")).length === 2,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);
