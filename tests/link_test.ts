@@ -744,3 +744,138 @@ Deno.test("the cache keeps fresh entries of running links and drops those of del
   ]);
   await Deno.remove(dir, { recursive: true });
 });
+
+/** The externref helpers of FORMATS.md's example (js-sys's shape), as one js_bindgen.wat record. */
+const JS_SYS_WAT =
+  `(import "js_sys" "externref.table" (table $js_sys.import.externref.table (@sym (name "js_sys.externref.table")) 2 externref))
+(import "env" "js_sys.externref.next" (func $js_sys.externref.next (@sym) (result i32)))
+(func $js_sys.externref.grow (@sym) (param $size i32) (result i32)
+  ref.null extern
+  local.get $size
+  table.grow $js_sys.import.externref.table (@reloc))
+(func $js_sys.externref.insert (@sym) (param $value externref) (result i32) (local $index i32)
+  call $js_sys.externref.next (@reloc)
+  local.tee $index
+  local.get $value
+  table.set $js_sys.import.externref.table (@reloc)
+  local.get $index)
+(func $js_sys.externref.get (@sym) (param $index i32) (result externref)
+  local.get $index
+  table.get $js_sys.import.externref.table (@reloc))
+(func $js_sys.externref.remove (@sym) (param $index i32)
+  local.get $index
+  ref.null extern
+  table.set $js_sys.import.externref.table (@reloc))`;
+
+/** The same functions as a plain module. */
+const JS_SYS_PLAIN = `(module
+  (import "js_sys" "externref.table" (table $t 2 externref))
+  (import "env" "js_sys.externref.next" (func $next (result i32)))
+  (func (export "js_sys.externref.grow") (param i32) (result i32)
+    ref.null extern
+    local.get 0
+    table.grow $t)
+  (func (export "js_sys.externref.insert") (param externref) (result i32) (local i32)
+    call $next
+    local.tee 1
+    local.get 0
+    table.set $t
+    local.get 1)
+  (func (export "js_sys.externref.get") (param i32) (result externref)
+    local.get 0
+    table.get $t)
+  (func (export "js_sys.externref.remove") (param i32)
+    local.get 0
+    ref.null extern
+    table.set $t))`;
+
+/** A js_bindgen.import/embed record: module, name, required embeds, JS text. */
+function jsRecord(module: string, name: string, embeds: [string, string][], text: string) {
+  const enc = new TextEncoder();
+  const str = (s: string) => {
+    const b = enc.encode(s);
+    return concat(new Uint8Array([b.length & 0xff, b.length >> 8]), b);
+  };
+  return record(concat(
+    str(module),
+    str(name),
+    new Uint8Array([embeds.length]),
+    ...embeds.map(([m, n]) => concat(str(m), str(n))),
+    enc.encode(text),
+  ));
+}
+
+Deno.test(
+  "js-sys's externref helpers (FORMATS.md) link with rust-lld and behave like plain WAT",
+  needs(LLD),
+  async () => {
+    const { assembleModule } = await import("../asm/mod.ts");
+    const dir = await tempDir();
+    // A carrier object holding the records, as a crate's object would.
+    const carrier = WasmModule.parse(await assembleModule("(module (@rwat))"));
+    carrier.addCustomSection("js_bindgen.wat", record(JS_SYS_WAT));
+    carrier.addCustomSection(
+      "js_bindgen.embed",
+      jsRecord(
+        "js_sys",
+        "externref.table",
+        [],
+        "(() => { const table = new WebAssembly.Table({ initial: 2, element: 'externref' }); table.set(1, null); return table })()",
+      ),
+    );
+    carrier.addCustomSection(
+      "js_bindgen.import",
+      jsRecord(
+        "js_sys",
+        "externref.table",
+        [["js_sys", "externref.table"]],
+        "this.#jsEmbed.js_sys['externref.table']",
+      ),
+    );
+    await Deno.writeFile(`${dir}/js_sys.o`, carrier.toBytes());
+    const r = await linkIn(dir, [
+      ...RUSTC_FLAGS.filter((a) => a !== "run" && a !== "--export"),
+      "js_sys.o",
+      "-o",
+      "app.wasm",
+    ]).result;
+    assert.equal(r.objects.total, 1);
+
+    // Drive both with the same `next` (a free-list stand-in: 2, 3, 4, ...).
+    const drive = (e: Record<string, (...a: unknown[]) => unknown>) => {
+      const grownFrom = e["js_sys.externref.grow"](4);
+      const a = e["js_sys.externref.insert"]({ n: 1 }) as number;
+      const b = e["js_sys.externref.insert"]("two") as number;
+      const got = [grownFrom, a, b, e["js_sys.externref.get"](a), e["js_sys.externref.get"](b)];
+      e["js_sys.externref.remove"](a);
+      got.push(e["js_sys.externref.get"](a), e["js_sys.externref.get"](1));
+      return got;
+    };
+    const counter = () => {
+      let next = 2;
+      return { env: { "js_sys.externref.next": () => next++ } };
+    };
+    const glue = await import(`file://${dir}/app.js`);
+    const linked = await glue.instantiate(await Deno.readFile(`${dir}/app.wasm`), {
+      imports: counter(),
+    });
+    const { default: wabtInit } = await import("wabt");
+    const wabt = await wabtInit();
+    const parsed = wabt.parseWat("plain.wat", JS_SYS_PLAIN, { reference_types: true });
+    const plainBytes = parsed.toBinary({}).buffer;
+    parsed.destroy();
+    const table = new WebAssembly.Table({ initial: 2, element: "externref" as "anyfunc" });
+    table.set(1, null);
+    const plain = await WebAssembly.instantiate(plainBytes as BufferSource, {
+      js_sys: { "externref.table": table },
+      ...counter(),
+    });
+    const fromLinked = drive(linked.exports);
+    assert.deepEqual(
+      fromLinked,
+      drive(plain.instance.exports as Record<string, (...a: unknown[]) => unknown>),
+    );
+    assert.deepEqual(fromLinked, [2, 2, 3, { n: 1 }, "two", null, null]);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
