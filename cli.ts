@@ -220,9 +220,7 @@ export function buildProgram(): Command {
     });
 
   program.command("link")
-    .description(
-      "link like wasm-ld (the linkpass-ld shim calls this): assemble embedded WAT, run rust-lld, add JS glue",
-    )
+    .description("link like wasm-ld, assembling embedded WAT and adding JS glue")
     .argument("[wasm-ld-args...]", "wasm-ld arguments, @response files and --linker PATH")
     .allowUnknownOption()
     .allowExcessArguments()
@@ -239,7 +237,7 @@ export function buildProgram(): Command {
     });
 
   program.command("check")
-    .description("assemble embedded WAT and parse embedded JS in objects/archives, without linking")
+    .description("check the embedded WAT and JS of objects/archives, without linking")
     .argument("<inputs...>", ".o, .rlib or .a files")
     .addOption(
       new Option("--target <arch>", "target of the fragments (default: detected from the objects)")
