@@ -226,6 +226,16 @@ Deno.test(
     assert.equal(rebuilt.objects.assembled, 1);
     assert.deepEqual(await Deno.readFile(`${dir}/app.wasm`), first);
 
+    // Another directory (another cache) gives the same bytes too.
+    const other = await tempDir();
+    await linkIn(other, args).result;
+    assert.deepEqual(await Deno.readFile(`${other}/app.wasm`), first);
+    assert.equal(
+      await Deno.readTextFile(`${other}/app.js`),
+      await Deno.readTextFile(`${dir}/app.js`),
+    );
+    await Deno.remove(other, { recursive: true });
+
     // An entry no output uses any more is removed.
     await Deno.writeFile(`${objects}/0000-stale.o`, new Uint8Array([1]));
     const hourAgo = new Date(Date.now() - 3600_000);
