@@ -6,8 +6,7 @@
 import assert from "node:assert/strict";
 import binaryen from "binaryen";
 import { main } from "../cli.ts";
-import { encodeNameMap, readNames } from "../wasm/custom.ts";
-import { ByteReader, ByteWriter } from "../wasm/bytes.ts";
+import { readNames } from "../wasm/custom.ts";
 import {
   panic,
   type PanicOptions,
@@ -17,9 +16,8 @@ import {
   runPipeline,
   stripCustomSections,
   UsageError,
-  WasmModule,
 } from "../mod.ts";
-import { canonicalPath, loadDemangler } from "../passes/_demangle.ts";
+import { renameFunctions, styles } from "./_rust_names.ts";
 import { pathToFileURL } from "node:url";
 import { fixture, needs, run, tool } from "./_tools.ts";
 
@@ -53,7 +51,13 @@ function instantiate(bytes: Uint8Array, seen: string[] = []): Exports {
   const mod = new WebAssembly.Module(bytes as BufferSource);
   const imports: WebAssembly.Imports = {};
   for (const i of WebAssembly.Module.imports(mod)) {
-    (imports[i.module] ??= {})[i.name] = hook;
+    // hooked.rs's own panic hook hands the formatted message to env.panic_message.
+    (imports[i.module] ??= {})[i.name] = i.name === "panic_message"
+      ? (ptr: number, len: number) => {
+        const view = new Uint8Array(state.memory!.buffer, ptr >>> 0, len >>> 0);
+        seen.push(`message: ${new TextDecoder().decode(view)}`);
+      }
+      : hook;
   }
   const instance = new WebAssembly.Instance(mod, imports);
   state.memory = instance.exports.memory as WebAssembly.Memory;
@@ -101,6 +105,7 @@ const APP_CALLS: [string, number[]][] = [
 ];
 const MODULES: [string, [string, number[]][]][] = [
   ["panic/small_z.wasm", SMALL_CALLS],
+  ["panic/hooked_z.wasm", [["init", []], ...SMALL_CALLS]],
   ["panic/small_2.wasm", SMALL_CALLS],
   ["rust_cdylib/app.wasm", APP_CALLS],
 ];
@@ -127,12 +132,44 @@ for (const [file, calls] of MODULES) {
   }
 }
 
-Deno.test("panic(trap) shrinks the code of a std module that only formats through panics by ≥ 85%", async () => {
-  const input = await Deno.readFile(fixture("panic/small_z.wasm"));
-  const { report } = await runPanic(input, { mode: "trap" });
-  const shrink = 1 - report.codeBytesAfter / report.codeBytesBefore;
-  assert.ok(shrink >= 0.85, `code shrank by ${(100 * shrink).toFixed(1)}%`);
-  assert.ok(report.deadData.total > 0, "Location records and file names are counted as dead");
+for (const file of ["panic/small_z.wasm", "panic/hooked_z.wasm"]) {
+  Deno.test(`panic(trap) shrinks the code of ${file}, which formats only through panics, by ≥ 85%`, async () => {
+    const input = await Deno.readFile(fixture(file));
+    const { report } = await runPanic(input, { mode: "trap" });
+    const shrink = 1 - report.codeBytesAfter / report.codeBytesBefore;
+    assert.ok(shrink >= 0.85, `code shrank by ${(100 * shrink).toFixed(1)}%`);
+    assert.ok(report.deadData.total > 0, "Location records and file names are counted as dead");
+  });
+}
+
+Deno.test("panic on hooked_z.wasm: core::fmt was reachable only through panics", async () => {
+  const marks = await markedLocations();
+  const input = await Deno.readFile(fixture("panic/hooked_z.wasm"));
+  // Without the pass, the same DCE keeps the formatting machinery: the panic hook uses it.
+  const dceOnly = (await runPipeline(input, [{
+    name: "dce",
+    description: "remove-unused-module-elements",
+    level: "ir",
+    run: (ir) => void ir.runPasses(["remove-unused-module-elements"]),
+  }])).bytes;
+  const code = (b: Uint8Array) => readModule(b).section(10)!.payload.length;
+  assert.ok(code(dceOnly) > 0.5 * code(input), "DCE alone keeps most of the code");
+  const panicking = (bytes: Uint8Array) => {
+    const seen: string[] = [];
+    const e = instantiate(bytes, seen);
+    e.init();
+    assert.equal(call(e, "checked_div", [1, 0]), "trap");
+    return seen;
+  };
+  assert.deepEqual(panicking(input), [
+    `message: panicked at 'called \`Option::unwrap()\` on a \`None\` value', ${
+      marks.get("checked_div")
+    }`,
+  ]);
+  assert.deepEqual(panicking((await runPanic(input, { mode: "trap" })).bytes), []);
+  assert.deepEqual(panicking((await runPanic(input, { mode: "hook" })).bytes), [
+    marks.get("checked_div"),
+  ]);
 });
 
 /** Expected file:line:col of each marked panic in small.rs (column of the marked token). */
@@ -187,75 +224,6 @@ Deno.test("panic(hook) imports the hook under the name given", async () => {
 });
 
 // ---- Symbol styles -------------------------------------------------------------------------
-
-/** Rewrites the function names of a module's name section. */
-function renameFunctions(bytes: Uint8Array, rename: (name: string) => string): Uint8Array {
-  const m = WasmModule.parse(bytes);
-  const section = m.section("name")!;
-  const names = readNames(m)!.functions;
-  const renamed = new Map([...names].map(([i, n]) => [i, rename(n)]));
-  const r = new ByteReader(section.payload);
-  const out = new ByteWriter();
-  while (!r.done) {
-    const id = r.u8();
-    const body = r.take(r.u32());
-    if (id === 1) out.bytes(encodeNameMap(1, renamed));
-    else out.byte(id).sized(body);
-  }
-  m.setPayload(section, out.finish());
-  return m.toBytes();
-}
-
-const BASE62 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-
-/** Crate name → disambiguator (hex, as rustc-demangle prints it) from real v0 symbols. */
-function crateHashes(v0: string[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const sym of v0) {
-    for (const m of sym.matchAll(/Cs([0-9a-zA-Z]*)_(\d+)/g)) {
-      const len = Number(m[2]);
-      // An identifier that starts with "_" or a digit is preceded by a "_" separator.
-      let start = m.index! + m[0].length;
-      if (sym[start] === "_") start++;
-      const crate = sym.slice(start, start + len);
-      let value = 0n;
-      for (const ch of m[1]) value = value * 62n + BigInt(BASE62.indexOf(ch));
-      out.set(crate, (m[1] ? value + 1n : 0n).toString(16));
-    }
-  }
-  return out;
-}
-
-async function styles(): Promise<Record<string, (name: string) => string>> {
-  const demangle = await loadDemangler();
-  const v0 = (await Deno.readTextFile(fixture("panic/v0_symbols.txt"))).split("\n")
-    .filter((l) => l.startsWith("_R"));
-  const byPath = new Map<string, string>();
-  for (const sym of v0) {
-    if (!byPath.has(canonicalPath(sym, demangle))) byPath.set(canonicalPath(sym, demangle), sym);
-  }
-  const hashes = crateHashes(v0);
-  const legacyHash = (name: string) => /17h([0-9a-f]{16})E/.exec(name)?.[1];
-  const crateHash = (name: string) => {
-    if (name === "rust_begin_unwind" || name === "rust_panic") {
-      return `__rustc[${hashes.get("__rustc")}]::${name}`;
-    }
-    if (!name.startsWith("_ZN")) return name;
-    return demangle(name).replace(
-      /(^|[<\s(&*,])(core|alloc|std)::/g,
-      (_m, pre, crate) => `${pre}${crate}[${hashes.get(crate)}]::`,
-    );
-  };
-  return {
-    "legacy mangled": (n) => n,
-    "demangled with hash suffix": (n) => legacyHash(n) ? `${demangle(n)}::h${legacyHash(n)}` : n,
-    "crate-hash": crateHash,
-    "v0 mangled": (n) => {
-      const path = canonicalPath(n, demangle);
-      return byPath.get(path) ?? byPath.get(`__rustc::${path}`) ?? n;
-    },
-  };
-}
 
 Deno.test("panic finds the same roots in every symbol style Rust emits", async (t) => {
   const input = await Deno.readFile(fixture("panic/small_z.wasm"));

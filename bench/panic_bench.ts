@@ -1,0 +1,144 @@
+/**
+ * The `panic` pass against two baselines, per module:
+ * - size: a wasm-snip-style baseline (bodies of functions matching wasm-snip's six
+ *   `--snip-rust-panicking-code` patterns become `unreachable`, then the same
+ *   `remove-unused-module-elements`). Printed before the timings; the pass must never remove fewer
+ *   code bytes than the baseline, and on the crate-hash name style (where the baseline finds
+ *   nothing) it must still find the roots.
+ * - time: read + pass + DCE + emit (in process, file to file) against native
+ *   `wasm-opt --remove-unused-module-elements` (a process, file to file); target ≤ 1.0×.
+ * Run with `deno bench -A bench/panic_bench.ts`.
+ */
+import { loadBinaryen, panic, readIr, readModule, readNames, runPipeline } from "../mod.ts";
+import { fixture } from "../tests/_tools.ts";
+import { renameFunctions, styles } from "../tests/_rust_names.ts";
+
+/** wasm-snip's patterns for `--snip-rust-panicking-code` (mangled, mangled in impl, demangled). */
+const WASM_SNIP_PANICKING = [
+  /4core9panicking/,
+  /3std9panicking/,
+  /core\.\.panicking\.\./,
+  /std\.\.panicking\.\./,
+  /core::panicking::/,
+  /std::panicking::/,
+];
+
+const binaryen = await loadBinaryen();
+
+function codeBytes(bytes: Uint8Array): number {
+  return readModule(bytes).section(10)?.payload.length ?? 0;
+}
+
+/** The wasm-snip-style baseline: returns the output bytes and how many functions matched. */
+function baseline(bytes: Uint8Array): { bytes: Uint8Array; snipped: number } {
+  const names = readNames(readModule(bytes))?.functions ?? new Map<number, string>();
+  const ir = readIr(binaryen, bytes);
+  const fn = (binaryen as unknown as {
+    Function: { getBody(f: number): number; setBody(f: number, b: number): void };
+  }).Function;
+  let snipped = 0;
+  for (const [index, name] of names) {
+    if (index >= ir.getNumFunctions() || !WASM_SNIP_PANICKING.some((p) => p.test(name))) continue;
+    const f = ir.getFunctionByIndex(index);
+    if (!fn.getBody(f)) continue; // imported
+    fn.setBody(f, ir.unreachable());
+    snipped++;
+  }
+  ir.runPasses(["remove-unused-module-elements"]);
+  const out = ir.emitBinary();
+  ir.dispose();
+  return { bytes: out, snipped };
+}
+
+async function verkle(): Promise<[string, Uint8Array][]> {
+  try {
+    const dir = await Deno.makeTempDir({ prefix: "linkpass-bench-" });
+    const r = await new Deno.Command("npm", {
+      args: [
+        "install",
+        "--silent",
+        "--no-audit",
+        "--no-fund",
+        "--prefix",
+        dir,
+        "rust-verkle-wasm@0.0.1",
+      ],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    if (!r.success) return [];
+    const path = `${dir}/node_modules/rust-verkle-wasm/web/rust_verkle_wasm_bg.wasm`;
+    return [["rust-verkle-wasm@0.0.1", await Deno.readFile(path)]];
+  } catch {
+    return [];
+  }
+}
+
+const small = await Deno.readFile(fixture("panic/small_z.wasm"));
+const style = await styles();
+const modules: [string, Uint8Array][] = [
+  ["small_z (opt z, lto)", small],
+  ["hooked_z (panic hook formats)", await Deno.readFile(fixture("panic/hooked_z.wasm"))],
+  ["small_2 (opt 2, lto)", await Deno.readFile(fixture("panic/small_2.wasm"))],
+  ["rust_cdylib app (opt 2, lto, -g)", await Deno.readFile(fixture("rust_cdylib/app.wasm"))],
+  ["small_z, crate-hash names", renameFunctions(small, style["crate-hash"])],
+  ["small_z, v0 names", renameFunctions(small, style["v0 mangled"])],
+  ...await verkle(),
+];
+
+const rows: string[] = [];
+for (const [name, bytes] of modules) {
+  const before = codeBytes(bytes);
+  const base = baseline(bytes);
+  const result = await runPipeline(bytes, [panic({ mode: "trap" })]);
+  const report = result.report.passes[0].report as { rootsFound: number };
+  const after = codeBytes(result.bytes);
+  const baseAfter = codeBytes(base.bytes);
+  const ok = before - after >= before - baseAfter && report.rootsFound > 0;
+  rows.push(
+    `${name.padEnd(34)} ${String(before).padStart(7)} ${String(baseAfter).padStart(8)} ` +
+      `${String(base.snipped).padStart(6)} ${String(after).padStart(8)} ` +
+      `${String(report.rootsFound).padStart(5)} ${
+        (100 * (1 - after / before)).toFixed(1).padStart(6)
+      }% ${(100 * (1 - baseAfter / before)).toFixed(1).padStart(6)}%  ${
+        ok ? "ok" : "WORSE THAN BASELINE"
+      }`,
+  );
+}
+console.log(
+  [
+    "code bytes                          before snip-out snipped pass-out roots   pass   snip",
+    ...rows,
+  ].join("\n"),
+);
+
+const dir = await Deno.makeTempDir({ prefix: "linkpass-bench-" });
+for (const [name, bytes] of modules) {
+  if (name.includes(" names")) continue; // same code as small_z
+  const input = `${dir}/${name.replace(/\W+/g, "_")}.wasm`;
+  await Deno.writeFile(input, bytes);
+  const out = `${input}.out.wasm`;
+  Deno.bench({
+    name: `native wasm-opt --remove-unused-module-elements (process): ${name}`,
+    group: name,
+    baseline: true,
+    async fn() {
+      const r = await new Deno.Command("wasm-opt", {
+        args: ["--remove-unused-module-elements", input, "-o", out],
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      if (!r.success) throw new Error("wasm-opt failed");
+    },
+  });
+  Deno.bench({
+    name: `read + panic trap + DCE + emit (in-process): ${name}`,
+    group: name,
+    async fn() {
+      const result = await runPipeline(await Deno.readFile(input), [panic({ mode: "trap" })], {
+        validate: false,
+      });
+      await Deno.writeFile(out, result.bytes);
+    },
+  });
+}
