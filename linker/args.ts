@@ -5,7 +5,6 @@
  * real linker unchanged.
  * @module
  */
-import { dirname, resolve } from "node:path";
 import { UsageError } from "../passes/types.ts";
 import {
   LINKPASS_OPTIONS,
@@ -145,8 +144,9 @@ function quotingOf(args: string[]): "posix" | "windows" {
 }
 
 /**
- * Expands `@file` arguments (recursively, relative paths as LLVM resolves nested ones: from the
- * including file's directory). Returns the expanded words and whether any file was read.
+ * Expands `@file` arguments, recursively. Relative paths, nested ones included, are relative to
+ * the working directory, as in LLD (which does not ask LLVM for include-relative names). Returns
+ * the expanded words and whether any file was read.
  */
 export function expandResponseFiles(
   args: string[],
@@ -155,7 +155,7 @@ export function expandResponseFiles(
   const style = quotingOf(args);
   const tokenize = style === "windows" ? tokenizeWindows : tokenizePosix;
   let expanded = false;
-  const walk = (words: string[], base: string | undefined, depth: number): string[] => {
+  const walk = (words: string[], depth: number): string[] => {
     const out: string[] = [];
     for (const w of words) {
       if (!w.startsWith("@") || w.length === 1) {
@@ -165,7 +165,7 @@ export function expandResponseFiles(
       if (depth > 20) {
         throw new UsageError(`Response file "${w.slice(1)}" nests too deeply (a cycle?)`, 2);
       }
-      const path = base ? resolve(base, w.slice(1)) : w.slice(1);
+      const path = w.slice(1);
       let text: string;
       try {
         text = read(path);
@@ -175,11 +175,11 @@ export function expandResponseFiles(
         continue;
       }
       expanded = true;
-      out.push(...walk(tokenize(text), dirname(resolve(path)), depth + 1));
+      out.push(...walk(tokenize(text), depth + 1));
     }
     return out;
   };
-  return { args: walk(args, undefined, 0), expanded };
+  return { args: walk(args, 0), expanded };
 }
 
 interface Match {

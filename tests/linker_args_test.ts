@@ -180,10 +180,10 @@ Deno.test("quotePosix() output reads back with tokenizePosix()", () => {
   assertEquals(tokenizePosix(words.map(quotePosix).join("\n")), words);
 });
 
-Deno.test("expandResponseFiles() expands nested files relative to the including file", () => {
+Deno.test("expandResponseFiles() expands nested files, relative to the working directory as LLD", () => {
   const files: Record<string, string> = {
     "/r/top.rsp": `-o "out dir/app.wasm" @sub/inner.rsp`,
-    "/r/sub/inner.rsp": "x.o 'y z.o'",
+    "sub/inner.rsp": "x.o 'y z.o'",
   };
   const read = (p: string) => {
     if (!(p in files)) throw new Deno.errors.NotFound(p);
