@@ -161,11 +161,13 @@ Deno.test("checkFlavor() refuses -flavor gnu and accepts -flavor wasm", () => {
   assert(e.message.includes('"-flavor gnu"'));
 });
 
-Deno.test("tokenizePosix() handles quotes and backslashes like LLVM", () => {
+Deno.test("tokenizePosix() handles quotes and backslashes like LLD", () => {
   assertEquals(
     tokenizePosix(`a "b c" 'd e' f\\ g "h\\"i" ''\n--export=x\t@y`),
     ["a", "b c", "d e", "f g", 'h"i', "", "--export=x", "@y"],
   );
+  // What rust-lld 22 made of these as -o values: ab.wasm and cd"e.wasm.
+  assertEquals(tokenizePosix(`'a\\b.wasm' "c\\d\\"e.wasm"`), ["ab.wasm", 'cd"e.wasm']);
 });
 
 Deno.test("tokenizeWindows() handles quotes and backslash runs like LLVM", () => {
@@ -173,6 +175,8 @@ Deno.test("tokenizeWindows() handles quotes and backslash runs like LLVM", () =>
     tokenizeWindows(`"C:\\Program Files\\x.o" a\\\\"b c" d\\"e "f""g"`),
     ["C:\\Program Files\\x.o", "a\\b c", 'd"e', 'f"g'],
   );
+  // What rust-lld 22 made of these as -o values with --rsp-quoting=windows.
+  assertEquals(tokenizeWindows(`"f""g.wasm" a\\\\"b.wasm"`), ['f"g.wasm', "a\\b.wasm"]);
 });
 
 Deno.test("quotePosix() output reads back with tokenizePosix()", () => {
