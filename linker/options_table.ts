@@ -172,7 +172,7 @@ js("u", "undefined");
 
 // Newer than the table above (LLD 17-22 `--help`).
 b("allow-multiple-definition");
-f("no-shlib-sigcheck");
+ff("no-shlib-sigcheck");
 ff("no-stack-first");
 f("noinhibit-exec");
 jj("page-size=");

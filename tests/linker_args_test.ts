@@ -12,7 +12,8 @@ import {
 } from "../linker/args.ts";
 import { checkFlavor } from "../linker/guards.ts";
 import { UsageError } from "../passes/types.ts";
-import { fixture, thrown } from "./_tools.ts";
+import { fixture, needs, run, rustLld, thrown } from "./_tools.ts";
+import { type OptionSpec, WASM_LD_OPTIONS } from "../linker/options_table.ts";
 
 const assert = (v: unknown, m?: string) => nodeAssert.ok(v, m);
 const assertEquals = (a: unknown, b: unknown) => nodeAssert.deepStrictEqual(a, b);
@@ -221,4 +222,57 @@ Deno.test("parseLinkArgs() parses a response file the way rustc writes one", asy
   assert(parsed.usedResponseFile);
   assertEquals(parsed.args.flatMap((a) => a.raw), ["-flavor", "wasm", ...words]);
   await Deno.remove(dir, { recursive: true });
+});
+
+const LLD = rustLld();
+
+/** Sample command-line words for one spelling of an option. */
+function samples(spec: OptionSpec, prefix: string): string[][] {
+  const spelled = prefix + spec.name;
+  switch (spec.kind) {
+    case "flag":
+      return [[spelled]];
+    case "joined":
+    case "comma-joined":
+      return [[`${spelled}1`]];
+    case "separate":
+      return [[spelled, "1"]];
+    case "joined-or-separate":
+      return [[`${spelled}1`], [spelled, "1"]];
+  }
+}
+
+Deno.test("rust-lld knows every spelling in the option table", needs(LLD), async () => {
+  const words = WASM_LD_OPTIONS.filter((s) => s.id !== "flavor")
+    .flatMap((s) => s.prefixes.flatMap((p) => samples(s, p)).flat());
+  const out = await new Deno.Command(LLD!, {
+    args: ["-flavor", "wasm", ...words, "--version"],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  const unknown = new TextDecoder().decode(out.stderr).split("\n")
+    .filter((l) => l.includes("unknown argument"));
+  assertEquals(unknown, []);
+});
+
+Deno.test("the option table knows every option in rust-lld's --help", needs(LLD), async () => {
+  const help = await run(LLD!, ["-flavor", "wasm", "--help"]);
+  const unknown: string[] = [];
+  let checked = 0;
+  for (const line of help.split("\n")) {
+    const m = /^  (-{1,2}[A-Za-z][^\s=<]*)(=?)(\s*<|<)?/.exec(line);
+    if (!m) continue;
+    const [, spelled, eq, value] = m;
+    const words = eq
+      ? [`${spelled}=posix`]
+      : value?.trim() === "<" && !value.startsWith("<")
+      ? [spelled, "posix"]
+      : value === "<"
+      ? [`${spelled}posix`]
+      : [spelled];
+    checked++;
+    if (parseLinkArgs(words).warnings.length) unknown.push(line.trim());
+  }
+  assert(checked > 100, `only ${checked} options in --help`);
+  assertEquals(unknown, []);
 });
