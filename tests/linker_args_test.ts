@@ -260,7 +260,7 @@ Deno.test("the option table knows every option in rust-lld's --help", needs(LLD)
   const unknown: string[] = [];
   let checked = 0;
   for (const line of help.split("\n")) {
-    const m = /^  (-{1,2}[A-Za-z][^\s=<]*)(=?)(\s*<|<)?/.exec(line);
+    const m = /^ {2}(-{1,2}[A-Za-z][^\s=<]*)(=?)(\s*<|<)?/.exec(line);
     if (!m) continue;
     const [, spelled, eq, value] = m;
     const words = eq
