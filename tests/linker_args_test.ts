@@ -255,24 +255,37 @@ Deno.test("rust-lld knows every spelling in the option table", needs(LLD), async
   assertEquals(unknown, []);
 });
 
-Deno.test("the option table knows every option in rust-lld's --help", needs(LLD), async () => {
-  const help = await run(LLD!, ["-flavor", "wasm", "--help"]);
-  const unknown: string[] = [];
-  let checked = 0;
-  for (const line of help.split("\n")) {
-    const m = /^ {2}(-{1,2}[A-Za-z][^\s=<]*)(=?)(\s*<|<)?/.exec(line);
-    if (!m) continue;
-    const [, spelled, eq, value] = m;
-    const words = eq
-      ? [`${spelled}=posix`]
-      : value?.trim() === "<" && !value.startsWith("<")
-      ? [spelled, "posix"]
-      : value === "<"
-      ? [`${spelled}posix`]
-      : [spelled];
-    checked++;
-    if (parseLinkArgs(words).warnings.length) unknown.push(line.trim());
-  }
-  assert(checked > 100, `only ${checked} options in --help`);
-  assertEquals(unknown, []);
-});
+Deno.test(
+  "the option table knows every option in rust-lld's --help, with its kind",
+  needs(LLD),
+  async () => {
+    const help = await run(LLD!, ["-flavor", "wasm", "--help"]);
+    const wrong: string[] = [];
+    let checked = 0;
+    for (const line of help.split("\n")) {
+      const m = /^ {2}(-{1,2}[A-Za-z][^\s=<[]*)(=?)( <|<|\[)?/.exec(line);
+      if (!m) continue;
+      const [, spelled, eq, value] = m;
+      // What --help shows: `--x=<v>` (joined), `-x <v>` (separate), `--x<v>` (joined), `--x` (flag).
+      const [words, kinds] = eq
+        ? [[`${spelled}=posix`], ["joined", "comma-joined"]]
+        : value === " <"
+        ? [[spelled, "posix"], ["separate", "joined-or-separate"]]
+        : value === "<"
+        ? [[`${spelled}posix`], ["joined"]]
+        : [[spelled], ["flag"]];
+      checked++;
+      const parsed = parseLinkArgs(words);
+      const first = parsed.args[0];
+      if (parsed.warnings.length || first.type !== "option" || !kinds.includes(first.kind)) {
+        wrong.push(
+          `${line.trim().split(/\s{2,}/)[0]} (parsed as ${
+            first.type === "option" ? first.kind : first.type
+          })`,
+        );
+      }
+    }
+    assert(checked > 100, `only ${checked} options in --help`);
+    assertEquals(wrong, []);
+  },
+);
