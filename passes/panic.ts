@@ -182,6 +182,7 @@ async function runPanic(
   const Call = (binaryen as unknown as { Call: CallApi }).Call;
   const Const = (binaryen as unknown as { Const: { getValueI32(e: number): number } }).Const;
   const { CallId, ConstId, i32 } = binaryen;
+  const slots: CallSlot[] = [];
   for (let i = 0; i < functionsBefore; i++) {
     const f = ir.getFunctionByIndex(i);
     const body = fn(binaryen).getBody(f);
@@ -189,7 +190,12 @@ async function runPanic(
     const name = fn(binaryen).getName(f);
     const inRoot = rootNames.has(name);
     const operandOfRootCall = new Set<number>();
+    if (!inRoot) {
+      const target = rootCallTarget(binaryen, body, rootNames);
+      if (target) slots.push({ target, call: body, set: (e) => fn(binaryen).setBody(f, e) });
+    }
     walk(binaryen, body, (expr, id) => {
+      if (!inRoot) findCallSlots(binaryen, expr, id, rootNames, slots);
       if (id === CallId) {
         const target = Call.getTarget(expr);
         if (!rootNames.has(target)) return;
@@ -251,6 +257,17 @@ async function runPanic(
     report.push(entry);
   }
   if (hook && hooked === 0) hook.remove();
+  // A call to a root that traps is its side-effecting operands, then a trap: rewrite it so, which
+  // also lets the root itself go when nothing else refers to it (wasm-snip does the same).
+  const trapping = new Set(
+    roots.filter((_, i) => report[i].action === "trap").map((r) => r.internal),
+  );
+  let callSitesRewritten = 0;
+  for (const slot of slots) {
+    if (!trapping.has(slot.target)) continue;
+    slot.set(trapWithOperands(ir, binaryen, slot.call));
+    callSitesRewritten++;
+  }
   if (hook) {
     const fallbacks = report.filter((r) => r.action === "trap").length;
     if (fallbacks) {
@@ -281,6 +298,7 @@ async function runPanic(
     functionsBefore,
     functionsAfter,
     functionsRemoved: functionsBefore - functionsAfter,
+    callSitesRewritten,
     codeBytesBefore,
     codeBytesAfter,
     deadData: {
@@ -295,6 +313,79 @@ async function runPanic(
   if (hook) out.hook = { import: `${hook.module}/${hook.name}`, roots: hooked };
   if (unwindSigns.length) out.unwindChangeAllowed = unwindSigns;
   return out;
+}
+
+/** A statement position holding a direct call to a root. */
+interface CallSlot {
+  target: string;
+  call: number;
+  set(replacement: number): void;
+}
+
+interface StatementApi {
+  Block: {
+    getNumChildren(e: number): number;
+    getChildAt(e: number, i: number): number;
+    setChildAt(e: number, i: number, c: number): void;
+  };
+  If: {
+    getIfTrue(e: number): number;
+    getIfFalse(e: number): number;
+    setIfTrue(e: number, c: number): void;
+    setIfFalse(e: number, c: number): void;
+  };
+  Loop: { getBody(e: number): number; setBody(e: number, c: number): void };
+  Call: CallApi & { isReturn(e: number): boolean };
+}
+
+/** The root a statement calls directly (not as a tail call), if any. */
+function rootCallTarget(binaryen: Binaryen, e: number, roots: Set<string>): string | undefined {
+  if (!e || binaryen.getExpressionId(e) !== binaryen.CallId) return undefined;
+  const api = binaryen as unknown as StatementApi;
+  const target = api.Call.getTarget(e);
+  return roots.has(target) && !api.Call.isReturn(e) ? target : undefined;
+}
+
+/**
+ * Records the direct children of a block, if or loop that call a root. Roots return nothing, so
+ * a call to one is always a statement: in a block, an if arm, a loop body or a function body.
+ */
+function findCallSlots(
+  binaryen: Binaryen,
+  expr: number,
+  id: number,
+  roots: Set<string>,
+  slots: CallSlot[],
+): void {
+  const api = binaryen as unknown as StatementApi;
+  const add = (child: number, set: (e: number) => void) => {
+    const target = rootCallTarget(binaryen, child, roots);
+    if (target) slots.push({ target, call: child, set });
+  };
+  if (id === binaryen.BlockId) {
+    const n = api.Block.getNumChildren(expr);
+    for (let i = 0; i < n; i++) {
+      add(api.Block.getChildAt(expr, i), (e) => api.Block.setChildAt(expr, i, e));
+    }
+  } else if (id === binaryen.IfId) {
+    add(api.If.getIfTrue(expr), (e) => api.If.setIfTrue(expr, e));
+    add(api.If.getIfFalse(expr), (e) => api.If.setIfFalse(expr, e));
+  } else if (id === binaryen.LoopId) {
+    add(api.Loop.getBody(expr), (e) => api.Loop.setBody(expr, e));
+  }
+}
+
+/** `call $root(a, b, ...)` → `(drop a) ... unreachable`, keeping only operands with effects. */
+function trapWithOperands(ir: BinaryenModule, binaryen: Binaryen, call: number): number {
+  const api = binaryen as unknown as StatementApi;
+  const effects = binaryen as unknown as { getSideEffects(e: number, m: BinaryenModule): number };
+  const kept: number[] = [];
+  for (let k = 0; k < api.Call.getNumOperands(call); k++) {
+    const op = api.Call.getOperandAt(call, k);
+    if (effects.getSideEffects(op, ir) !== 0) kept.push(ir.drop(op));
+  }
+  if (kept.length === 0) return ir.unreachable();
+  return ir.block(null, [...kept, ir.unreachable()], binaryen.unreachable);
 }
 
 /** binaryen.js's `Function` helpers (typed on `Module` in its .d.ts, present on the namespace). */
