@@ -16,6 +16,15 @@ import { WasmModule } from "../wasm/module.ts";
 import { readImports, readTags } from "../wasm/types.ts";
 import { canonicalPath, loadDemangler } from "./_demangle.ts";
 import { walk } from "./_ir_walk.ts";
+import {
+  type CallApi,
+  type CallSlot,
+  findCallSlots,
+  fn,
+  rootCallTarget,
+  trapWithOperands,
+} from "./_panic_calls.ts";
+import { type CallSites, collectMessages, locationParam, prepareHook } from "./_panic_location.ts";
 import { DataImage, type LocationRecord, RangeSet } from "./_panic_data.ts";
 import { matchRoot, ROOT_HINT, type RootRule } from "./_panic_roots.ts";
 import {
@@ -122,13 +131,6 @@ interface Candidate {
   rule: RootRule;
   func: number;
   internal: string;
-}
-
-/** Evidence from direct call sites of one root, per parameter index. */
-interface CallSites {
-  count: number;
-  /** Constant operands per parameter index. */
-  constants: Map<number, number[]>;
 }
 
 async function runPanic(
@@ -315,93 +317,6 @@ async function runPanic(
   return out;
 }
 
-/** A statement position holding a direct call to a root. */
-interface CallSlot {
-  target: string;
-  call: number;
-  set(replacement: number): void;
-}
-
-interface StatementApi {
-  Block: {
-    getNumChildren(e: number): number;
-    getChildAt(e: number, i: number): number;
-    setChildAt(e: number, i: number, c: number): void;
-  };
-  If: {
-    getIfTrue(e: number): number;
-    getIfFalse(e: number): number;
-    setIfTrue(e: number, c: number): void;
-    setIfFalse(e: number, c: number): void;
-  };
-  Loop: { getBody(e: number): number; setBody(e: number, c: number): void };
-  Call: CallApi & { isReturn(e: number): boolean };
-}
-
-/** The root a statement calls directly (not as a tail call), if any. */
-function rootCallTarget(binaryen: Binaryen, e: number, roots: Set<string>): string | undefined {
-  if (!e || binaryen.getExpressionId(e) !== binaryen.CallId) return undefined;
-  const api = binaryen as unknown as StatementApi;
-  const target = api.Call.getTarget(e);
-  return roots.has(target) && !api.Call.isReturn(e) ? target : undefined;
-}
-
-/**
- * Records the direct children of a block, if or loop that call a root. Roots return nothing, so
- * a call to one is always a statement: in a block, an if arm, a loop body or a function body.
- */
-function findCallSlots(
-  binaryen: Binaryen,
-  expr: number,
-  id: number,
-  roots: Set<string>,
-  slots: CallSlot[],
-): void {
-  const api = binaryen as unknown as StatementApi;
-  const add = (child: number, set: (e: number) => void) => {
-    const target = rootCallTarget(binaryen, child, roots);
-    if (target) slots.push({ target, call: child, set });
-  };
-  if (id === binaryen.BlockId) {
-    const n = api.Block.getNumChildren(expr);
-    for (let i = 0; i < n; i++) {
-      add(api.Block.getChildAt(expr, i), (e) => api.Block.setChildAt(expr, i, e));
-    }
-  } else if (id === binaryen.IfId) {
-    add(api.If.getIfTrue(expr), (e) => api.If.setIfTrue(expr, e));
-    add(api.If.getIfFalse(expr), (e) => api.If.setIfFalse(expr, e));
-  } else if (id === binaryen.LoopId) {
-    add(api.Loop.getBody(expr), (e) => api.Loop.setBody(expr, e));
-  }
-}
-
-/** `call $root(a, b, ...)` → `(drop a) ... unreachable`, keeping only operands with effects. */
-function trapWithOperands(ir: BinaryenModule, binaryen: Binaryen, call: number): number {
-  const api = binaryen as unknown as StatementApi;
-  const effects = binaryen as unknown as { getSideEffects(e: number, m: BinaryenModule): number };
-  const kept: number[] = [];
-  for (let k = 0; k < api.Call.getNumOperands(call); k++) {
-    const op = api.Call.getOperandAt(call, k);
-    if (effects.getSideEffects(op, ir) !== 0) kept.push(ir.drop(op));
-  }
-  if (kept.length === 0) return ir.unreachable();
-  return ir.block(null, [...kept, ir.unreachable()], binaryen.unreachable);
-}
-
-/** binaryen.js's `Function` helpers (typed on `Module` in its .d.ts, present on the namespace). */
-interface FunctionApi {
-  getName(func: number): string;
-  getParams(func: number): number;
-  setBody(func: number, body: number): void;
-  getBody(func: number): number;
-}
-interface CallApi {
-  getTarget(call: number): string;
-  getNumOperands(call: number): number;
-  getOperandAt(call: number, index: number): number;
-}
-const fn = (binaryen: Binaryen) => (binaryen as unknown as { Function: FunctionApi }).Function;
-
 function countFunctions(m: WasmModule): number {
   const imported = readImports(m).filter((i) => i.kind === "func").length;
   const s = m.section(3);
@@ -431,123 +346,6 @@ function whyMayReturn(binaryen: Binaryen, func: number): string | undefined {
   });
   if (!why && opaque) why = "its body has instructions this pass cannot inspect";
   return why;
-}
-
-/** The Location parameter of a root, checked against constant operands at its call sites. */
-function locationParam(
-  binaryen: Binaryen,
-  rule: RootRule,
-  params: number[],
-  sites: CallSites | undefined,
-  image: DataImage,
-  inner: Set<number> | undefined,
-): { index?: number; constant?: LocationRecord; note: string; records: LocationRecord[] } {
-  const records: LocationRecord[] = [];
-  if (rule.location.kind === "none") return { note: `trap: ${rule.location.why}`, records };
-  // A root that link-time optimization specialized for one caller has lost its Location
-  // parameter; its body then passes one constant Location on to the next root.
-  const innerRecords = [...inner ?? []].map((c) => image.location(c));
-  const specialized = innerRecords.length === 1 && innerRecords[0] ? innerRecords[0] : undefined;
-  const viaBody = () =>
-    specialized
-      ? {
-        constant: specialized,
-        note: `the constant Location its body passes on (${specialized.file}:${specialized.line})`,
-        records: [specialized],
-      }
-      : undefined;
-  // Link-time optimization drops and reorders parameters, so the signature alone proves nothing:
-  // the last parameter counts as the Location only when call sites pass constants that are one.
-  const index = params.length - 1;
-  if (index < 0 || params[index] !== binaryen.i32) {
-    return viaBody() ?? { note: "trap: the last parameter is not a 32-bit pointer", records };
-  }
-  const constants = sites?.constants.get(index) ?? [];
-  if (constants.length === 0) {
-    return viaBody() ??
-      { note: "trap: no call site passes a constant Location to check against", records };
-  }
-  for (const c of constants) {
-    const rec = image.location(c);
-    if (!rec) {
-      return viaBody() ?? {
-        note: `trap: a call site passes 0x${c.toString(16)} last, which is not a Location`,
-        records: [],
-      };
-    }
-    records.push(rec);
-  }
-  return {
-    index,
-    note: `parameter ${index}, checked at ${constants.length} call site(s)`,
-    records,
-  };
-}
-
-/** Adds (pointer, length) constant pairs at root call sites that read as UTF-8 text. */
-function collectMessages(
-  sites: CallSites | undefined,
-  image: DataImage,
-  used: Set<number>,
-  into: RangeSet,
-): void {
-  if (!sites) return;
-  for (const [k, ptrs] of sites.constants) {
-    const lens = sites.constants.get(k + 1);
-    if (!lens || lens.length !== ptrs.length) continue;
-    ptrs.forEach((ptr, j) => {
-      const len = lens[j];
-      if (used.has(ptr) || len === 0 || len > 65536) return;
-      const bytes = image.bytes(ptr, len);
-      if (!bytes) return;
-      try {
-        new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-        into.add(ptr, len);
-      } catch { /* not text */ }
-    });
-  }
-}
-
-interface Hook {
-  module: string;
-  name: string;
-  hasMemory: boolean;
-  body(locationParam: number): number;
-  constantBody(location: LocationRecord): number;
-  remove(): void;
-}
-
-function prepareHook(ir: BinaryenModule, binaryen: Binaryen, options: PanicOptions): Hook {
-  const module = options.hookModule ?? "linkpass";
-  const name = options.hookName ?? "panic";
-  let internal = "linkpass$panic_hook";
-  while (ir.getFunction(internal)) internal += "_";
-  const i32 = binaryen.i32;
-  ir.addFunctionImport(internal, module, name, binaryen.createType([i32, i32, i32, i32]), 0);
-  return {
-    module,
-    name,
-    // The Location is read from memory 0 (binaryen's default when no memory name is given).
-    hasMemory: ir.hasMemory() && !ir.getMemoryInfo().is64,
-    body(p) {
-      const field = (offset: number) => ir.i32.load(offset, 4, ir.local.get(p, i32));
-      return ir.block(null, [
-        ir.call(internal, [field(0), field(4), field(8), field(12)], binaryen.none),
-        ir.unreachable(),
-      ], binaryen.unreachable);
-    },
-    constantBody(l) {
-      const args = [l.filePtr, l.fileLen, l.line, l.col].map((v) => ir.i32.const(v | 0));
-      return ir.block(
-        null,
-        [ir.call(internal, args, binaryen.none), ir.unreachable()],
-        binaryen.unreachable,
-      );
-    },
-    remove() {
-      ir.removeFunction(internal);
-    },
-  };
 }
 
 /** Registry entry of `panic`. */
