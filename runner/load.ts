@@ -5,6 +5,8 @@
  */
 import { generateGlue, type GlueReport } from "../glue/generate.ts";
 import { UsageError } from "../passes/types.ts";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import type { WasmModule } from "../wasm/module.ts";
 import { readExports, readFunctions, readImports, readTypes, type ValType } from "../wasm/types.ts";
 
@@ -22,25 +24,71 @@ export interface GlueClass {
 export interface LoadedModule {
   compiled: WebAssembly.Module;
   JsBindgen: GlueClass;
-  report: GlueReport;
+  /** The generated glue's report (absent when the sibling glue file was used). */
+  report?: GlueReport;
+  /** The glue file used instead of generating glue, when there was one. */
+  glueFile?: string;
 }
 
-/** Generates the glue, imports it and compiles the module. */
+/** True when the module still carries the JS snippets the glue is generated from. */
+function hasSnippets(module: WasmModule): boolean {
+  return module.customSections().some((s) =>
+    s.name === "js_bindgen.import" || s.name === "js_bindgen.embed"
+  );
+}
+
+/**
+ * The glue written next to a module by `linkpass link` / `opt --js-glue` (`app.wasm` → `app.js`),
+ * used when the link already consumed the module's snippet sections.
+ */
+async function siblingGlue(
+  file: string,
+): Promise<{ JsBindgen: GlueClass; path: string } | undefined> {
+  if (!file.endsWith(".wasm")) return undefined;
+  const path = resolve(`${file.slice(0, -".wasm".length)}.js`);
+  try {
+    await Deno.stat(path);
+  } catch {
+    return undefined;
+  }
+  const glue = await import(pathToFileURL(path).href) as { JsBindgen?: GlueClass };
+  if (typeof glue.JsBindgen !== "function") {
+    throw new UsageError(
+      `Cannot run "${file}": "${path}" exists but is not linkpass glue (it exports no JsBindgen class); remove it or regenerate it with linkpass`,
+    );
+  }
+  return { JsBindgen: glue.JsBindgen, path };
+}
+
+/**
+ * Imports the module's glue — the sibling `<stem>.js` when the link already turned the snippet
+ * sections into it, otherwise glue generated in memory — and compiles the module.
+ */
 export async function loadModule(
   module: WasmModule,
   bytes: Uint8Array,
   file: string,
 ): Promise<LoadedModule> {
+  const sibling = hasSnippets(module) ? undefined : await siblingGlue(file);
+  if (sibling) {
+    return {
+      compiled: await compile(bytes, file),
+      JsBindgen: sibling.JsBindgen,
+      glueFile: sibling.path,
+    };
+  }
   const glue = generateGlue(module, { wasmFile: file.split("/").pop() });
   const url = `data:text/javascript;base64,${base64(new TextEncoder().encode(glue.js))}`;
   const { JsBindgen } = await import(url) as { JsBindgen: GlueClass };
-  let compiled: WebAssembly.Module;
+  return { compiled: await compile(bytes, file), JsBindgen, report: glue.report };
+}
+
+async function compile(bytes: Uint8Array, file: string): Promise<WebAssembly.Module> {
   try {
-    compiled = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+    return await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
   } catch (e) {
     throw new UsageError(`Cannot compile "${file}": ${(e as Error).message}`);
   }
-  return { compiled, JsBindgen, report: glue.report };
 }
 
 function base64(bytes: Uint8Array): string {

@@ -593,12 +593,8 @@ rustflags = ["-C", "linker-flavor=wasm-ld", "-C", "target-feature=+reference-typ
   },
 );
 
-/**
- * Known gap: `linkpass run` generates the glue from the module's js_bindgen.import/embed records,
- * which the link's js-glue pass has already turned into app.js and removed; until the runner
- * loads the sibling glue of a linked module, these two tests cannot pass.
- */
-const RUNNER_READS_SIBLING_GLUE = false;
+// The link's js-glue pass turns the snippet records into app.js and removes them; `linkpass run`
+// then loads that sibling glue.
 
 /** Runs `linkpass run` on a module; returns exit code and output. */
 async function linkpassRun(wasm: string, args: string[] = []) {
@@ -613,7 +609,7 @@ async function linkpassRun(wasm: string, args: string[] = []) {
 
 Deno.test(
   "a linked binary runs under linkpass run and prints the expected output",
-  { ignore: needs(LLD).ignore || !RUNNER_READS_SIBLING_GLUE },
+  needs(LLD),
   async () => {
     const dir = await tempDir();
     await linkIn(dir, [...RUSTC_FLAGS, "--export=main", OBJECT, "-o", "app.wasm"]).result;
@@ -626,7 +622,7 @@ Deno.test(
 
 Deno.test(
   "cargo-style tests of a linked module pass through linkpass run",
-  { ignore: needs(LLD).ignore || !RUNNER_READS_SIBLING_GLUE },
+  needs(LLD),
   async () => {
     const dir = await tempDir();
     await linkIn(dir, [...RUSTC_FLAGS, TESTS_OBJECT, "-o", "tests.wasm"]).result;
