@@ -12,7 +12,7 @@ export interface CallSlot {
   set(replacement: number): void;
 }
 
-interface StatementApi {
+export interface StatementApi {
   Block: {
     getNumChildren(e: number): number;
     getChildAt(e: number, i: number): number;

@@ -22,6 +22,7 @@ import {
   findCallSlots,
   fn,
   rootCallTarget,
+  type StatementApi,
   trapWithOperands,
 } from "./_panic_calls.ts";
 import { type CallSites, collectMessages, locationParam, prepareHook } from "./_panic_location.ts";
@@ -151,15 +152,18 @@ async function runPanic(
   const unwindSigns = checkUnwind(ctx, names, options.allowUnwindChange ?? false);
   const codeBytesBefore = codeBytes(ctx.input);
   const functionsBefore = ir.getNumFunctions();
-  if (functionsBefore !== countFunctions(ctx.input)) {
-    throw new Error("binaryen's function list does not match the module's function index space");
-  }
+  // Names by function index from the name section; when an earlier IR pass of the same run
+  // changed the function list, binaryen's own names (read from the same section) stand in.
+  const byIndex = functionsBefore === countFunctions(ctx.input);
+  const nameOf = (i: number) =>
+    byIndex ? names.get(i) : fn(binaryen).getName(ir.getFunctionByIndex(i));
 
   // 1. Candidates by name.
   const demangle = await loadDemangler();
   const candidates: Candidate[] = [];
-  for (const [index, name] of names) {
-    if (index >= functionsBefore || !ROOT_HINT.test(name)) continue;
+  for (let index = 0; index < functionsBefore; index++) {
+    const name = nameOf(index);
+    if (!name || !ROOT_HINT.test(name)) continue;
     const path = canonicalPath(name, demangle);
     const rule = matchRoot(path);
     if (!rule) continue;
@@ -327,14 +331,27 @@ function codeBytes(m: WasmModule): number {
   return m.section(10)?.payload.length ?? 0;
 }
 
+/**
+ * False when `expr` provably never completes: its type is `unreachable`, or it is an unnamed
+ * block (no branch can target it) whose last child never completes. Binaryen types a function
+ * body block by the function's results, so a never-returning `-> u32` body is an `i32` block.
+ */
+function mayComplete(binaryen: Binaryen, expr: number): boolean {
+  if (binaryen.getExpressionType(expr) === binaryen.unreachable) return false;
+  if (binaryen.getExpressionId(expr) !== binaryen.BlockId) return true;
+  const block = (binaryen as unknown as {
+    Block: { getName(e: number): string | null; getNumChildren(e: number): number };
+  }).Block;
+  const n = block.getNumChildren(expr);
+  if (block.getName(expr) || n === 0) return true;
+  return mayComplete(binaryen, (binaryen as unknown as StatementApi).Block.getChildAt(expr, n - 1));
+}
+
 /** Why a function might return normally, or undefined when it provably never does. */
 function whyMayReturn(binaryen: Binaryen, func: number): string | undefined {
   const info = binaryen.getFunctionInfo(func);
   if (info.module) return "it is imported";
-  if (info.results !== binaryen.none) return "it returns a value";
-  if (binaryen.getExpressionType(info.body) !== binaryen.unreachable) {
-    return "its body can complete normally";
-  }
+  if (mayComplete(binaryen, info.body)) return "its body can complete normally";
   let why: string | undefined;
   const api = binaryen as unknown as Record<string, { isReturn(e: number): boolean }>;
   const { opaque } = walk(binaryen, info.body, (e, id) => {

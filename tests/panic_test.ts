@@ -272,14 +272,16 @@ Deno.test("panic never touches functions that return normally, whatever their na
     (func $_ZN3std9panicking9panicking17h0123456789abcdefE (result i32) (global.get $flag))
     (func $core::panicking::panic_fmt::h0123456789abcdef (param i32 i32)
       (global.set $flag (local.get 0)))
-    (func $rust_begin_unwind (param i32) (global.set $flag (i32.const 1)) (unreachable))
+    (func $rust_begin_unwind (param i32) (global.set $flag (i32.const 1))
+      (drop (call $__rust_start_panic (local.get 0))) (unreachable))
+    (func $__rust_start_panic (param i32) (result i32) (global.set $flag (i32.const 2)) (unreachable))
     (func $is_panicking (export "is_panicking") (result i32)
       (call $_ZN3std9panicking9panicking17h0123456789abcdefE))
     (func $set (export "set") (param i32)
       (call $core::panicking::panic_fmt::h0123456789abcdef (local.get 0) (i32.const 0)))
     (func $boom (export "boom") (call $rust_begin_unwind (i32.const 0))))`);
   const { bytes: out, report } = await runPanic(bytes, { mode: "trap" });
-  assert.deepEqual(report.roots.map((r) => r.path), ["rust_begin_unwind"]);
+  assert.deepEqual(report.roots.map((r) => r.path), ["rust_begin_unwind", "__rust_start_panic"]);
   assert.deepEqual(report.warnings, [
     `"core::panicking::panic_fmt::h0123456789abcdef" is named like a panic root but its body can complete normally; left alone`,
   ]);
