@@ -159,6 +159,7 @@ export function buildProgram(): Command {
       const option = new Option(spec.flags, `[${def.name}] ${spec.description}`);
       if (spec.repeatable) option.argParser(collect);
       if (spec.preset !== undefined) option.preset(spec.preset);
+      if (spec.choices) option.choices(spec.choices);
       optCmd.addOption(option);
     }
   }

@@ -373,6 +373,7 @@ export const definition: PassDefinition = {
   options: [
     {
       flags: "--panic <mode>",
+      choices: [...MODES],
       description:
         "trap: panic roots become unreachable; hook: they call an imported (filePtr, fileLen, " +
         "line, col) hook first; then unreachable code (core::fmt, ...) is removed",

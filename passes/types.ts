@@ -93,6 +93,8 @@ export interface PassOption {
   repeatable?: boolean;
   /** Value used when a `[value]` flag is given without one. */
   preset?: string;
+  /** The only values the option accepts (Commander checks them and lists them in the help). */
+  choices?: string[];
 }
 
 /** A registry entry. */
