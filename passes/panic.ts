@@ -290,11 +290,12 @@ async function runPanic(
   // 6. Dead data: Location records (trap mode) and messages that only panics used.
   const dead = new RangeSet();
   const fileNames = new RangeSet();
-  if (options.mode === "trap" || hooked === 0) {
+  const locationsDead = options.mode === "trap" || hooked === 0;
+  if (locationsDead) {
     for (const rec of locations.values()) {
       if (otherConstants.has(rec.address)) continue;
       dead.add(rec.address, 16);
-      fileNames.add(rec.filePtr, rec.fileLen);
+      if (!otherConstants.has(rec.filePtr)) fileNames.add(rec.filePtr, rec.fileLen);
     }
   }
   const out: PassReport = {
@@ -308,8 +309,8 @@ async function runPanic(
     codeBytesBefore,
     codeBytesAfter,
     deadData: {
-      note: "bytes left in data segments that only panics used (not removed)",
-      locationRecords: options.mode === "trap" ? locations.size : 0,
+      note: "estimated bytes left in data segments that only panics used (not removed)",
+      locationRecords: locationsDead ? locations.size : 0,
       locationBytes: dead.bytes,
       fileNameBytes: fileNames.bytes,
       messageBytes: messages.bytes,
