@@ -3,6 +3,7 @@
  * rewriting of call sites of roots that trap.
  * @module
  */
+import { walk } from "./_ir_walk.ts";
 import type { Binaryen, BinaryenModule } from "./types.ts";
 
 /** A statement position holding a direct call to a root. */
@@ -96,3 +97,37 @@ export interface CallApi {
 }
 export const fn = (binaryen: Binaryen) =>
   (binaryen as unknown as { Function: FunctionApi }).Function;
+
+/**
+ * False when `expr` provably never completes: its type is `unreachable`, or it is an unnamed
+ * block (no branch can target it) whose last child never completes. Binaryen types a function
+ * body block by the function's results, so a never-returning `-> u32` body is an `i32` block.
+ */
+function mayComplete(binaryen: Binaryen, expr: number): boolean {
+  if (binaryen.getExpressionType(expr) === binaryen.unreachable) return false;
+  if (binaryen.getExpressionId(expr) !== binaryen.BlockId) return true;
+  const block = (binaryen as unknown as {
+    Block: { getName(e: number): string | null; getNumChildren(e: number): number };
+  }).Block;
+  const n = block.getNumChildren(expr);
+  if (block.getName(expr) || n === 0) return true;
+  return mayComplete(binaryen, (binaryen as unknown as StatementApi).Block.getChildAt(expr, n - 1));
+}
+
+/** Why a function might return normally, or undefined when it provably never does. */
+export function whyMayReturn(binaryen: Binaryen, func: number): string | undefined {
+  const info = binaryen.getFunctionInfo(func);
+  if (info.module) return "it is imported";
+  if (mayComplete(binaryen, info.body)) return "its body can complete normally";
+  let why: string | undefined;
+  const api = binaryen as unknown as Record<string, { isReturn(e: number): boolean }>;
+  const { opaque } = walk(binaryen, info.body, (e, id) => {
+    if (id === binaryen.ReturnId) why = "its body contains a return";
+    if (id === binaryen.CallId && api.Call.isReturn(e)) why = "its body contains a tail call";
+    if (id === binaryen.CallIndirectId && api.CallIndirect.isReturn(e)) {
+      why = "its body contains a tail call";
+    }
+  });
+  if (!why && opaque) why = "its body has instructions this pass cannot inspect";
+  return why;
+}

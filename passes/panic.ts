@@ -22,14 +22,13 @@ import {
   findCallSlots,
   fn,
   rootCallTarget,
-  type StatementApi,
   trapWithOperands,
+  whyMayReturn,
 } from "./_panic_calls.ts";
 import { type CallSites, collectMessages, locationParam, prepareHook } from "./_panic_location.ts";
 import { DataImage, type LocationRecord, RangeSet } from "./_panic_data.ts";
 import { matchRoot, ROOT_HINT, type RootRule } from "./_panic_roots.ts";
 import {
-  type Binaryen,
   type BinaryenModule,
   type IrPassContext,
   type Pass,
@@ -140,6 +139,12 @@ async function runPanic(
   options: PanicOptions,
 ): Promise<PassReport> {
   const binaryen = ctx.binaryen;
+  if (ctx.input.isRelocatable) {
+    throw new UsageError(
+      `${quoted(ctx)} is a relocatable object: the panic pass works on linked modules, where ` +
+        `every caller of a panic function is known; run it on the linker's output`,
+    );
+  }
   const names = readNames(ctx.input)?.functions;
   if (!names || names.size === 0) {
     throw new UsageError(
@@ -330,40 +335,6 @@ function countFunctions(m: WasmModule): number {
 
 function codeBytes(m: WasmModule): number {
   return m.section(10)?.payload.length ?? 0;
-}
-
-/**
- * False when `expr` provably never completes: its type is `unreachable`, or it is an unnamed
- * block (no branch can target it) whose last child never completes. Binaryen types a function
- * body block by the function's results, so a never-returning `-> u32` body is an `i32` block.
- */
-function mayComplete(binaryen: Binaryen, expr: number): boolean {
-  if (binaryen.getExpressionType(expr) === binaryen.unreachable) return false;
-  if (binaryen.getExpressionId(expr) !== binaryen.BlockId) return true;
-  const block = (binaryen as unknown as {
-    Block: { getName(e: number): string | null; getNumChildren(e: number): number };
-  }).Block;
-  const n = block.getNumChildren(expr);
-  if (block.getName(expr) || n === 0) return true;
-  return mayComplete(binaryen, (binaryen as unknown as StatementApi).Block.getChildAt(expr, n - 1));
-}
-
-/** Why a function might return normally, or undefined when it provably never does. */
-function whyMayReturn(binaryen: Binaryen, func: number): string | undefined {
-  const info = binaryen.getFunctionInfo(func);
-  if (info.module) return "it is imported";
-  if (mayComplete(binaryen, info.body)) return "its body can complete normally";
-  let why: string | undefined;
-  const api = binaryen as unknown as Record<string, { isReturn(e: number): boolean }>;
-  const { opaque } = walk(binaryen, info.body, (e, id) => {
-    if (id === binaryen.ReturnId) why = "its body contains a return";
-    if (id === binaryen.CallId && api.Call.isReturn(e)) why = "its body contains a tail call";
-    if (id === binaryen.CallIndirectId && api.CallIndirect.isReturn(e)) {
-      why = "its body contains a tail call";
-    }
-  });
-  if (!why && opaque) why = "its body has instructions this pass cannot inspect";
-  return why;
 }
 
 /** Registry entry of `panic`. */

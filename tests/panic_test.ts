@@ -309,6 +309,14 @@ Deno.test("panic refuses a module without names and says how to keep them", asyn
   await t.assertSnapshot(message);
 });
 
+Deno.test("panic refuses relocatable objects", async () => {
+  const object = await Deno.readFile(fixture("rust_objects/lib.o"));
+  assert.match(
+    await failure(object, { mode: "trap" }, "lib.o"),
+    /^"lib.o" is a relocatable object/,
+  );
+});
+
 Deno.test("panic refuses panic=unwind modules unless --allow-unwind-change", async (t) => {
   const bytes = wat(`(module
     (import "wbg" "__wbindgen_jstag" (tag $js (param externref)))
