@@ -492,3 +492,10 @@ Deno.test(
     }
   },
 );
+
+Deno.test("panic reports roots, counts, code bytes and dead data (golden)", async (t) => {
+  const input = await Deno.readFile(fixture("panic/small_z.wasm"));
+  for (const mode of ["trap", "hook"] as const) {
+    await t.assertSnapshot((await runPanic(input, { mode })).report);
+  }
+});
