@@ -15,7 +15,7 @@ const r = report.passes[0].report as { codeBytesBefore: number; codeBytesAfter: 
 console.log(`code: ${r.codeBytesBefore} → ${r.codeBytesAfter} bytes`);
 
 const state: { memory?: WebAssembly.Memory } = {};
-const { instance } = await WebAssembly.instantiate(bytes, {
+const { instance } = await WebAssembly.instantiate(bytes as BufferSource, {
   linkpass: {
     panic(filePtr: number, fileLen: number, line: number, col: number) {
       const file = new TextDecoder().decode(new Uint8Array(state.memory!.buffer, filePtr, fileLen));
