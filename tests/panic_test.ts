@@ -18,6 +18,8 @@ import {
   UsageError,
 } from "../mod.ts";
 import { renameFunctions, styles } from "./_rust_names.ts";
+import { canonicalPath, loadDemangler } from "../passes/_demangle.ts";
+import { matchRoot } from "../passes/_panic_roots.ts";
 import { pathToFileURL } from "node:url";
 import { fixture, needs, run, tool } from "./_tools.ts";
 
@@ -497,5 +499,59 @@ Deno.test("panic reports roots, counts, code bytes and dead data (golden)", asyn
   const input = await Deno.readFile(fixture("panic/small_z.wasm"));
   for (const mode of ["trap", "hook"] as const) {
     await t.assertSnapshot((await runPanic(input, { mode })).report);
+  }
+});
+
+Deno.test("root classification by canonical path, in every style, with near misses", async () => {
+  const demangle = await loadDemangler();
+  const roots: [string, string][] = [
+    ["_ZN4core9panicking9panic_fmt17h9ec1c8305a7da9aeE", "core::panicking::panic_fmt"],
+    ["_RNvNtCsgEmfK2I1SDS_4core9panicking9panic_fmt", "core::panicking::panic_fmt"],
+    ["core::panicking::panic_fmt::h9ec1c8305a7da9ae", "core::panicking::panic_fmt"],
+    ["core[9fdf64a6790eadef]::panicking::panic_fmt", "core::panicking::panic_fmt"],
+    ["__rustc[5224e6b81cd82a8f]::rust_begin_unwind", "__rustc::rust_begin_unwind"],
+    ["_RNvCsfLfy6EI15iL_7___rustc17rust_begin_unwind", "__rustc::rust_begin_unwind"],
+    ["_RINvNtCsjrHSEGnQ3l9_3std9panicking11begin_panicReEB4_", "std::panicking::begin_panic"],
+    [
+      "_RNvNtNtCsgEmfK2I1SDS_4core9panicking11panic_const23panic_const_div_by_zero",
+      "core::panicking::panic_const::panic_const_div_by_zero",
+    ],
+    ["_ZN4core6option13expect_failed17h5194e2f253f4cb2fE", "core::option::expect_failed"],
+    ["core::result::unwrap_failed::h5423ebf1228e2e2b", "core::result::unwrap_failed"],
+    [
+      "_ZN5alloc7raw_vec17capacity_overflow17h1b2c3d4e5f607182E",
+      "alloc::raw_vec::capacity_overflow",
+    ],
+    [
+      "alloc::alloc::handle_alloc_error::rt_error::h0123456789abcdef",
+      "alloc::alloc::handle_alloc_error::rt_error",
+    ],
+    [
+      "core::slice::index::slice_end_index_len_fail_rt::h5cd3c10052096a4a",
+      "core::slice::index::slice_end_index_len_fail_rt",
+    ],
+    ["_ZN4core3str16slice_error_fail17hae74903af18414a4E.llvm.123", "core::str::slice_error_fail"],
+    ["__rust_start_panic", "__rust_start_panic"],
+  ];
+  for (const [name, path] of roots) {
+    assert.equal(canonicalPath(name, demangle), path, name);
+    assert.ok(matchRoot(path), `${path} is a root`);
+  }
+  const notRoots = [
+    "_ZN3std9panicking9panicking17h0123456789abcdefE",
+    "std::panicking::panic_count::increase::h0123456789abcdef",
+    "std::panicking::begin_panic_handler::{{closure}}::h6790f5cd6e28c7f2",
+    "<core::panic::panic_info::PanicInfo as core::fmt::Display>::fmt::he0c28d4d6d126fe0",
+    "core::panic::panic_info::PanicInfo::location::h0123456789abcdef",
+    "console_error_panic_hook::hook::h7d3009bc65e04b49",
+    "std::panicking::set_hook::heed1db476969b38a",
+    "_RNvNtCsjrHSEGnQ3l9_3std9panicking12default_hook",
+    "_RNvNtCsjrHSEGnQ3l9_3std9panicking14payload_as_str",
+    "core::option::Option<T>::unwrap::h1a4e9d5061d6ec46",
+    "my_crate::panic_button",
+  ];
+  for (const name of notRoots) {
+    const path = canonicalPath(name, demangle);
+    assert.equal(matchRoot(path), undefined, `${name} → ${path} is not a root`);
   }
 });
