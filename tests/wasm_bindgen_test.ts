@@ -18,9 +18,15 @@ async function install(): Promise<string> {
 
 type Format = (src: string, filename: string) => string;
 
-/** Instantiates `bytes` with a fresh copy of the package's wasm-bindgen glue. */
+/**
+ * Instantiates `bytes` with a fresh copy of the package's wasm-bindgen glue. The glue keeps its
+ * instance in module state, and Deno shares one module instance per file under node_modules (a
+ * query string does not make a new one), so each load imports its own copy of the file.
+ */
 async function load(pkg: string, bytes: Uint8Array, tag: string): Promise<Format> {
-  const glue = await import(`${pathToFileURL(`${pkg}/biome_fmt_bg.js`).href}?${tag}`);
+  const copy = `${pkg}/../../glue_${tag}.js`;
+  await Deno.copyFile(`${pkg}/biome_fmt_bg.js`, copy);
+  const glue = await import(pathToFileURL(copy).href);
   const { __wbg_set_wasm, format, formatRange: _, ...imports } = glue;
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), {
     "./biome_fmt_bg.js": imports,
