@@ -113,7 +113,8 @@ export function readIr(binaryen: Binaryen, bytes: Uint8Array): BinaryenModule {
   const ir = binaryen.readBinary(bytes);
   // Every feature but compact imports: with it binaryen groups imports of one module into the
   // compact-imports encoding (import kind 0x7f), which engines reject without a flag.
-  const compactImports = (binaryen.Features as unknown as Record<string, number>).CompactImports ?? 0;
+  const compactImports = (binaryen.Features as unknown as Record<string, number>).CompactImports ??
+    0;
   ir.setFeatures(binaryen.Features.All & ~compactImports);
   return ir;
 }
@@ -153,25 +154,47 @@ export async function runPipeline(
   const runs: PassRun[] = [];
   const files = new Map<string, Uint8Array | string>();
   let irRan = false;
-  const context = (warnings: string[]): PassContext => ({
+  /** Callbacks passes registered with `ctx.onOutput`, by their entry in `runs`. */
+  let pending: { run: PassRun; fn: (output: WasmModule) => PassReport | void }[] = [];
+  const context = (warnings: string[], run: () => PassRun): PassContext => ({
     file: options.file,
     warn: (m) => warnings.push(m),
     emit: (name, contents) => files.set(name, contents),
+    onOutput: (fn) =>
+      void pending.push({
+        get run() {
+          return run();
+        },
+        fn,
+      }),
   });
   const finish = (pass: Pass, started: number, warnings: string[], report: PassReport | void) => {
     const full: PassReport = { ...(report ?? {}) };
     if (warnings.length) full.warnings = warnings;
-    runs.push({
+    const run: PassRun = {
       name: pass.name,
       level: pass.level,
       ms: performance.now() - started,
       report: full,
-    });
+    };
+    runs.push(run);
+    return run;
   };
   const label = (pass: Pass, e: unknown): never => {
     if (e instanceof PassError || e instanceof ValidationError) throw e;
     if (e instanceof WasmParseError) e.file ??= options.file;
     throw new PassError(pass.name, e);
+  };
+  /** Hands the written module to the `onOutput` callbacks and merges what they report. */
+  const settle = () => {
+    for (const { run, fn } of pending) {
+      try {
+        Object.assign(run.report, fn(module) ?? {});
+      } catch (e) {
+        label({ name: run.name } as Pass, e);
+      }
+    }
+    pending = [];
   };
 
   for (let i = 0; i < passes.length;) {
@@ -179,28 +202,55 @@ export async function runPipeline(
     if (pass.level === "sections") {
       const started = performance.now();
       const warnings: string[] = [];
+      let run: PassRun | undefined;
       try {
-        finish(pass, started, warnings, await pass.run(module, context(warnings)));
+        run = finish(
+          pass,
+          started,
+          warnings,
+          await pass.run(module, context(warnings, () => run!)),
+        );
       } catch (e) {
         label(pass, e);
       }
+      settle();
       if (options.validateEach) check(module.toBytes(), pass.name);
       i++;
       continue;
     }
-    // A run of consecutive IR passes: one parse, one emit.
+    // A run of consecutive IR passes: one parse, one emit; passes whose `skip` gives a reason do
+    // not run, and when none runs there is no parse at all (the module stays byte for byte).
     const group: IrPass[] = [];
     while (i < passes.length && passes[i].level === "ir") group.push(passes[i++] as IrPass);
+    const skipped = new Map<IrPass, string>();
+    for (const pass of group) {
+      let reason: string | undefined;
+      try {
+        reason = pass.skip?.(module);
+      } catch (e) {
+        label(pass, e);
+      }
+      if (reason !== undefined) skipped.set(pass, reason);
+    }
+    if (skipped.size === group.length) {
+      for (const pass of group) finish(pass, performance.now(), [], { skipped: skipped.get(pass) });
+      continue;
+    }
     const binaryen = await loadBinaryen();
     const previousDebug = binaryen.getDebugInfo();
     const ir = readIr(binaryen, module.toBytes());
     try {
       for (const pass of group) {
         const started = performance.now();
+        if (skipped.has(pass)) {
+          finish(pass, started, [], { skipped: skipped.get(pass) });
+          continue;
+        }
         const warnings: string[] = [];
+        let run: PassRun | undefined;
         try {
-          const report = await pass.run(ir, { ...context(warnings), binaryen, input: module });
-          finish(pass, started, warnings, report);
+          const ctx = { ...context(warnings, () => run!), binaryen, input: module };
+          run = finish(pass, started, warnings, await pass.run(ir, ctx));
         } catch (e) {
           label(pass, e);
         }
@@ -212,6 +262,7 @@ export async function runPipeline(
       ir.dispose();
       binaryen.setDebugInfo(previousDebug);
     }
+    settle();
   }
   let bytes: Uint8Array | undefined;
   const validate = options.validate ?? "auto";
@@ -263,7 +314,9 @@ function firstLine(output: string[], fallback: string): string {
 /** Validates IR with binaryen's validator (names the pass, and avoids aborts on emit). */
 function checkIr(ir: BinaryenModule, pass: string): void {
   const { value, error, output } = quiet(() => ir.validate());
-  if (error || !value) throw new ValidationError(firstLine(output, String(error ?? "invalid IR")), pass);
+  if (error || !value) {
+    throw new ValidationError(firstLine(output, String(error ?? "invalid IR")), pass);
+  }
 }
 
 /** Emits IR; a module too broken to emit becomes a ValidationError naming the IR passes. */

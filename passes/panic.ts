@@ -12,7 +12,7 @@
  * @module
  */
 import { readNames } from "../wasm/custom.ts";
-import { WasmModule } from "../wasm/module.ts";
+import type { WasmModule } from "../wasm/module.ts";
 import { readImports, readTags } from "../wasm/types.ts";
 import { canonicalPath, loadDemangler } from "./_demangle.ts";
 import { walk } from "./_ir_walk.ts";
@@ -290,7 +290,8 @@ async function runPanic(
   // 5. Remove what became unreachable.
   ir.runPasses(["remove-unused-module-elements"]);
   const functionsAfter = ir.getNumFunctions();
-  const codeBytesAfter = codeBytes(WasmModule.parse(ir.emitBinary()));
+  // The size after comes from the module the pipeline writes anyway (no extra encode here).
+  ctx.onOutput((output) => ({ codeBytesAfter: codeBytes(output) }));
 
   // 6. Dead data: Location records (trap mode) and messages that only panics used.
   const dead = new RangeSet();
@@ -312,7 +313,6 @@ async function runPanic(
     functionsRemoved: functionsBefore - functionsAfter,
     callSitesRewritten,
     codeBytesBefore,
-    codeBytesAfter,
     deadData: {
       note: "estimated bytes left in data segments that only panics used (not removed)",
       locationRecords: locationsDead ? locations.size : 0,

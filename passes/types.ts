@@ -21,6 +21,12 @@ export interface PassContext {
   warn(message: string): void;
   /** Extra files a pass produced (e.g. JS glue), keyed by output-relative name ("app.js"). */
   emit(name: string, contents: Uint8Array | string): void;
+  /**
+   * Registers a look at the module this pass produced once it is written (for an IR pass: after
+   * its group of IR passes is emitted); the fields returned are merged into the pass's report.
+   * Lets a pass report output sizes without encoding the module itself.
+   */
+  onOutput(fn: (output: WasmModule) => PassReport | void): void;
 }
 
 /** Context of an IR pass: also gives the loaded binaryen.js namespace. */
@@ -43,6 +49,12 @@ export interface IrPass {
   name: string;
   description: string;
   level: "ir";
+  /**
+   * Checked on the section model before binaryen parses anything: a returned reason skips the
+   * pass (reported as `skipped`). When every pass of a group of IR passes skips, the module is
+   * not parsed or re-encoded at all, so it comes out byte for byte.
+   */
+  skip?(module: WasmModule): string | undefined;
   run(module: BinaryenModule, ctx: IrPassContext): PassReport | void | Promise<PassReport | void>;
 }
 

@@ -80,6 +80,44 @@ Deno.test("--validate-each names the IR pass that broke the module; the final ch
 Deno.test("a sections-only run that changes no standard section skips validation, and says so", async () => {
   const { report } = await runPipeline(await Deno.readFile(APP), [stripCustomSections()]);
   assert.equal(report.validated, false);
-  const forced = await runPipeline(await Deno.readFile(APP), [stripCustomSections()], { validate: true });
+  const forced = await runPipeline(await Deno.readFile(APP), [stripCustomSections()], {
+    validate: true,
+  });
   assert.equal(forced.report.validated, true);
+});
+
+Deno.test("IR passes that skip cost no parse: the module comes out byte for byte", async () => {
+  const input = await Deno.readFile(APP);
+  let ran = false;
+  const skipping: Pass = {
+    name: "skipper",
+    description: "never applies",
+    level: "ir",
+    skip: (m) => m.section("no_such_section") ? undefined : "nothing to do here",
+    run() {
+      ran = true;
+    },
+  };
+  const { bytes, report } = await runPipeline(input, [skipping, skipping]);
+  assert.strictEqual(bytes, input);
+  assert.equal(ran, false);
+  assert.deepEqual(report.passes.map((p) => p.report), [{ skipped: "nothing to do here" }, {
+    skipped: "nothing to do here",
+  }]);
+  assert.equal(report.validated, false);
+});
+
+Deno.test("onOutput() sees the written module and its fields join the pass's report", async () => {
+  const sizes: Pass = {
+    name: "sizes",
+    description: "reports the code size after the IR group",
+    level: "ir",
+    run(module, ctx) {
+      module.addFunctionExport("add", "again");
+      ctx.onOutput((out) => ({ exportsAfter: readExports(out).length }));
+      return { exportsBefore: readExports(ctx.input).length };
+    },
+  };
+  const { report } = await runPipeline(await Deno.readFile(APP), [sizes]);
+  assert.deepEqual(report.passes[0].report, { exportsBefore: 8, exportsAfter: 9 });
 });
