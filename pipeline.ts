@@ -222,28 +222,26 @@ export async function runPipeline(
     // not run, and when none runs there is no parse at all (the module stays byte for byte).
     const group: IrPass[] = [];
     while (i < passes.length && passes[i].level === "ir") group.push(passes[i++] as IrPass);
-    const skipped = new Map<IrPass, string>();
+    const reasons: (string | undefined)[] = [];
     for (const pass of group) {
-      let reason: string | undefined;
       try {
-        reason = pass.skip?.(module);
+        reasons.push(pass.skip?.(module));
       } catch (e) {
         label(pass, e);
       }
-      if (reason !== undefined) skipped.set(pass, reason);
     }
-    if (skipped.size === group.length) {
-      for (const pass of group) finish(pass, performance.now(), [], { skipped: skipped.get(pass) });
+    if (reasons.every((r) => r !== undefined)) {
+      group.forEach((pass, k) => finish(pass, performance.now(), [], { skipped: reasons[k] }));
       continue;
     }
     const binaryen = await loadBinaryen();
     const previousDebug = binaryen.getDebugInfo();
     const ir = readIr(binaryen, module.toBytes());
     try {
-      for (const pass of group) {
+      for (const [k, pass] of group.entries()) {
         const started = performance.now();
-        if (skipped.has(pass)) {
-          finish(pass, started, [], { skipped: skipped.get(pass) });
+        if (reasons[k] !== undefined) {
+          finish(pass, started, [], { skipped: reasons[k] });
           continue;
         }
         const warnings: string[] = [];
