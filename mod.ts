@@ -37,6 +37,7 @@ export {
   type StripOptions,
 } from "./passes/strip_custom_sections.ts";
 export { panic, type PanicOptions, type PanicRoot } from "./passes/panic.ts";
+export { externrefBatch, type ExternrefBatchOptions } from "./passes/externref_batch.ts";
 export { findPass, type PassDefinition, type PassOption, registry } from "./passes/mod.ts";
 export * from "./pipeline.ts";
 export { formatInspect, inspectModule, type InspectReport, type SectionRow } from "./inspect.ts";
@@ -46,8 +47,8 @@ export {
   AsmError,
   type AsmLocation,
   assembleFragment,
-  type AssembleOptions,
   assembleModule,
+  type AssembleOptions,
   ASSEMBLER_VERSION,
   AssemblerBug,
   checkWatFragments,

@@ -21,6 +21,8 @@ export interface IndexedInstruction {
   name: string;
   offset: number;
   immediates: IndexImmediate[];
+  /** Offset of the instruction just before this one in the body, or -1 for the first. */
+  previous: number;
 }
 
 /** The result of scanning one body. */
@@ -54,8 +56,10 @@ export function scanBody(body: Uint8Array): BodyScan {
     const value = r.u32();
     return { kind, offset, length: r.pos - offset, value };
   };
+  let previous = -1;
+  let current = -1;
   const push = (name: string, offset: number, ...immediates: IndexImmediate[]) =>
-    out.instructions.push({ name, offset, immediates });
+    out.instructions.push({ name, offset, immediates, previous });
   const blockType = () => {
     const b = r.bytes[r.pos];
     if (b === 0x40 || (b >= 0x69 && b <= 0x7f && b !== 0x63 && b !== 0x64)) {
@@ -81,6 +85,8 @@ export function scanBody(body: Uint8Array): BodyScan {
   };
   while (!r.done) {
     const at = r.pos;
+    previous = current;
+    current = at;
     const op = r.u8();
     if (SIMPLE[op]) {
       const kind = op === 0x10 || op === 0x12 || op === 0xd2

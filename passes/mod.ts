@@ -6,6 +6,7 @@
 import type { PassDefinition } from "./types.ts";
 import { definition as panicDefinition } from "./panic.ts";
 import { definition as jsGlueDefinition } from "./js_glue.ts";
+import { definition as externrefDefinition } from "./externref_batch.ts";
 import { definition as stripDefinition } from "./strip_custom_sections.ts";
 
 export type { PassDefinition, PassOption } from "./types.ts";
@@ -16,6 +17,7 @@ export type { PassDefinition, PassOption } from "./types.ts";
  */
 export const registry: PassDefinition[] = [
   panicDefinition,
+  externrefDefinition,
   jsGlueDefinition,
   stripDefinition,
 ];

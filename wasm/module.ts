@@ -43,6 +43,23 @@ const SECTION_NAMES = [
   "tag",
 ];
 
+/** Position of each standard section id in the order the binary format requires. */
+const SECTION_ORDER: Record<number, number> = {
+  1: 1,
+  2: 2,
+  3: 3,
+  4: 4,
+  5: 5,
+  13: 6,
+  6: 7,
+  7: 8,
+  8: 9,
+  9: 10,
+  12: 11,
+  10: 12,
+  11: 13,
+};
+
 /** One section of a module. `payload` is a view of the input until a pass replaces it. */
 export interface Section {
   /** Section id (0 for custom sections). */
@@ -162,6 +179,31 @@ export class WasmModule {
     section.raw = undefined;
     section.rawSize = undefined;
     section.payloadOffset = -1;
+  }
+
+  /**
+   * Replaces the payload of the standard section `id`, or inserts the section where the binary
+   * format orders it (after any custom sections that follow its predecessor).
+   */
+  setSection(id: number, payload: Uint8Array): Section {
+    const existing = this.section(id);
+    if (existing) {
+      this.setPayload(existing, payload);
+      return existing;
+    }
+    const rank = SECTION_ORDER[id];
+    if (rank === undefined || id === 0) throw new RangeError(`Not a standard section id: ${id}`);
+    const section: Section = { id, name: sectionName(id), payload, payloadOffset: -1 };
+    const after = this.sections.findIndex((s) => s.id !== 0 && SECTION_ORDER[s.id] > rank);
+    if (after < 0) {
+      // after the last standard section, before trailing custom sections
+      let last = -1;
+      this.sections.forEach((s, i) => {
+        if (s.id !== 0) last = i;
+      });
+      this.sections.splice(last + 1, 0, section);
+    } else this.sections.splice(after, 0, section);
+    return section;
   }
 
   /** Adds a custom section (at the end, or before `before`). */

@@ -1,0 +1,376 @@
+/**
+ * Pass `externref-batch`: every `table.grow` on an externref table becomes a call to a generated
+ * helper that hands out slots from a reserve and grows the physical table in batches.
+ *
+ * The rewrite works on the code bytes: `table.grow $t` and `call $helper` take the same operands
+ * (init value, delta) and give the same result (first new slot, or -1), so each site is swapped
+ * in place and nothing else in the module changes. Modules without such sites come back byte for
+ * byte, with no IR round trip.
+ * @module
+ */
+import { scanBody } from "../asm/code.ts";
+import { ByteReader, ByteWriter } from "../wasm/bytes.ts";
+import { encodeNameMap, readNames } from "../wasm/custom.ts";
+import { encodeU32 } from "../wasm/leb128.ts";
+import { SectionId, type WasmModule } from "../wasm/module.ts";
+import {
+  readCode,
+  readExports,
+  readFunctions,
+  readGlobals,
+  readImports,
+  readTables,
+  readTypes,
+  type TableType,
+} from "../wasm/types.ts";
+import { helperBody, type HelperPlan, MIN_BATCH } from "./_externref_helper.ts";
+import { asList, type Pass, type PassDefinition, type PassReport, UsageError } from "./types.ts";
+
+/** Options of {@linkcode externrefBatch}. */
+export interface ExternrefBatchOptions {
+  /** `"geometric"` (default: grow by max(128, current size), like wasm-bindgen) or a fixed batch. */
+  strategy?: "geometric" | number;
+  /** The largest batch one physical grow may add. */
+  max?: number;
+  /** Only this table (a name from the name section, an import `module/name` or `name`, an export). */
+  table?: string;
+  /** Rewrite only sites whose delta is a constant (`i32.const`/`i64.const` right before). */
+  constantOnly?: boolean;
+  /** Export each helper under this name (suffixed with the table index when there are several). */
+  exportHelper?: string;
+}
+
+function validate(o: ExternrefBatchOptions): void {
+  const s = o.strategy ?? "geometric";
+  if (s !== "geometric" && !(Number.isInteger(s) && s >= 1 && s <= 0x7fffffff)) {
+    throw new RangeError(
+      `Invalid externref-batch strategy "${s}": use "geometric" or a whole number of slots from 1`,
+    );
+  }
+  if (o.max !== undefined && !(Number.isInteger(o.max) && o.max >= 1 && o.max <= 0x7fffffff)) {
+    throw new RangeError(`Invalid externref-batch maximum "${o.max}": use a whole number from 1`);
+  }
+  if (o.table !== undefined && (typeof o.table !== "string" || o.table === "")) {
+    throw new TypeError("externref-batch table must be a non-empty name");
+  }
+  if (
+    o.exportHelper !== undefined && (typeof o.exportHelper !== "string" || o.exportHelper === "")
+  ) {
+    throw new TypeError("externref-batch export name must be a non-empty string");
+  }
+}
+
+/**
+ * Makes the `externref-batch` pass.
+ *
+ * @example Batch by 1024 slots
+ * ```ts
+ * import { externrefBatch } from "./externref_batch.ts";
+ * const pass = externrefBatch({ strategy: 1024 });
+ * console.assert(pass.name === "externref-batch");
+ * ```
+ */
+export function externrefBatch(options: ExternrefBatchOptions = {}): Pass {
+  validate(options);
+  return {
+    name: "externref-batch",
+    description: "grow externref tables in batches behind a reserve (same contract for callers)",
+    level: "sections",
+    run: (module, ctx) => rewrite(module, options, ctx.warn),
+  };
+}
+
+interface TableInfo {
+  index: number;
+  type: TableType;
+  names: string[];
+}
+
+function listTables(m: WasmModule): TableInfo[] {
+  const names = readNames(m)?.tables ?? new Map<number, string>();
+  const out: TableInfo[] = [];
+  for (const i of readImports(m)) {
+    if (i.kind !== "table") continue;
+    out.push({ index: out.length, type: i.table, names: [`${i.module}/${i.name}`, i.name] });
+  }
+  for (const t of readTables(m)) out.push({ index: out.length, type: t, names: [] });
+  for (const e of readExports(m)) if (e.kind === "table") out[e.index]?.names.push(e.name);
+  for (const [i, n] of names) out[i]?.names.unshift(n);
+  return out;
+}
+
+const isExternref = (t: TableType) =>
+  t.element === "externref" || t.element === "(ref null extern)";
+
+function rewrite(
+  m: WasmModule,
+  o: ExternrefBatchOptions,
+  warn: (message: string) => void,
+): PassReport {
+  const tables = listTables(m);
+  let targets = tables.filter((t) => isExternref(t.type));
+  if (o.table !== undefined) {
+    const named = tables.find((t) => t.names.includes(o.table!));
+    if (!named) {
+      const known = tables.map((t) => t.names[0] ?? `#${t.index}`).join(", ") || "none";
+      throw new UsageError(
+        `No table named "${o.table}" (tables: ${known}); pass one of those to --externref-table`,
+      );
+    }
+    if (!isExternref(named.type)) {
+      throw new UsageError(
+        `Table "${o.table}" holds ${named.type.element}, not externref; batching applies to externref tables`,
+      );
+    }
+    targets = [named];
+  }
+  if (targets.length === 0) return { skipped: "no externref table: the module is unchanged" };
+  if (m.isRelocatable) {
+    throw new UsageError(
+      "externref-batch works on linked modules, not relocatable objects (code offsets would break reloc.CODE); run it after linking",
+    );
+  }
+  const targetIndex = new Set(targets.map((t) => t.index));
+  const code = readCode(m);
+  const scans = code.map((f, i) => {
+    try {
+      return scanBody(f.body);
+    } catch (e) {
+      throw new UsageError(
+        `Cannot scan the body of function ${i} (defined): ${
+          (e as Error).message
+        }; the module is left unchanged`,
+      );
+    }
+  });
+  // Sites per table; and table.size uses that will now count the reserve too.
+  const sites = new Map<number, { func: number; start: number; end: number }[]>();
+  let sizeUses = 0;
+  let skippedVariable = 0;
+  scans.forEach((scan, func) => {
+    for (const ins of scan.instructions) {
+      const t = ins.immediates[0]?.value;
+      if (!targetIndex.has(t)) continue;
+      if (ins.name === "table.size") sizeUses++;
+      if (ins.name !== "table.grow") continue;
+      const body = code[func].body;
+      const is64 = tables[t].type.limits.is64;
+      if (o.constantOnly && (ins.previous < 0 || body[ins.previous] !== (is64 ? 0x42 : 0x41))) {
+        skippedVariable++;
+        continue;
+      }
+      const imm = ins.immediates[0];
+      const list = sites.get(t) ?? [];
+      list.push({ func, start: ins.offset, end: imm.offset + imm.length });
+      sites.set(t, list);
+    }
+  });
+  const report: PassReport = {
+    strategy: o.strategy ?? "geometric",
+    max: o.max ?? null,
+    tables: targets.map((t) => ({
+      index: t.index,
+      name: t.names[0] ?? null,
+      table64: t.type.limits.is64,
+      sites: sites.get(t.index)?.length ?? 0,
+    })),
+  };
+  if (skippedVariable) report.variableSitesLeft = skippedVariable;
+  if (sites.size === 0) {
+    return { ...report, skipped: "no table.grow on an externref table: the module is unchanged" };
+  }
+  if (sizeUses) {
+    warn(`${sizeUses} table.size use(s) on a batched table now count the unused reserve too`);
+  }
+
+  // New items: one helper function, one type and two globals (reserve start, reserve end) per
+  // table with sites.
+  const types = readTypes(m);
+  const imports = readImports(m);
+  const importedFuncs = imports.filter((i) => i.kind === "func").length;
+  const importedGlobals = imports.filter((i) => i.kind === "global").length;
+  const functions = readFunctions(m);
+  const globals = readGlobals(m);
+  const plans: HelperPlan[] = [];
+  for (const t of [...sites.keys()].sort((a, b) => a - b)) {
+    const is64 = tables[t].type.limits.is64;
+    plans.push({
+      table: t,
+      is64,
+      type: types.length + plans.length,
+      func: importedFuncs + functions.length + plans.length,
+      start: importedGlobals + globals.length + 2 * plans.length,
+      end: importedGlobals + globals.length + 2 * plans.length + 1,
+      strategy: o.strategy ?? "geometric",
+      max: o.max,
+    });
+  }
+  const helperOf = new Map(plans.map((p) => [p.table, p]));
+
+  // Code: swap each site for a call; append the helpers.
+  const bySite = new Map<number, { start: number; end: number; call: Uint8Array }[]>();
+  for (const [t, list] of sites) {
+    const call = new ByteWriter().byte(0x10).u32(helperOf.get(t)!.func).finish();
+    for (const s of list) {
+      const l = bySite.get(s.func) ?? [];
+      l.push({ start: s.start, end: s.end, call });
+      bySite.set(s.func, l);
+    }
+  }
+  const codeOut = new ByteWriter().u32(code.length + plans.length);
+  code.forEach((f, i) => {
+    const patches = (bySite.get(i) ?? []).sort((a, b) => a.start - b.start);
+    if (!patches.length) return void codeOut.sized(f.body);
+    const body = new ByteWriter();
+    let pos = 0;
+    for (const p of patches) {
+      body.bytes(f.body.subarray(pos, p.start)).bytes(p.call);
+      pos = p.end;
+    }
+    codeOut.sized(body.bytes(f.body.subarray(pos)).finish());
+  });
+  for (const p of plans) codeOut.sized(helperBody(p));
+  m.setSection(SectionId.code, codeOut.finish());
+
+  appendToVector(m, SectionId.type, plans.map((p) => helperType(p.is64)));
+  appendToVector(m, SectionId.function, plans.map((p) => encodeU32(p.type)));
+  appendToVector(
+    m,
+    SectionId.global,
+    plans.flatMap((p) => [globalZero(p.is64), globalZero(p.is64)]),
+  );
+  if (o.exportHelper) {
+    appendToVector(
+      m,
+      SectionId.export,
+      plans.map((p) =>
+        new ByteWriter().name(plans.length > 1 ? `${o.exportHelper}_${p.table}` : o.exportHelper!)
+          .byte(0).u32(p.func).finish()
+      ),
+    );
+  }
+  nameHelpers(m, plans, tables);
+  return {
+    ...report,
+    sitesRewritten: [...sites.values()].reduce((n, l) => n + l.length, 0),
+    helpers: plans.map((p) => ({ table: p.table, function: p.func, globals: [p.start, p.end] })),
+  };
+}
+
+/** Appends encoded entries to a vector section (creating the section when absent). */
+function appendToVector(m: WasmModule, id: number, entries: Uint8Array[]): void {
+  const s = m.section(id);
+  let count = 0;
+  let rest: Uint8Array = new Uint8Array(0);
+  if (s) {
+    const r = new ByteReader(s.payload);
+    count = r.u32();
+    rest = s.payload.subarray(r.pos);
+  }
+  const w = new ByteWriter().u32(count + entries.length).bytes(rest);
+  for (const e of entries) w.bytes(e);
+  m.setSection(id, w.finish());
+}
+
+function helperType(is64: boolean): Uint8Array {
+  const index = is64 ? 0x7e : 0x7f;
+  return new Uint8Array([0x60, 2, 0x6f, index, 1, index]);
+}
+
+function globalZero(is64: boolean): Uint8Array {
+  return new Uint8Array(is64 ? [0x7e, 1, 0x42, 0, 0x0b] : [0x7f, 1, 0x41, 0, 0x0b]);
+}
+
+/** Names the helpers and their globals in the name section, when the module has names. */
+function nameHelpers(m: WasmModule, plans: HelperPlan[], tables: TableInfo[]): void {
+  const section = m.section("name");
+  const names = readNames(m);
+  if (!section || !names) return;
+  const label = (p: HelperPlan) => tables[p.table].names[0] ?? `table${p.table}`;
+  for (const p of plans) {
+    names.functions.set(p.func, `linkpass:externref_batch_grow<${label(p)}>`);
+    names.globals.set(p.start, `linkpass:externref_reserve_start<${label(p)}>`);
+    names.globals.set(p.end, `linkpass:externref_reserve_end<${label(p)}>`);
+  }
+  const r = m.reader(section);
+  const out = new ByteWriter();
+  const seen = new Set<number>();
+  const replaced = (id: number) =>
+    id === 1 ? names.functions : id === 7 ? names.globals : undefined;
+  const emit = (id: number) => {
+    if (seen.has(id)) return;
+    seen.add(id);
+    out.bytes(encodeNameMap(id, replaced(id)!));
+  };
+  while (!r.done) {
+    const start = r.pos;
+    const id = r.u8();
+    const size = r.u32();
+    r.take(size);
+    // subsections ascend by id: emit the ones we add before a later id
+    if (id > 1 && !seen.has(1)) emit(1);
+    if (id > 7 && !seen.has(7)) emit(7);
+    if (replaced(id)) emit(id);
+    else out.bytes(section.payload.subarray(start, r.pos));
+  }
+  if (!seen.has(1)) emit(1);
+  if (!seen.has(7)) emit(7);
+  m.setPayload(section, out.finish());
+}
+
+/** Registry entry of `externref-batch`. */
+export const definition: PassDefinition = {
+  name: "externref-batch",
+  description: "grow externref tables in batches behind a reserve (same contract for callers)",
+  level: "sections",
+  options: [
+    {
+      flags: "--externref-batch [strategy]",
+      description:
+        `batch externref table growth: "geometric" (max(${MIN_BATCH}, size), like wasm-bindgen) or a fixed number of slots`,
+      preset: "geometric",
+    },
+    { flags: "--externref-max <slots>", description: "largest batch one physical grow may add" },
+    {
+      flags: "--externref-table <name>",
+      description: "only this table (name-section name, import module/name, or export)",
+    },
+    {
+      flags: "--externref-constant-only",
+      description: "rewrite only sites whose delta is a constant",
+    },
+    {
+      flags: "--externref-export <name>",
+      description: "export the generated helper under this name",
+    },
+  ],
+  fromOptions(v) {
+    const strategy = asList(v.externrefBatch)?.[0];
+    const extras = ["externrefMax", "externrefTable", "externrefConstantOnly", "externrefExport"];
+    if (strategy === undefined) {
+      const stray = extras.find((k) => v[k] !== undefined);
+      if (stray) throw new RangeError(`--${kebab(stray)} needs --externref-batch`);
+      return undefined;
+    }
+    const number = (s: unknown, what: string) => {
+      if (s === undefined) return undefined;
+      if (!/^\d+$/.test(String(s))) {
+        throw new RangeError(`Invalid ${what} "${s}": use a whole number`);
+      }
+      return Number(s);
+    };
+    return externrefBatch({
+      strategy: strategy === "geometric"
+        ? "geometric"
+        : number(strategy, "externref-batch strategy") as number,
+      max: number(v.externrefMax, "--externref-max"),
+      table: v.externrefTable as string | undefined,
+      constantOnly: v.externrefConstantOnly === true,
+      exportHelper: v.externrefExport as string | undefined,
+    });
+  },
+};
+
+function kebab(camel: string): string {
+  return camel.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
