@@ -19,6 +19,8 @@ export interface HelperPlan {
   start: number;
   /** Global index of the reserve's end (the table size after the helper's last grow). */
   end: number;
+  /** Global index of an i32 flag: every reserve slot not yet handed out holds null. */
+  nullReserve: number;
   strategy: "geometric" | number;
   max?: number;
 }
@@ -38,8 +40,8 @@ const R = 7;
  * Encodes the helper's body:
  *
  * - delta 0 returns `table.size`, exactly what `table.grow` with delta 0 returns;
- * - a request the reserve covers takes the reserve's first `delta` slots and fills them with the
- *   init value (reserve slots may hold another call's init value);
+ * - a request the reserve covers takes the reserve's first `delta` slots and writes the init
+ *   value into them, unless both are null (the common case: no call into the engine at all);
  * - when the table size is no longer the reserve's end, other code (JS on an imported or
  *   exported table, another module) grew it: the rest of the reserve is left where it is and
  *   the reserve starts anew at the end, so no range overlaps slots others grew;
@@ -85,6 +87,32 @@ export function helperBody(p: HelperPlan): Uint8Array {
     body();
     w.byte(0x0b);
   };
+  /**
+   * Writes the init value into `count` slots from R, unless the reserve holds only nulls and the
+   * init value is null; one slot is a `table.set`, more a `table.fill`.
+   */
+  const write = (count: () => void) => {
+    gget(p.nullReserve);
+    get(0);
+    op(0xd1); // ref.is_null
+    op(0x71); // i32.and
+    op(0x45); // i32.eqz
+    ifThen(() => {
+      count();
+      konst(1);
+      op(I.eq);
+      w.byte(0x04).byte(0x40);
+      get(R);
+      get(0);
+      w.byte(0x26).u32(p.table); // table.set
+      w.byte(0x05); // else
+      get(R);
+      get(0);
+      count();
+      table(17);
+      w.byte(0x0b);
+    });
+  };
   /** Leaves max(a, b) (unsigned) on the stack: select(a, b, a > b). */
   const max = (a: () => void, b: () => void) => {
     a();
@@ -120,10 +148,7 @@ export function helperBody(p: HelperPlan): Uint8Array {
     get(1);
     op(I.add);
     gset(p.start);
-    get(R);
-    get(0);
-    get(1);
-    table(17);
+    write(() => get(1));
     get(R);
     op(0x0f);
   });
@@ -204,12 +229,11 @@ export function helperBody(p: HelperPlan): Uint8Array {
   get(AVAIL);
   op(I.eqz);
   op(0x45); // i32.eqz of the eqz: avail != 0
-  ifThen(() => {
-    get(R);
-    get(0);
-    get(AVAIL);
-    table(17);
-  });
+  ifThen(() => write(() => get(AVAIL)));
+  // what is left of the reserve now comes from this grow, so it holds this init value
+  get(0);
+  op(0xd1); // ref.is_null
+  gset(p.nullReserve);
   get(R);
   w.byte(0x0b);
   return w.finish();

@@ -183,8 +183,8 @@ function rewrite(
     warn(`${sizeUses} table.size use(s) on a batched table now count the unused reserve too`);
   }
 
-  // New items: one helper function, one type and two globals (reserve start, reserve end) per
-  // table with sites.
+  // New items: one helper function, one type and three globals (reserve start, reserve end,
+  // reserve-is-null flag) per table with sites.
   const types = readTypes(m);
   const imports = readImports(m);
   const importedFuncs = imports.filter((i) => i.kind === "func").length;
@@ -199,8 +199,9 @@ function rewrite(
       is64,
       type: types.length + plans.length,
       func: importedFuncs + functions.length + plans.length,
-      start: importedGlobals + globals.length + 2 * plans.length,
-      end: importedGlobals + globals.length + 2 * plans.length + 1,
+      start: importedGlobals + globals.length + 3 * plans.length,
+      end: importedGlobals + globals.length + 3 * plans.length + 1,
+      nullReserve: importedGlobals + globals.length + 3 * plans.length + 2,
       strategy: o.strategy ?? "geometric",
       max: o.max,
     });
@@ -237,7 +238,7 @@ function rewrite(
   appendToVector(
     m,
     SectionId.global,
-    plans.flatMap((p) => [globalZero(p.is64), globalZero(p.is64)]),
+    plans.flatMap((p) => [globalZero(p.is64), globalZero(p.is64), globalZero(false)]),
   );
   if (o.exportHelper) {
     appendToVector(
@@ -253,7 +254,11 @@ function rewrite(
   return {
     ...report,
     sitesRewritten: [...sites.values()].reduce((n, l) => n + l.length, 0),
-    helpers: plans.map((p) => ({ table: p.table, function: p.func, globals: [p.start, p.end] })),
+    helpers: plans.map((p) => ({
+      table: p.table,
+      function: p.func,
+      globals: [p.start, p.end, p.nullReserve],
+    })),
   };
 }
 
@@ -291,6 +296,7 @@ function nameHelpers(m: WasmModule, plans: HelperPlan[], tables: TableInfo[]): v
     names.functions.set(p.func, `linkpass:externref_batch_grow<${label(p)}>`);
     names.globals.set(p.start, `linkpass:externref_reserve_start<${label(p)}>`);
     names.globals.set(p.end, `linkpass:externref_reserve_end<${label(p)}>`);
+    names.globals.set(p.nullReserve, `linkpass:externref_reserve_null<${label(p)}>`);
   }
   const r = m.reader(section);
   const out = new ByteWriter();

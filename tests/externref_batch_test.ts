@@ -300,3 +300,22 @@ Deno.test("--externref-table picks one table by name; bad options fail in the fa
     thrown(() => externrefBatch({ strategy: "fast" as "geometric" })) instanceof RangeError,
   );
 });
+
+Deno.test("slots handed out from the reserve hold the init value of their own call", async () => {
+  const { bytes } = await batched(jsBindgenModule());
+  const table = newTable();
+  const e = await instantiate(bytes, table);
+  const first = e.grow("batch-init", 1); // grows a batch initialized with "batch-init"
+  assert.equal(table.get(first), "batch-init");
+  const a = e.grow(null, 1); // from the reserve: must be null, not "batch-init"
+  assert.equal(table.get(a), null);
+  const b = e.grow("x", 3);
+  for (let i = b; i < b + 3; i++) assert.equal(table.get(i), "x");
+  const c = e.grow(null, 2);
+  assert.deepEqual([table.get(c), table.get(c + 1)], [null, null]);
+  const d = e.grow(null, 1000); // beyond the reserve: old reserve slots and new ones, all null
+  for (let i = d; i < d + 1000; i += 111) assert.equal(table.get(i), null);
+  assert.equal(table.get(d + 999), null);
+  const f = e.grow(null, 1); // from a reserve grown with null
+  assert.equal(table.get(f), null);
+});
