@@ -8,8 +8,11 @@ import { readCode, readExports, readFunctions, readImports } from "./wasm/types.
 
 /** One row of the section table. */
 export interface SectionRow {
+  /** Section id (0 for custom sections). */
   id: number;
+  /** Standard section name, or the custom section's name. */
   name: string;
+  /** True for custom sections. */
   custom: boolean;
   /** Size of the whole section including its header. */
   bytes: number;
@@ -19,13 +22,21 @@ export interface SectionRow {
 
 /** What `inspect` reports. */
 export interface InspectReport {
+  /** The file name, when known. */
   file?: string;
+  /** Size of the file in bytes. */
   bytes: number;
+  /** True for relocatable objects (a `linking` section). */
   relocatable: boolean;
+  /** Every section in file order. */
   sections: SectionRow[];
+  /** Number of imports by kind (`func`, `table`, `memory`, `global`, `tag`). */
   imports: Record<string, number>;
+  /** Number of exports by kind. */
   exports: Record<string, number>;
+  /** Imported and defined functions, and the bytes of all function bodies. */
   functions: { imported: number; defined: number; codeBytes: number };
+  /** Whether a `name` section exists, how many functions it names, and the module name. */
   names: { present: boolean; functions: number; module?: string };
 }
 

@@ -17,8 +17,10 @@ export * from "./wasm/errors.ts";
 export * from "./wasm/leb128.ts";
 export { ByteReader, ByteWriter } from "./wasm/bytes.ts";
 export {
+  type LazyLoader,
   type ReadOptions,
   type Section,
+  sectionByteLength,
   SectionId,
   sectionName,
   WasmModule,

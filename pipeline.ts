@@ -30,18 +30,27 @@ export interface PipelineOptions {
 
 /** One pass's entry in the report. */
 export interface PassRun {
+  /** The pass name. */
   name: string;
+  /** The pass level. */
   level: "sections" | "ir";
+  /** Time the pass took, in milliseconds. */
   ms: number;
+  /** What the pass returned (plus `warnings` and `skipped`). */
   report: PassReport;
 }
 
 /** The result of a pipeline run. */
 export interface PipelineReport {
+  /** Size of the input in bytes. */
   inputBytes: number;
+  /** Size of the output in bytes. */
   outputBytes: number;
+  /** Every pass, in the order it ran. */
   passes: PassRun[];
+  /** True when the output was validated (see `PipelineOptions.validate`). */
   validated: boolean;
+  /** Time of the whole run, in milliseconds. */
   totalMs: number;
 }
 
@@ -51,6 +60,7 @@ export interface PipelineResult {
   readonly bytes: Uint8Array;
   /** The output module; `module.chunks()` writes it without building one buffer. */
   module: WasmModule;
+  /** Timings and pass reports. */
   report: PipelineReport;
   /** Extra files passes produced (name → contents). */
   files: Map<string, Uint8Array | string>;
@@ -58,7 +68,9 @@ export interface PipelineResult {
 
 /** The module failed validation after the pipeline (or after the named pass). */
 export class ValidationError extends Error {
+  /** The pass after which the module was invalid, with `--validate-each`. */
   readonly pass?: string;
+  /** `pass` names the pass after which validation failed, when known. */
   constructor(message: string, pass?: string) {
     super(
       pass

@@ -31,6 +31,7 @@ export interface PassContext {
 
 /** Context of an IR pass: also gives the loaded binaryen.js namespace. */
 export interface IrPassContext extends PassContext {
+  /** The loaded binaryen.js namespace (constructors, features, pass names). */
   binaryen: Binaryen;
   /** The module bytes the IR was read from (read-only; for passes that also need sections). */
   input: WasmModule;
@@ -38,16 +39,23 @@ export interface IrPassContext extends PassContext {
 
 /** A pass working on the section model. */
 export interface SectionPass {
+  /** The pass name, kebab-case (`strip-custom-sections`). */
   name: string;
+  /** One line saying what the pass does (shown by `passes`). */
   description: string;
+  /** Works on the zero-copy section model. */
   level: "sections";
+  /** Edits `module` in place; returns the pass's report. */
   run(module: WasmModule, ctx: PassContext): PassReport | void | Promise<PassReport | void>;
 }
 
 /** A pass working on binaryen IR; consecutive IR passes share one parse and one emit. */
 export interface IrPass {
+  /** The pass name, kebab-case. */
   name: string;
+  /** One line saying what the pass does (shown by `passes`). */
   description: string;
+  /** Works on binaryen IR. */
   level: "ir";
   /**
    * Checked on the section model before binaryen parses anything: a returned reason skips the
@@ -55,6 +63,7 @@ export interface IrPass {
    * not parsed or re-encoded at all, so it comes out byte for byte.
    */
   skip?(module: WasmModule): string | undefined;
+  /** Edits the binaryen module in place; returns the pass's report. */
   run(module: BinaryenModule, ctx: IrPassContext): PassReport | void | Promise<PassReport | void>;
 }
 
@@ -76,7 +85,9 @@ export type Pass = SectionPass | IrPass;
 
 /** An error raised inside a pass, labelled with the pass name by the runner. */
 export class PassError extends Error {
+  /** Name of the pass that failed. */
   readonly pass: string;
+  /** Wraps `cause` (kept as `cause`) with the pass name in the message. */
   constructor(pass: string, cause: unknown) {
     const msg = cause instanceof Error ? cause.message : String(cause);
     super(`pass "${pass}" failed: ${msg}`, { cause });
@@ -89,6 +100,7 @@ export class PassError extends Error {
 export class UsageError extends Error {
   /** 2 for command-line usage, 1 for a run that failed on its input. */
   readonly exitCode: number;
+  /** A one-line message for the user; `exitCode` 2 for usage mistakes, 1 for failed runs. */
   constructor(message: string, exitCode = 1) {
     super(message);
     this.name = "UsageError";
@@ -100,6 +112,7 @@ export class UsageError extends Error {
 export interface PassOption {
   /** Commander flag syntax, e.g. `--keep <selector>`. */
   flags: string;
+  /** Help text of the option. */
   description: string;
   /** Repeatable: values are collected into an array. */
   repeatable?: boolean;
@@ -111,9 +124,13 @@ export interface PassOption {
 
 /** A registry entry. */
 export interface PassDefinition {
+  /** The pass name, as `passes` lists it. */
   name: string;
+  /** One line saying what the pass does. */
   description: string;
+  /** Whether the pass works on sections or on binaryen IR. */
   level: "sections" | "ir";
+  /** The command-line options `opt` gets for this pass. */
   options: PassOption[];
   /**
    * Builds the pass from parsed option values (camelCase keys as Commander gives them), or

@@ -19,7 +19,9 @@ const utf8Encoder = new TextEncoder();
 
 /** Reads values from `bytes`; `base` is the file offset of `bytes[0]`, used in errors. */
 export class ByteReader {
+  /** Position of the cursor in `bytes`. */
   pos = 0;
+  /** Reads `bytes`; `base` is the file offset of `bytes[0]`, used in error messages. */
   constructor(readonly bytes: Uint8Array, readonly base = 0) {}
 
   /** File offset of the cursor. */
@@ -34,6 +36,7 @@ export class ByteReader {
   fail(message: string, at = this.pos): never {
     throw new WasmParseError(message, this.base + at);
   }
+  /** Runs a decoder at the cursor, advances past what it read, and rebases its error offsets. */
   private wrap<T>(fn: () => { value: T; length: number }): T {
     try {
       const { value, length } = fn();
@@ -46,26 +49,33 @@ export class ByteReader {
       throw e;
     }
   }
+  /** Reads one byte. */
   u8(): number {
     if (this.pos >= this.bytes.length) this.fail("Unexpected end of section");
     return this.bytes[this.pos++];
   }
+  /** Reads an unsigned LEB128 u32. */
   u32(): number {
     return this.wrap(() => readU32(this.bytes, this.pos));
   }
+  /** Reads a signed LEB128 i32. */
   s32(): number {
     return this.wrap(() => readS32(this.bytes, this.pos));
   }
+  /** Reads an unsigned LEB128 u64 as a bigint. */
   u64(): bigint {
     return this.wrap(() => readU64(this.bytes, this.pos));
   }
+  /** Reads a signed LEB128 i64 as a bigint. */
   s64(): bigint {
     return this.wrap(() => readS64(this.bytes, this.pos));
   }
+  /** Reads a little-endian u16. */
   u16le(): number {
     const v = this.take(2);
     return v[0] | (v[1] << 8);
   }
+  /** Reads a little-endian u32. */
   u32le(): number {
     const v = this.take(4);
     return (v[0] | (v[1] << 8) | (v[2] << 16) | (v[3] << 24)) >>> 0;
@@ -117,19 +127,23 @@ export function decodeUtf8(bytes: Uint8Array): string | undefined {
 export class ByteWriter {
   private chunks: Uint8Array[] = [];
   private small: number[] = [];
+  /** Number of bytes written so far. */
   length = 0;
 
+  /** Moves buffered single bytes into a chunk. */
   private flush(): void {
     if (this.small.length) {
       this.chunks.push(new Uint8Array(this.small));
       this.small = [];
     }
   }
+  /** Appends one byte (the low 8 bits of `b`). */
   byte(b: number): this {
     this.small.push(b & 0xff);
     this.length++;
     return this;
   }
+  /** Appends bytes (large arrays are kept by reference until `finish`). */
   bytes(b: Uint8Array): this {
     if (b.length < 64) {
       for (const x of b) this.small.push(x);
@@ -140,24 +154,31 @@ export class ByteWriter {
     this.length += b.length;
     return this;
   }
+  /** Appends an unsigned LEB128 u32, padded to `padTo` bytes when given. */
   u32(v: number, padTo = 0): this {
     return this.bytes(encodeU32(v, padTo));
   }
+  /** Appends a signed LEB128 i32, padded to `padTo` bytes when given. */
   s32(v: number, padTo = 0): this {
     return this.bytes(encodeS32(v, padTo));
   }
+  /** Appends an unsigned LEB128 u64, padded to `padTo` bytes when given. */
   u64(v: bigint, padTo = 0): this {
     return this.bytes(encodeU64(v, padTo));
   }
+  /** Appends a signed LEB128 i64, padded to `padTo` bytes when given. */
   s64(v: bigint, padTo = 0): this {
     return this.bytes(encodeS64(v, padTo));
   }
+  /** Appends a little-endian u16. */
   u16le(v: number): this {
     return this.byte(v).byte(v >> 8);
   }
+  /** Appends a little-endian u32. */
   u32le(v: number): this {
     return this.byte(v).byte(v >> 8).byte(v >> 16).byte(v >>> 24);
   }
+  /** Appends a length-prefixed UTF-8 name. */
   name(s: string): this {
     const b = utf8Encoder.encode(s);
     return this.u32(b.length).bytes(b);
@@ -166,6 +187,7 @@ export class ByteWriter {
   sized(b: Uint8Array): this {
     return this.u32(b.length).bytes(b);
   }
+  /** Returns everything written as one array. */
   finish(): Uint8Array {
     this.flush();
     if (this.chunks.length === 1) return this.chunks[0];

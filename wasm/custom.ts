@@ -7,14 +7,23 @@ import type { WasmModule } from "./module.ts";
 
 /** Names from the `name` section. Maps are index → name. */
 export interface NameSection {
+  /** The module's name, when given. */
   module?: string;
+  /** Function names by function index. */
   functions: Map<number, string>;
+  /** Global names by global index. */
   globals: Map<number, string>;
+  /** Data segment names by segment index. */
   dataSegments: Map<number, string>;
+  /** Table names by table index. */
   tables: Map<number, string>;
+  /** Memory names by memory index. */
   memories: Map<number, string>;
+  /** Tag names by tag index. */
   tags: Map<number, string>;
+  /** Type names by type index. */
   types: Map<number, string>;
+  /** Element segment names by segment index. */
   elementSegments: Map<number, string>;
   /** Subsection ids present (locals, labels, fields, ... are located but not decoded). */
   subsections: number[];
@@ -91,7 +100,9 @@ export function readProducers(m: WasmModule): Producers | undefined {
 
 /** One entry of `target_features`: prefix is "+" (used), "-" (disallowed) or "=" (required). */
 export interface TargetFeature {
+  /** `+` used, `-` disallowed, `=` required. */
   prefix: "+" | "-" | "=";
+  /** Feature name (`bulk-memory`, `reference-types`, ...). */
   name: string;
 }
 

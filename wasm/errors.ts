@@ -12,6 +12,7 @@ export class WasmParseError extends SyntaxError {
   /** The message without the file prefix and offset suffix. */
   readonly detail: string;
 
+  /** `detail` is the message without the offset; `offset` is a file offset. */
   constructor(detail: string, offset: number, file?: string) {
     super(`${detail} (at offset 0x${offset.toString(16)})`);
     this.name = "WasmParseError";
@@ -23,6 +24,7 @@ export class WasmParseError extends SyntaxError {
 
 /** The input is not a core WebAssembly module at all (ELF, text, component, ...). */
 export class NotWasmError extends WasmParseError {
+  /** `detail` says what the file is instead. */
   constructor(detail: string, file?: string) {
     super(detail, 0, file);
     this.name = "NotWasmError";

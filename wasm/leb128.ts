@@ -7,7 +7,9 @@ import { WasmParseError } from "./errors.ts";
 
 /** A decoded value and the number of bytes it took. */
 export interface Decoded<T> {
+  /** The decoded value. */
   value: T;
+  /** How many bytes the encoding took. */
   length: number;
 }
 

@@ -31,7 +31,9 @@ export const SymbolFlags = {
 
 /** A symbol table entry. */
 export interface SymbolInfo {
+  /** Symbol kind (see `SymbolKind`). */
   kind: number;
+  /** Symbol flags (see `SymbolFlags`). */
   flags: number;
   /** Name (absent for undefined symbols without an explicit name, and for section symbols). */
   name?: string;
@@ -39,20 +41,27 @@ export interface SymbolInfo {
   index?: number;
   /** Data symbols: offset and size within the segment. */
   offset?: bigint;
+  /** Data symbols: size in bytes. */
   size?: bigint;
 }
 
 /** One data segment's linking info. */
 export interface SegmentInfo {
+  /** Segment name (`.rodata.x`, ...). */
   name: string;
+  /** log2 of the segment's alignment. */
   alignLog2: number;
+  /** Segment flags (strings, TLS, retain). */
   flags: number;
 }
 
 /** The decoded `linking` section. Subsections other than the symbol table and segment info stay raw. */
 export interface LinkingSection {
+  /** Linking metadata version (2). */
   version: number;
+  /** The symbol table. */
   symbols: SymbolInfo[];
+  /** Data segment infos, by segment index. */
   segments: SegmentInfo[];
   /** Init functions: priority and symbol index. */
   initFuncs: { priority: number; symbol: number }[];
@@ -209,15 +218,21 @@ export function relocHasAddend(type: number): boolean {
 
 /** One relocation entry. */
 export interface Relocation {
+  /** Relocation type (see `RelocType`). */
   type: number;
+  /** Offset of the patched bytes from the start of the target section's payload. */
   offset: number;
+  /** Symbol index (type index for `TYPE_INDEX_LEB`). */
   index: number;
+  /** Addend of the types that have one. */
   addend?: bigint;
 }
 
 /** A decoded `reloc.*` section: the target section index and its entries. */
 export interface RelocSection {
+  /** Index of the section the relocations apply to. */
   target: number;
+  /** The relocations, in order. */
   entries: Relocation[];
 }
 

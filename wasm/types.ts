@@ -67,10 +67,15 @@ export function valType(r: ByteReader): ValType {
 
 /** Limits of a memory or table. `min`/`max` are bigints so 64-bit limits are exact. */
 export interface Limits {
+  /** Minimum size (pages for memories, elements for tables). */
   min: bigint;
+  /** Maximum size, when declared. */
   max?: bigint;
+  /** True for shared memories. */
   shared: boolean;
+  /** True for 64-bit memories and tables (memory64, table64). */
   is64: boolean;
+  /** log2 of a custom page size (custom-page-sizes proposal). */
   pageSizeLog2?: number;
 }
 
@@ -89,7 +94,9 @@ export function limits(r: ByteReader): Limits {
 
 /** A table type. */
 export interface TableType {
+  /** Element type (`funcref`, `externref`, ...). */
   element: ValType;
+  /** Size limits. */
   limits: Limits;
   /** Raw initializer expression bytes (tables with an explicit init). */
   init?: Uint8Array;
@@ -102,7 +109,9 @@ function tableType(r: ByteReader): TableType {
 
 /** A global type. */
 export interface GlobalType {
+  /** Value type of the global. */
   type: ValType;
+  /** True for `mut` globals. */
   mutable: boolean;
 }
 
@@ -236,6 +245,7 @@ export function readMemories(m: WasmModule): Limits[] {
 
 /** A defined global with its raw init expression (without the final `end`). */
 export interface Global extends GlobalType {
+  /** The init expression's bytes, without the final `end`. */
   init: Uint8Array;
 }
 
@@ -255,8 +265,11 @@ export type ExternalKind = typeof EXTERNAL_KINDS[number];
 
 /** An export. */
 export interface Export {
+  /** Export name. */
   name: string;
+  /** What is exported. */
   kind: ExternalKind;
+  /** Index in the index space of that kind. */
   index: number;
 }
 
@@ -280,10 +293,13 @@ export function readStart(m: WasmModule): number | undefined {
 
 /** An element segment. */
 export interface ElementSegment {
+  /** How the segment is used. */
   mode: "active" | "passive" | "declarative";
+  /** Table index of an active segment (0 otherwise). */
   table: number;
   /** Offset expression of an active segment (without `end`). */
   offset?: Uint8Array;
+  /** Element type. */
   type: ValType;
   /** Function indices (for index-form segments) */
   functions?: number[];
@@ -344,11 +360,15 @@ export function readCode(m: WasmModule): FunctionBody[] {
 
 /** A data segment. */
 export interface DataSegment {
+  /** Active segments are copied at instantiation; passive ones by `memory.init`. */
   mode: "active" | "passive";
+  /** Memory index of an active segment. */
   memory: number;
+  /** Offset expression of an active segment (without `end`). */
   offset?: Uint8Array;
   /** File offset of the data bytes. */
   dataOffset: number;
+  /** The segment's bytes (a view of the input). */
   data: Uint8Array;
 }
 
