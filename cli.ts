@@ -64,14 +64,27 @@ function formatReport(report: PipelineReport, format: string): string {
   ];
   for (const run of report.passes) {
     lines.push(`${run.name}: ${run.ms.toFixed(1)} ms`);
-    for (const [k, v] of Object.entries(run.report)) {
-      lines.push(`  ${k}: ${typeof v === "object" ? JSON.stringify(v) : String(v)}`);
-    }
+    for (const [k, v] of Object.entries(run.report)) lines.push(`  ${k}: ${formatValue(v)}`);
   }
   lines.push(
     report.validated ? "output validated" : "validation skipped: only custom sections changed",
   );
   return lines.join("\n");
+}
+
+/** One report value on one readable line; long lists are summarized (`--report json` has all). */
+function formatValue(v: unknown): string {
+  if (typeof v !== "object" || v === null) return String(v);
+  const json = JSON.stringify(v);
+  if (json.length <= 100) return json;
+  if (Array.isArray(v)) {
+    const names = v.map((x) => (x as { name?: unknown })?.name).filter((n) =>
+      typeof n === "string"
+    );
+    const shown = names.slice(0, 4).join(", ");
+    return `${v.length} item(s)${shown ? `: ${shown}${names.length > 4 ? ", ..." : ""}` : ""}`;
+  }
+  return Object.entries(v).map(([k, x]) => `${k}=${typeof x === "object" ? "{...}" : x}`).join(" ");
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -204,7 +217,10 @@ export function buildProgram(): Command {
 
   program.command("asm")
     .description("assemble rwat WAT ((@sym), (@reloc)) into a relocatable object")
-    .argument("<input>", "a (module (@rwat) ...) text, or with --fragment one js_bindgen.wat record")
+    .argument(
+      "<input>",
+      "a (module (@rwat) ...) text, or with --fragment one js_bindgen.wat record",
+    )
     .requiredOption("-o, --output <file>", "output object file (written atomically)")
     .addOption(
       new Option("--target <arch>", "wasm64 adds the i64 env.__linear_memory import")

@@ -3,9 +3,15 @@
  * tests/fixtures/rust_cdylib/app.wasm, built by its build.sh).
  * @module
  */
-import { type Pass, stripCustomSections } from "../../mod.ts";
+import { panic, type Pass, stripCustomSections } from "../../mod.ts";
 
-/** The demo's passes: drop DWARF and producers, keep the name section. */
+/**
+ * The demo's passes: panics become traps (core::fmt and the rest of Rust's panic machinery go
+ * away), then DWARF and producers are dropped; the name section stays.
+ */
 export function demoPipeline(): Pass[] {
-  return [stripCustomSections({ remove: ["debug", "producers"], keep: ["name"] })];
+  return [
+    panic({ mode: "trap" }),
+    stripCustomSections({ remove: ["debug", "producers"], keep: ["name"] }),
+  ];
 }
