@@ -26,7 +26,8 @@ export function rustLld(): string | undefined {
   // `rustc` on PATH may be Debian's (no rust-lld): try rustup's explicitly too.
   for (const rustc of ["rustc", `${home}/.cargo/bin/rustc`]) {
     try {
-      const out = new Deno.Command(rustc, { args: ["--print", "sysroot"], stderr: "null" }).outputSync();
+      const out = new Deno.Command(rustc, { args: ["--print", "sysroot"], stderr: "null" })
+        .outputSync();
       const sysroot = new TextDecoder().decode(out.stdout).trim();
       const p = `${sysroot}/lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld`;
       if (out.success && existsSync(p)) return rustLldPath = p;
