@@ -67,7 +67,7 @@ function formatReport(report: PipelineReport, format: string): string {
     for (const [k, v] of Object.entries(run.report)) lines.push(`  ${k}: ${formatValue(v)}`);
   }
   lines.push(
-    report.validated ? "output validated" : "validation skipped: only custom sections changed",
+    report.validated ? "output validated" : "validation skipped: no standard section changed",
   );
   return lines.join("\n");
 }

@@ -22,7 +22,7 @@ export interface PipelineOptions {
   /** Validate after every pass and name the pass that broke the module. */
   validateEach?: boolean;
   /**
-   * Validate the final module: "auto" (default) validates unless only custom sections changed
+   * Validate the final module: "auto" (default) validates unless no standard section changed
    * (custom sections cannot affect validity), true always, false never.
    */
   validate?: boolean | "auto";
@@ -248,7 +248,14 @@ export async function runPipeline(
     }
     const binaryen = await loadBinaryen();
     const previousDebug = binaryen.getDebugInfo();
-    const ir = readIr(binaryen, module.toBytes());
+    // binaryen prints what it notices while reading (e.g. "linking section is present"): those
+    // lines become warnings of the group's first pass that runs.
+    const read = quiet(() => readIr(binaryen, module.toBytes()));
+    if (!read.value) throw read.error;
+    const ir = read.value;
+    let parseNotes = read.output.map((l) => `binaryen: ${l.trim()}`).filter((l) =>
+      l !== "binaryen:"
+    );
     try {
       for (const [k, pass] of group.entries()) {
         const started = performance.now();
@@ -256,7 +263,8 @@ export async function runPipeline(
           finish(pass, started, [], { skipped: reasons[k] });
           continue;
         }
-        const warnings: string[] = [];
+        const warnings: string[] = parseNotes;
+        parseNotes = [];
         let run: PassRun | undefined;
         try {
           const ctx = { ...context(warnings, () => run!), binaryen, input: module };
