@@ -1,5 +1,5 @@
 /**
- * Allocating and freeing 100k JS values through an externref table from Deno: the js-bindgen
+ * Allocating and freeing 1M JS values (N=... to change) through an externref table from Deno: the js-bindgen
  * shaped module before and after `externref-batch`, against a wasm-bindgen-style allocator
  * (grows by max(128, length) inside wasm, JS stores the value with `table.set`, as wasm-bindgen's
  * `addToExternrefTable` does). Target: batched ≥ 1.3× faster than both.
@@ -42,7 +42,7 @@ const WASM_BINDGEN_STYLE = `(module
     (global.set $free (i32.add (global.get $free) (i32.const 1))))
 )`;
 
-const N = Number(Deno.env.get("N") ?? 100_000);
+const N = Number(Deno.env.get("N") ?? 1_000_000);
 const values = Array.from({ length: N }, (_, i) => ({ i }));
 const slots = new Int32Array(N);
 const tableOf = () =>
