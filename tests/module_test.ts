@@ -10,6 +10,7 @@ import {
   readLinking,
   readMemories,
   readModule,
+  readModuleFile,
   readNames,
   readProducers,
   readRelocs,
@@ -17,6 +18,8 @@ import {
   readTargetFeatures,
   readTypes,
   runPipeline,
+  sectionByteLength,
+  stripCustomSections,
   WasmModule,
   WasmParseError,
 } from "../mod.ts";
@@ -139,4 +142,44 @@ Deno.test("decoders report the file offset of a malformed section", () => {
   assert.ok(e instanceof WasmParseError);
   assert.equal(e.offset, 11);
   assert.match(e.message, /invalid type form 0x61 \(at offset 0xb\)/);
+});
+
+Deno.test("readModuleFile() reads custom sections only when used, and gives the same module", async () => {
+  for (const name of FIXTURES) {
+    const path = fixture(name);
+    const bytes = await Deno.readFile(path);
+    const lazy = await readModuleFile(path);
+    assert.deepEqual(
+      lazy.sections.map((s) => s.name),
+      readModule(bytes).sections.map((s) => s.name),
+    );
+    assert.equal(
+      lazy.sections.reduce((n, s) => n + sectionByteLength(s), 8),
+      bytes.length,
+      "section sizes known without reading contents",
+    );
+    const { bytes: stripped } = await runPipeline(lazy, [
+      stripCustomSections({ remove: ["debug"] }),
+    ]);
+    const { bytes: expected } = await runPipeline(bytes, [
+      stripCustomSections({ remove: ["debug"] }),
+    ]);
+    assert.deepEqual(stripped, expected, name);
+    assert.deepEqual(
+      (await readModuleFile(path)).toBytes(),
+      bytes,
+      "an untouched module is the file",
+    );
+  }
+});
+
+Deno.test("readModuleFile() leaves dropped custom sections unread", async () => {
+  const path = fixture("rust_cdylib/app.wasm");
+  const lazy = await readModuleFile(path);
+  const info = lazy.section(".debug_info")!;
+  const { bytes } = await runPipeline(lazy, [stripCustomSections({ remove: ["debug"] })]);
+  // the source buffer still holds zeros where .debug_info's contents would be
+  const at = info.payloadOffset;
+  assert.ok(lazy.source.subarray(at + 16, at + 64).every((b) => b === 0));
+  assert.ok(!readModule(bytes).section(".debug_info"));
 });
