@@ -13,12 +13,12 @@ import { basename, resolve } from "node:path";
 import { sameFile, writeFileAtomic } from "./fs.ts";
 import { readModuleFile } from "./wasm/file.ts";
 import { formatInspect, inspectModule } from "./inspect.ts";
-import { type PipelineReport, runPipeline, ValidationError } from "./pipeline.ts";
+import { type PipelineReport, runPipeline } from "./pipeline.ts";
 import { registry } from "./passes/mod.ts";
-import { type Pass, PassError, UsageError } from "./passes/types.ts";
-import { WasmParseError } from "./wasm/errors.ts";
+import { type Pass } from "./passes/types.ts";
+import { describeError, UsageError, WasmParseError } from "./errors.ts";
 import { loadUserPass } from "./user_pass.ts";
-import { AsmError, assembleFragment, assembleModule } from "./asm/mod.ts";
+import { assembleFragment, assembleModule } from "./asm/mod.ts";
 
 const VERSION = "0.1.0";
 const progress = (msg: string) => {
@@ -129,19 +129,6 @@ async function opt(input: string, o: Record<string, unknown>): Promise<void> {
 /** Exit code a command asks for without failing (`run` returns the module's). */
 let exitCode = 0;
 
-/** Runs a link, printing the linker's messages or the code frames before the error line. */
-async function linkCommand(run: () => Promise<unknown>): Promise<void> {
-  try {
-    await run();
-  } catch (e) {
-    const { describeLinkError } = await import("./linker/messages.ts");
-    const described = describeLinkError(e);
-    if (!described) throw e;
-    for (const line of described.details) console.error(line);
-    throw new UsageError(described.message, described.exitCode);
-  }
-}
-
 /** Builds the command tree. Exported for tests that want the help text. */
 export function buildProgram(): Command {
   const program = new Command()
@@ -244,13 +231,11 @@ export function buildProgram(): Command {
     .helpOption(false)
     .action(async (args) => {
       const { link } = await import("./linker/link.ts");
-      await linkCommand(() =>
-        link({
-          args,
-          onWarning: (line) => console.error(line),
-          onStdout: (text) => Deno.stdout.writeSync(new TextEncoder().encode(text)),
-        })
-      );
+      await link({
+        args,
+        onWarning: (line) => console.error(line),
+        onStdout: (text) => Deno.stdout.writeSync(new TextEncoder().encode(text)),
+      });
     });
 
   program.command("check")
@@ -318,25 +303,6 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** Turns an error into its one-line message and exit code, or undefined for a bug. */
-export function describeError(e: unknown): { message: string; exitCode: number } | undefined {
-  if (e instanceof UsageError) return { message: e.message, exitCode: e.exitCode };
-  if (e instanceof WasmParseError) {
-    return { message: `Cannot read "${e.file ?? "<input>"}": ${e.message}`, exitCode: 1 };
-  }
-  if (e instanceof ValidationError) return { message: e.message, exitCode: 1 };
-  if (e instanceof AsmError) return { message: `${e.message}\n${e.frame}`, exitCode: 1 };
-  if (e instanceof PassError) {
-    const inner = describeError(e.cause);
-    if (!inner && !(e.cause instanceof RangeError)) return undefined;
-    return {
-      message: `pass "${e.pass}" failed: ${inner?.message ?? (e.cause as Error).message}`,
-      exitCode: 1,
-    };
-  }
-  return undefined;
-}
-
 /** Runs the CLI with `args`; returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   const program = buildProgram();
@@ -353,7 +319,11 @@ export async function main(args: string[]): Promise<number> {
     }
     const described = describeError(e);
     if (!described) throw e;
+    for (const line of described.details) console.error(line);
     console.error(`error: ${described.message}`);
+    if (Deno.env.get("LINKPASS_DEBUG") && e instanceof Error && e.cause instanceof Error) {
+      console.error(e.cause.stack);
+    }
     return described.exitCode;
   }
 }

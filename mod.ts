@@ -13,7 +13,7 @@
  * ```
  * @module
  */
-export * from "./wasm/errors.ts";
+export * from "./errors.ts";
 export * from "./wasm/leb128.ts";
 export { ByteReader, ByteWriter } from "./wasm/bytes.ts";
 export {
@@ -46,13 +46,10 @@ export { formatInspect, inspectModule, type InspectReport, type SectionRow } fro
 export { loadUserPass } from "./user_pass.ts";
 export { sameFile, writeFileAtomic } from "./fs.ts";
 export {
-  AsmError,
-  type AsmLocation,
   assembleFragment,
   assembleModule,
   type AssembleOptions,
   ASSEMBLER_VERSION,
-  AssemblerBug,
   checkWatFragments,
   type WatFragment,
 } from "./asm/mod.ts";
@@ -65,24 +62,11 @@ export {
   readArchive,
   writeArchive,
 } from "./wasm/archive.ts";
-export {
-  FragmentErrors,
-  link,
-  LinkerFailedError,
-  type LinkOptions,
-  type LinkResult,
-} from "./linker/link.ts";
+export { link, type LinkOptions, type LinkResult } from "./linker/link.ts";
 export { type LinkConfig, loadConfig } from "./linker/config.ts";
 export { checkInputs, type CheckProblem, type CheckReport } from "./linker/check.ts";
 export { glueStem, jsGlue, type JsGlueOptions } from "./passes/js_glue.ts";
-export {
-  generateGlue,
-  type Glue,
-  GlueError,
-  type GlueOptions,
-  type GlueProblem,
-  type GlueReport,
-} from "./glue/generate.ts";
+export { generateGlue, type Glue, type GlueOptions, type GlueReport } from "./glue/generate.ts";
 export {
   EMBED_SECTION,
   encodeJsRecord,

@@ -11,9 +11,9 @@ import {
   type IrPass,
   type Pass,
   type PassContext,
-  PassError,
   type PassReport,
 } from "./passes/types.ts";
+import { PassError, ValidationError } from "./errors.ts";
 
 /** Options of {@linkcode runPipeline}. */
 export interface PipelineOptions {
@@ -64,22 +64,6 @@ export interface PipelineResult {
   report: PipelineReport;
   /** Extra files passes produced (name → contents). */
   files: Map<string, Uint8Array | string>;
-}
-
-/** The module failed validation after the pipeline (or after the named pass). */
-export class ValidationError extends Error {
-  /** The pass after which the module was invalid, with `--validate-each`. */
-  readonly pass?: string;
-  /** `pass` names the pass after which validation failed, when known. */
-  constructor(message: string, pass?: string) {
-    super(
-      pass
-        ? `the module is invalid after pass "${pass}": ${message}`
-        : `the output module is invalid: ${message}`,
-    );
-    this.name = "ValidationError";
-    this.pass = pass;
-  }
 }
 
 let binaryenPromise: Promise<Binaryen> | undefined;

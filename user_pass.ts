@@ -4,7 +4,8 @@
  */
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { type Pass, UsageError } from "./passes/types.ts";
+import { type Pass } from "./passes/types.ts";
+import { UsageError } from "./errors.ts";
 
 function isPass(x: unknown): x is Pass {
   const p = x as Pass;

@@ -15,14 +15,14 @@
  */
 import type wabtInit from "wabt";
 import { WasmParseError } from "../wasm/errors.ts";
-import { AsmError, type AsmLocation, codeFrame, lineColumn, offsetOfByteColumn } from "./errors.ts";
-import { AssemblerBug, buildObject } from "./object.ts";
+import { AsmError, type AsmLocation, AssemblerBug } from "../errors.ts";
+import { codeFrame, lineColumn, offsetOfByteColumn } from "./errors.ts";
+import { buildObject } from "./object.ts";
 import { foldFlatOperands, insertText } from "./desugar.ts";
 import { analyseModule } from "./rwat.ts";
 import { blankSpans, headOf, type List, type Node, readSexprs, SexprError } from "./sexpr.ts";
 
-export { AsmError, type AsmLocation } from "./errors.ts";
-export { AssemblerBug } from "./object.ts";
+export { AsmError, type AsmLocation, AssemblerBug };
 
 /** Options of {@linkcode assembleFragment} and {@linkcode assembleModule}. */
 export interface AssembleOptions extends AsmLocation {

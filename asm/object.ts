@@ -5,6 +5,7 @@
  * @module
  */
 import { ByteWriter } from "../wasm/bytes.ts";
+import { AssemblerBug } from "../errors.ts";
 import {
   encodeLinking,
   encodeRelocs,
@@ -16,7 +17,7 @@ import {
 } from "../wasm/linking.ts";
 import { SectionId, WasmModule } from "../wasm/module.ts";
 import { readCode, readExports, readImports } from "../wasm/types.ts";
-import { type IndexImmediate, padBody, type Patch, scanBody } from "./code.ts";
+import { type IndexImmediate, padBody, type Patch, scanBody } from "../wasm/code.ts";
 import type { Item, ItemKind, RwatInfo } from "./rwat.ts";
 
 const KIND: Partial<Record<ItemKind, number>> = {
@@ -26,15 +27,6 @@ const KIND: Partial<Record<ItemKind, number>> = {
 };
 
 const SYMBOL_TABLE = 8;
-
-/** Raised when the text walk and the binary disagree: a bug in the assembler, not the input. */
-export class AssemblerBug extends Error {
-  /** Makes the error from the description of the disagreement. */
-  constructor(message: string) {
-    super(`linkpass asm bug: ${message}; please report it with the WAT that triggered it`);
-    this.name = "AssemblerBug";
-  }
-}
 
 /** The symbol table built for an object, and where each item's symbol is. */
 export interface ObjectSymbols {

@@ -6,7 +6,7 @@
  * @module
  */
 import { link } from "../linker/link.ts";
-import { describeLinkError } from "../linker/messages.ts";
+import { describeError } from "../errors.ts";
 
 if (import.meta.main) {
   try {
@@ -16,7 +16,7 @@ if (import.meta.main) {
       onStdout: (text) => Deno.stdout.writeSync(new TextEncoder().encode(text)),
     });
   } catch (e) {
-    const described = describeLinkError(e);
+    const described = describeError(e);
     if (!described) throw e;
     for (const line of described.details) console.error(line);
     console.error(`error: ${described.message}`);

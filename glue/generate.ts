@@ -7,7 +7,9 @@
  */
 import { parse } from "acorn";
 import { generate } from "astring";
-import { UsageError } from "../passes/types.ts";
+import { GlueError, type GlueProblem, UsageError } from "../errors.ts";
+
+export { GlueError, type GlueProblem };
 import type { WasmModule } from "../wasm/module.ts";
 import { type Import, readImports } from "../wasm/types.ts";
 import { type JsName, type JsRecord, readJsRecords } from "./records.ts";
@@ -47,32 +49,6 @@ export interface Glue {
   dts: string;
   /** What went into the glue and what did not. */
   report: GlueReport;
-}
-
-/** One problem in the snippets of a module. */
-export interface GlueProblem {
-  /** One line naming the import or embed and what is wrong. */
-  message: string;
-  /** Snippet lines around a syntax error. */
-  frame?: string;
-}
-
-/**
- * The records cannot make glue: conflicting texts, missing embeds, syntax errors. Every problem
- * is listed; the message carries all of them with their code frames.
- */
-export class GlueError extends UsageError {
-  /** Each problem on its own. */
-  readonly problems: GlueProblem[];
-  /** Makes the error from its problems (at least one). */
-  constructor(problems: GlueProblem[]) {
-    super(
-      problems.map((p) => p.frame ? `${p.message}\n${p.frame}` : p.message).join("\n"),
-      1,
-    );
-    this.name = "GlueError";
-    this.problems = problems;
-  }
 }
 
 const key = (n: JsName) => `${n.module}\0${n.name}`;

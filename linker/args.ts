@@ -5,7 +5,7 @@
  * real linker unchanged.
  * @module
  */
-import { UsageError } from "../passes/types.ts";
+import { UsageError } from "../errors.ts";
 import {
   LINKPASS_OPTIONS,
   type OptionKind,

@@ -6,7 +6,7 @@
  */
 import { WasmParseError } from "../wasm/errors.ts";
 import { WasmModule } from "../wasm/module.ts";
-import { UsageError } from "../passes/types.ts";
+import { UsageError } from "../errors.ts";
 import { decodeSection, EMBED_SECTION, IMPORT_SECTION } from "../glue/records.ts";
 import { parseSnippet } from "../glue/snippets.ts";
 import { checkFormatVersions } from "./guards.ts";

@@ -12,7 +12,7 @@
  * @module
  */
 import { dirname, join, resolve } from "node:path";
-import { UsageError } from "../passes/types.ts";
+import { UsageError } from "../errors.ts";
 
 /** The `linkpass` configuration object. */
 export interface LinkConfig {

@@ -4,7 +4,7 @@
  * @module
  */
 import { dirname, join } from "node:path";
-import { UsageError } from "../passes/types.ts";
+import { UsageError } from "../errors.ts";
 
 /** The linker chosen and why. */
 export interface LinkerChoice {

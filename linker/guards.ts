@@ -4,7 +4,7 @@
  * versions this linkpass does not know.
  * @module
  */
-import { UsageError } from "../passes/types.ts";
+import { UsageError } from "../errors.ts";
 import { describeForeignFile } from "../wasm/identify.ts";
 import { WasmParseError } from "../wasm/errors.ts";
 import { type LinkArgs, optionValues } from "./args.ts";

@@ -8,7 +8,7 @@
  */
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { writeFileAtomic } from "../fs.ts";
-import { UsageError } from "../passes/types.ts";
+import { FragmentErrors, LinkerFailedError, UsageError } from "../errors.ts";
 import { type PipelineReport, runPipeline } from "../pipeline.ts";
 import { lastValue, optionValues, parseLinkArgs, quotePosix, targetOf } from "./args.ts";
 import { type InputScan, LinkCache, sha256 } from "./cache.ts";
@@ -54,37 +54,6 @@ export interface LinkResult {
   pipeline?: PipelineReport;
   /** Milliseconds spent in each phase. */
   timings: Record<string, number>;
-}
-
-/** The real linker failed; `stderr` is what it printed. */
-export class LinkerFailedError extends UsageError {
-  /** The linker's diagnostics. */
-  readonly stderr: string;
-  /** `linker` failed with exit `code`, printing `stderr`. */
-  constructor(linker: string, code: number, stderr: string) {
-    super(
-      `the linker "${linker}" failed with exit code ${code}; its messages are above`,
-      code || 1,
-    );
-    this.name = "LinkerFailedError";
-    this.stderr = stderr;
-  }
-}
-
-/** Several fragments failed to assemble: every error, each with its code frame. */
-export class FragmentErrors extends UsageError {
-  /** The assembler errors (asm/mod.ts `AsmError`s). */
-  readonly errors: { message: string; frame: string }[];
-  /** Wraps the errors of every fragment that failed. */
-  constructor(errors: { message: string; frame: string }[]) {
-    super(
-      errors.length === 1
-        ? `Cannot assemble embedded WAT: ${errors[0].message}`
-        : `Cannot assemble embedded WAT: ${errors.length} fragments have errors (listed above)`,
-    );
-    this.name = "FragmentErrors";
-    this.errors = errors;
-  }
 }
 
 /** Finds `-l name` the way wasm-ld does: `lib<name>.a` (or `:<file>`) in the `-L` paths. */

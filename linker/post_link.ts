@@ -5,7 +5,8 @@
  * @module
  */
 import { basename, dirname } from "node:path";
-import { type Pass, UsageError } from "../passes/types.ts";
+import { type Pass } from "../passes/types.ts";
+import { UsageError } from "../errors.ts";
 import { registry } from "../passes/mod.ts";
 import { stripCustomSections } from "../passes/strip_custom_sections.ts";
 import { jsGlue } from "../passes/js_glue.ts";

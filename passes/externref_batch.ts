@@ -8,7 +8,7 @@
  * byte, with no IR round trip.
  * @module
  */
-import { scanBody } from "../asm/code.ts";
+import { scanBody } from "../wasm/code.ts";
 import { ByteReader, ByteWriter } from "../wasm/bytes.ts";
 import { encodeNameMap, readNames } from "../wasm/custom.ts";
 import { encodeU32 } from "../wasm/leb128.ts";
@@ -24,7 +24,8 @@ import {
   type TableType,
 } from "../wasm/types.ts";
 import { helperBody, type HelperPlan, MIN_BATCH } from "./_externref_helper.ts";
-import { asList, type Pass, type PassDefinition, type PassReport, UsageError } from "./types.ts";
+import { asList, type Pass, type PassDefinition, type PassReport } from "./types.ts";
+import { UsageError } from "../errors.ts";
 
 /** Options of {@linkcode externrefBatch}. */
 export interface ExternrefBatchOptions {

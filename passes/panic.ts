@@ -34,8 +34,8 @@ import {
   type Pass,
   type PassDefinition,
   type PassReport,
-  UsageError,
 } from "./types.ts";
+import { UsageError } from "../errors.ts";
 
 /** Options of {@linkcode panic}. */
 export interface PanicOptions {

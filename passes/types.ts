@@ -83,31 +83,6 @@ export interface IrPass {
  */
 export type Pass = SectionPass | IrPass;
 
-/** An error raised inside a pass, labelled with the pass name by the runner. */
-export class PassError extends Error {
-  /** Name of the pass that failed. */
-  readonly pass: string;
-  /** Wraps `cause` (kept as `cause`) with the pass name in the message. */
-  constructor(pass: string, cause: unknown) {
-    const msg = cause instanceof Error ? cause.message : String(cause);
-    super(`pass "${pass}" failed: ${msg}`, { cause });
-    this.name = "PassError";
-    this.pass = pass;
-  }
-}
-
-/** A mistake of the user (bad option value, unsupported input), as opposed to a bug. */
-export class UsageError extends Error {
-  /** 2 for command-line usage, 1 for a run that failed on its input. */
-  readonly exitCode: number;
-  /** A one-line message for the user; `exitCode` 2 for usage mistakes, 1 for failed runs. */
-  constructor(message: string, exitCode = 1) {
-    super(message);
-    this.name = "UsageError";
-    this.exitCode = exitCode;
-  }
-}
-
 /** One command-line option of a pass. */
 export interface PassOption {
   /** Commander flag syntax, e.g. `--keep <selector>`. */

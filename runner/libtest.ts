@@ -7,7 +7,7 @@
  */
 import { WasmParseError } from "../wasm/errors.ts";
 import type { WasmModule } from "../wasm/module.ts";
-import { UsageError } from "../passes/types.ts";
+import { UsageError } from "../errors.ts";
 import { type LoadedModule, loadModule, unprovidedImports, wasmFrames } from "./load.ts";
 import { describeThrown, PANIC_EXIT_CODE, type RunOptions } from "./run.ts";
 

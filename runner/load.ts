@@ -4,7 +4,7 @@
  * @module
  */
 import { generateGlue, type GlueReport } from "../glue/generate.ts";
-import { UsageError } from "../passes/types.ts";
+import { UsageError } from "../errors.ts";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { WasmModule } from "../wasm/module.ts";

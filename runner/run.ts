@@ -7,7 +7,7 @@
  * through its snippets goes to the host's console, as it would in an application.
  * @module
  */
-import { UsageError } from "../passes/types.ts";
+import { UsageError } from "../errors.ts";
 import { WasmModule } from "../wasm/module.ts";
 import { TEST_SECTION } from "./libtest.ts";
 import { exportSignature, loadModule, unprovidedImports, wasmFrames } from "./load.ts";

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { isArchive, readArchive, writeArchive } from "../wasm/archive.ts";
 import { WasmParseError } from "../wasm/errors.ts";
 import { scanInput } from "../linker/scan.ts";
-import { UsageError } from "../passes/types.ts";
+import { UsageError } from "../errors.ts";
 import { fixture, needs, run, rustLld, thrown, tool } from "./_tools.ts";
 
 const LLVM_AR = tool("llvm-ar-19") ?? tool("llvm-ar");

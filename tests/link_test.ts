@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { FragmentErrors, link, LinkerFailedError, type LinkOptions } from "../linker/link.ts";
+import { link, type LinkOptions } from "../linker/link.ts";
+import { FragmentErrors, LinkerFailedError } from "../errors.ts";
 import { checkInputs } from "../linker/check.ts";
 import { decodeFormatRecord, encodeFormatRecord, splitRecords } from "../linker/guards.ts";
-import { UsageError } from "../passes/types.ts";
+import { UsageError } from "../errors.ts";
 import { WasmModule } from "../wasm/module.ts";
 import { readImports } from "../wasm/types.ts";
 import { fixture, needs, rustLld, tool } from "./_tools.ts";
@@ -692,8 +693,8 @@ Deno.test("a failing post-link pass leaves no output and names the pass", needs(
   );
   await Deno.writeFile(`${dir}/dup.o`, objectWith([["js_bindgen.import", record(conflicting)]]));
   const e = await linkIn(dir, [...RUSTC_FLAGS, "dup.o", "-o", "app.wasm"]).result.catch((e) => e);
-  const { describeLinkError } = await import("../linker/messages.ts");
-  const described = describeLinkError(e);
+  const { describeError } = await import("../errors.ts");
+  const described = describeError(e);
   assert.ok(described, String(e));
   assert.match(described.message, /^pass "js-glue" failed: .*demo.*make/);
   assert.deepEqual([...Deno.readDirSync(dir)].map((d) => d.name).sort(), [".linkpass", "dup.o"]);

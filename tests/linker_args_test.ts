@@ -11,7 +11,7 @@ import {
   tokenizeWindows,
 } from "../linker/args.ts";
 import { checkFlavor } from "../linker/guards.ts";
-import { UsageError } from "../passes/types.ts";
+import { UsageError } from "../errors.ts";
 import { fixture, needs, run, rustLld, thrown } from "./_tools.ts";
 import { type OptionSpec, WASM_LD_OPTIONS } from "../linker/options_table.ts";
 

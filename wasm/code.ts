@@ -4,8 +4,8 @@
  * them as 5-byte padded LEBs.
  * @module
  */
-import { ByteReader, ByteWriter } from "../wasm/bytes.ts";
-import { valType } from "../wasm/types.ts";
+import { ByteReader, ByteWriter } from "./bytes.ts";
+import { valType } from "./types.ts";
 
 /** An index immediate inside a body. */
 export interface IndexImmediate {
