@@ -14,10 +14,14 @@ import { sameFile, writeFileAtomic } from "./fs.ts";
 import { readModuleFile } from "./wasm/file.ts";
 import { formatInspect, inspectModule } from "./inspect.ts";
 import { type PipelineReport, runPipeline } from "./pipeline.ts";
-import { registry } from "./passes/mod.ts";
-import { type Pass } from "./passes/types.ts";
+import { builtinPasses, orderPasses } from "./passes/mod.ts";
+import { flagsOf } from "./passes/define.ts";
+import { panic } from "./passes/panic.ts";
+import { stripCustomSections } from "./passes/strip_custom_sections.ts";
+import type { Pass } from "./passes/types.ts";
+import { passesFromFlags, passOptions } from "./cli/pass_flags.ts";
 import { describeError, UsageError, WasmParseError } from "./errors.ts";
-import { loadUserPass } from "./user_pass.ts";
+import { type LoadedPass, loadUserPass } from "./user_pass.ts";
 import { assembleFragment, assembleModule } from "./asm/mod.ts";
 
 const VERSION = "0.1.0";
@@ -100,30 +104,88 @@ async function opt(input: string, o: Record<string, unknown>): Promise<void> {
       2,
     );
   }
-  const passes: Pass[] = [];
-  for (const def of registry) {
-    let pass;
-    try {
-      pass = def.fromOptions({ ...o, glueName: basename(output) });
-    } catch (e) {
-      if (e instanceof RangeError || e instanceof TypeError) throw new UsageError(e.message, 2);
-      throw e;
-    }
-    if (pass) passes.push(pass);
+  const builtins = passesFromFlags(o, builtinPasses);
+  const specs = (o.pass as string[] | undefined) ?? [];
+  const passOptions = (o.passOption as string[] | undefined) ?? [];
+  const user: LoadedPass[] = [];
+  for (const spec of specs) {
+    user.push(await loadUserPass(spec, userPassOptions(passOptions, spec, specs.length)));
   }
-  for (const spec of (o.pass as string[] | undefined) ?? []) passes.push(await loadUserPass(spec));
+  const passes = orderPasses(builtins, user);
   const module = await readInput(input, readModuleFile);
   progress(`running ${passes.length} pass(es) on ${input}`);
   const result = await runPipeline(module, passes, {
     file: input,
+    output: basename(output),
     validateEach: Boolean(o.validateEach),
     validate: o.validate === false ? false : "auto",
+    keepStaleDebug: Boolean(o.keepStaleDebug),
   });
   await writeFileAtomic(output, result.module.chunks());
   for (const [name, contents] of result.files) {
     await writeFileAtomic(resolve(output, "..", name), contents);
   }
   console.log(formatReport(result.report, o.report as string));
+}
+
+/**
+ * The `--pass-option` values meant for the user pass `spec`: `spec:key=value`, or `key=value`
+ * when there is only one user pass.
+ */
+function userPassOptions(values: string[], spec: string, count: number): string[] {
+  const out: string[] = [];
+  for (const v of values) {
+    if (v.startsWith(`${spec}:`)) out.push(v.slice(spec.length + 1));
+    else if (count === 1 && /^[A-Za-z_$][\w$-]*=/.test(v)) out.push(v);
+    else if (count === 0) throw new UsageError(`--pass-option "${v}" needs a --pass`, 2);
+    else if (count > 1 && !/^[^=]*:/.test(v)) {
+      throw new UsageError(
+        `--pass-option "${v}": with several --pass, write <module>:key=value to say which`,
+        2,
+      );
+    }
+  }
+  return out;
+}
+
+/** Each pass as `passes --json` prints it: derived from its definition. */
+function describePasses() {
+  return builtinPasses.map(({ definition: d }) => ({
+    name: d.name,
+    description: d.description,
+    level: d.level,
+    main: d.main,
+    options: Object.fromEntries(
+      Object.entries(d.options).map(([key, spec]) => [key, {
+        kind: spec.kind,
+        help: spec.help,
+        default: spec.default,
+        choices: spec.choices,
+      }]),
+    ),
+    flags: flagsOf(d).map((f) => f.syntax),
+  }));
+}
+
+/** The text `passes` prints. */
+function formatPasses(): string {
+  const lines: string[] = [];
+  for (const { definition: d } of builtinPasses) {
+    lines.push(`${d.name} (${d.level}): ${d.description}`);
+    for (const f of flagsOf(d)) lines.push(`  ${f.syntax.padEnd(36)} ${f.help}`);
+  }
+  return lines.join("\n");
+}
+
+/**
+ * The demo's passes: panics become traps (core::fmt and the rest of Rust's panic machinery go
+ * away), then DWARF and producers are dropped; the name section stays.
+ */
+function demoPipeline(): Pass[] {
+  return [
+    panic({ mode: "trap" }),
+    stripCustomSections({ remove: ["debug", "producers"], keep: ["name"] }),
+  ];
 }
 
 /** Exit code a command asks for without failing (`run` returns the module's). */
@@ -151,18 +213,20 @@ export function buildProgram(): Command {
     .option("--no-validate", "skip validating the output")
     .option(
       "--pass <module>",
-      "a user pass: a .ts/.js module whose default export is a pass or factory (repeatable)",
+      "a user pass: a .ts/.js module (path or URL) whose default export is a definePass() " +
+        "factory, a factory function or a pass (repeatable)",
       collect,
+    )
+    .option(
+      "--pass-option <[pass:]key=value>",
+      "an option for a user pass; with several --pass, prefix the pass's module path (repeatable)",
+      collect,
+    )
+    .option(
+      "--keep-stale-debug",
+      "keep .debug_* sections after a pass changed the code (their offsets are then stale)",
     );
-  for (const def of registry) {
-    for (const spec of def.options) {
-      const option = new Option(spec.flags, `[${def.name}] ${spec.description}`);
-      if (spec.repeatable) option.argParser(collect);
-      if (spec.preset !== undefined) option.preset(spec.preset);
-      if (spec.choices) option.choices(spec.choices);
-      optCmd.addOption(option);
-    }
-  }
+  for (const option of passOptions(builtinPasses)) optCmd.addOption(option);
   optCmd.action(async (input, o) => await opt(input, o as Record<string, unknown>));
 
   program.command("inspect")
@@ -177,30 +241,13 @@ export function buildProgram(): Command {
 
   program.command("passes")
     .description("list every pass with its description and options")
-    .option("--json", "print JSON")
-    .action((o) => {
-      if (o.json) {
-        console.log(JSON.stringify(
-          registry.map(({ name, description, level, options }) => ({
-            name,
-            description,
-            level,
-            options,
-          })),
-          null,
-          2,
-        ));
-        return;
-      }
-      const lines: string[] = [];
-      for (const def of registry) {
-        lines.push(`${def.name} (${def.level}): ${def.description}`);
-        for (const spec of def.options) {
-          lines.push(`  ${spec.flags.padEnd(36)} ${spec.description}`);
-        }
-      }
-      console.log(lines.join("\n"));
-    });
+    .option(
+      "--json",
+      "print JSON: each pass's name, level, options (kind, default, choices) and flags",
+    )
+    .action((o) =>
+      console.log(o.json ? JSON.stringify(describePasses(), null, 2) : formatPasses())
+    );
 
   program.command("asm")
     .description("assemble rwat WAT ((@sym), (@reloc)) into a relocatable object")
@@ -292,7 +339,6 @@ export function buildProgram(): Command {
     .action(async () => {
       const input = new URL("./examples/demo/app.wasm", import.meta.url);
       const bytes = await Deno.readFile(input);
-      const { demoPipeline } = await import("./examples/demo/pipeline.ts");
       const result = await runPipeline(bytes, demoPipeline(), { file: "examples/demo/app.wasm" });
       console.log(formatInspect(inspectModule(bytes, "examples/demo/app.wasm (before)")));
       console.log();

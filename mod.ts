@@ -40,10 +40,42 @@ export {
 } from "./passes/strip_custom_sections.ts";
 export { panic, type PanicOptions, type PanicRoot } from "./passes/panic.ts";
 export { externrefBatch, type ExternrefBatchOptions } from "./passes/externref_batch.ts";
-export { findPass, type PassDefinition, type PassOption, registry } from "./passes/mod.ts";
+export {
+  builtinPasses,
+  findPass,
+  isBuiltinPass,
+  orderPasses,
+  passesFromConfig,
+} from "./passes/mod.ts";
+export {
+  custom,
+  definePass,
+  flag,
+  flagsOf,
+  type FlagSpec,
+  type ImportName,
+  importName,
+  integer,
+  type IrPassBody,
+  type IrPassDefinition,
+  list,
+  type OptionKind as PassOptionKind,
+  type OptionSchema,
+  type OptionSpec as PassOptionSpec,
+  type PassDefinition,
+  type PassFactory,
+  passFromConfig,
+  type PassInput,
+  type Placement,
+  type ResolvedOptions,
+  resolveOptions,
+  type SectionPassBody,
+  type SectionPassDefinition,
+  string,
+} from "./passes/define.ts";
 export * from "./pipeline.ts";
 export { formatInspect, inspectModule, type InspectReport, type SectionRow } from "./inspect.ts";
-export { loadUserPass } from "./user_pass.ts";
+export { type LoadedPass, loadUserPass, parsePassOptions } from "./user_pass.ts";
 export { sameFile, writeFileAtomic } from "./fs.ts";
 export {
   assembleFragment,

@@ -3,7 +3,7 @@
  * binaryen parse, times each pass, labels its errors, and validates the result.
  * @module
  */
-import { WasmModule } from "./wasm/module.ts";
+import { sectionByteLength, SectionId, WasmModule } from "./wasm/module.ts";
 import { WasmParseError } from "./wasm/errors.ts";
 import {
   type Binaryen,
@@ -12,7 +12,9 @@ import {
   type Pass,
   type PassContext,
   type PassReport,
+  type SectionPass,
 } from "./passes/types.ts";
+import { isBuiltinPass } from "./passes/mod.ts";
 import { PassError, ValidationError } from "./errors.ts";
 
 /** Options of {@linkcode runPipeline}. */
@@ -26,6 +28,15 @@ export interface PipelineOptions {
    * (custom sections cannot affect validity), true always, false never.
    */
   validate?: boolean | "auto";
+  /** Output file name, when known: passes that emit files (js-glue) name them after it. */
+  output?: string;
+  /**
+   * Keep `.debug_*` sections after a pass changed the code (their offsets are then stale, and
+   * the report warns). Default: such sections are dropped.
+   */
+  keepStaleDebug?: boolean;
+  /** Called as each phase starts (`parse`, `load binaryen`, `pass:<name>`, `validate`, ...). */
+  onProgress?: (phase: string) => void;
 }
 
 /** One pass's entry in the report. */
@@ -50,6 +61,15 @@ export interface PipelineReport {
   passes: PassRun[];
   /** True when the output was validated (see `PipelineOptions.validate`). */
   validated: boolean;
+  /**
+   * Milliseconds by phase: `parse`, `load binaryen`, `ir parse`, `pass:<name>`, `ir emit`,
+   * `validate`; the rest of `totalMs` is bookkeeping.
+   */
+  phases: Record<string, number>;
+  /** DWARF sections that a code change made stale, and what became of them. */
+  staleDebug?: { sections: string[]; bytes: number; action: "dropped" | "kept" };
+  /** Warnings of the run itself (not of one pass). */
+  warnings?: string[];
   /** Time of the whole run, in milliseconds. */
   totalMs: number;
 }
@@ -124,6 +144,254 @@ function sameSections(a: (Uint8Array | undefined)[], b: (Uint8Array | undefined)
   return a.length === b.length && a.every((raw, i) => raw !== undefined && raw === b[i]);
 }
 
+/** True for DWARF sections, whose code offsets go stale when a pass changes the code. */
+const isDebugSection = (name: string) => name.startsWith(".debug_");
+
+/** A step of the pipeline: one section pass, or a run of consecutive IR passes. */
+type Step = { level: "sections"; pass: SectionPass } | { level: "ir"; passes: IrPass[] };
+
+/** Splits passes into steps: consecutive IR passes share one parse and one emit. */
+function steps(passes: Pass[]): Step[] {
+  const out: Step[] = [];
+  for (const pass of passes) {
+    const last = out.at(-1);
+    if (pass.level === "sections") out.push({ level: "sections", pass });
+    else if (last?.level === "ir") last.passes.push(pass);
+    else out.push({ level: "ir", passes: [pass] });
+  }
+  return out;
+}
+
+/** The state of one pipeline run: the current module, the report so far, emitted files. */
+class PipelineRun {
+  readonly started = performance.now();
+  readonly original: WasmModule;
+  module: WasmModule;
+  readonly runs: PassRun[] = [];
+  readonly files = new Map<string, Uint8Array | string>();
+  readonly phases: Record<string, number> = {};
+  readonly warnings: string[] = [];
+  irRan = false;
+  /** The raw bytes of the input's standard sections, taken before any pass edits the module. */
+  readonly #inputStandard: (Uint8Array | undefined)[];
+  /** The raw bytes of the input's code section. */
+  readonly #inputCode: Uint8Array | undefined;
+  /** Callbacks passes registered with `ctx.onOutput`, with the report entry they fill. */
+  #pending: { run: PassRun; fn: (output: WasmModule) => PassReport | void }[] = [];
+
+  constructor(input: Uint8Array | WasmModule, readonly options: PipelineOptions) {
+    this.original = input instanceof WasmModule
+      ? input
+      : this.phase("parse", () => WasmModule.parse(input, { file: options.file }));
+    this.module = this.original;
+    this.#inputStandard = standardSections(this.original);
+    this.#inputCode = this.original.section(SectionId.code)?.raw;
+  }
+
+  /** Times `fn` as `name` (added up when a phase repeats) and tells the progress callback. */
+  phase<T>(name: string, fn: () => T): T {
+    this.options.onProgress?.(name);
+    const t = performance.now();
+    try {
+      return fn();
+    } finally {
+      this.phases[name] = (this.phases[name] ?? 0) + performance.now() - t;
+    }
+  }
+
+  /** The same for an async phase. */
+  async phaseAsync<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    this.options.onProgress?.(name);
+    const t = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.phases[name] = (this.phases[name] ?? 0) + performance.now() - t;
+    }
+  }
+
+  /** The context a pass gets; `entry` gives the pass's report entry once it exists. */
+  context(warnings: string[], entry: () => PassRun): PassContext {
+    return {
+      file: this.options.file,
+      output: this.options.output,
+      warn: (m) => warnings.push(m),
+      emit: (name, contents) => this.files.set(name, contents),
+      onOutput: (fn) =>
+        void this.#pending.push({
+          get run() {
+            return entry();
+          },
+          fn,
+        }),
+    };
+  }
+
+  /** Adds a pass's entry to the report. */
+  record(pass: Pass, ms: number, warnings: string[], report: PassReport | void): PassRun {
+    const full: PassReport = { ...(report ?? {}) };
+    if (warnings.length) full.warnings = warnings;
+    const run: PassRun = { name: pass.name, level: pass.level, ms, report: full };
+    this.runs.push(run);
+    this.phases[`pass:${pass.name}`] = (this.phases[`pass:${pass.name}`] ?? 0) + ms;
+    return run;
+  }
+
+  /** Rethrows a pass's error labelled with its name (a user pass's error is its own message). */
+  label(pass: Pass, e: unknown): never {
+    if (e instanceof PassError || e instanceof ValidationError) throw e;
+    if (e instanceof WasmParseError) e.file ??= this.options.file;
+    throw new PassError(pass.name, e, { userPass: !isBuiltinPass(pass) });
+  }
+
+  /** Hands the written module to the `onOutput` callbacks and merges what they report. */
+  settle(): void {
+    for (const { run, fn } of this.#pending) {
+      try {
+        Object.assign(run.report, fn(this.module) ?? {});
+      } catch (e) {
+        this.label({ name: run.name } as Pass, e);
+      }
+    }
+    this.#pending = [];
+  }
+
+  /** Runs one section pass on the zero-copy model. */
+  async sectionStep(pass: SectionPass): Promise<void> {
+    this.options.onProgress?.(`pass:${pass.name}`);
+    const started = performance.now();
+    const warnings: string[] = [];
+    let run: PassRun | undefined;
+    try {
+      const report = await pass.run(this.module, this.context(warnings, () => run!));
+      run = this.record(pass, performance.now() - started, warnings, report);
+    } catch (e) {
+      this.label(pass, e);
+    }
+    this.settle();
+    if (this.options.validateEach) {
+      this.phase("validate", () => check(this.module.toBytes(), pass.name));
+    }
+  }
+
+  /**
+   * Runs consecutive IR passes on one binaryen parse and one emit. Passes whose `skip` gives a
+   * reason do not run; when none runs there is no parse at all (the module stays byte for byte).
+   */
+  async irStep(group: IrPass[]): Promise<void> {
+    const reasons: (string | undefined)[] = [];
+    for (const pass of group) {
+      try {
+        reasons.push(pass.skip?.(this.module));
+      } catch (e) {
+        this.label(pass, e);
+      }
+    }
+    if (reasons.every((r) => r !== undefined)) {
+      group.forEach((pass, k) => this.record(pass, 0, [], { skipped: reasons[k] }));
+      return;
+    }
+    const binaryen = await this.phaseAsync("load binaryen", loadBinaryen);
+    const previousDebug = binaryen.getDebugInfo();
+    // binaryen prints what it notices while reading (e.g. "linking section is present"): those
+    // lines become warnings of the group's first pass that runs.
+    const read = this.phase("ir parse", () => quiet(() => readIr(binaryen, this.module.toBytes())));
+    if (!read.value) throw read.error;
+    const ir = read.value;
+    let parseNotes = read.output.map((l) => `binaryen: ${l.trim()}`).filter((l) =>
+      l !== "binaryen:"
+    );
+    try {
+      for (const [k, pass] of group.entries()) {
+        if (reasons[k] !== undefined) {
+          this.record(pass, 0, [], { skipped: reasons[k] });
+          continue;
+        }
+        this.options.onProgress?.(`pass:${pass.name}`);
+        const started = performance.now();
+        const warnings: string[] = parseNotes;
+        parseNotes = [];
+        let run: PassRun | undefined;
+        try {
+          const ctx = { ...this.context(warnings, () => run!), binaryen, input: this.module };
+          const report = await pass.run(ir, ctx);
+          run = this.record(pass, performance.now() - started, warnings, report);
+        } catch (e) {
+          this.label(pass, e);
+        }
+        if (this.options.validateEach) this.phase("validate", () => checkIr(ir, pass.name));
+      }
+      const bytes = this.phase("ir emit", () => emit(ir, group));
+      this.module = WasmModule.parse(bytes, { file: this.options.file });
+      this.irRan = true;
+    } finally {
+      ir.dispose();
+      binaryen.setDebugInfo(previousDebug);
+    }
+    this.settle();
+  }
+
+  /**
+   * After a pass changed the code, DWARF's code offsets are wrong: the `.debug_*` sections are
+   * dropped (or kept with a warning when `keepStaleDebug`), and the report says so.
+   */
+  staleDebug(): PipelineReport["staleDebug"] {
+    const before = this.#inputCode;
+    const after = this.module.section(SectionId.code)?.raw;
+    if (!this.irRan && before !== undefined && before === after) return undefined;
+    if (!this.irRan && before === undefined && after === undefined) return undefined;
+    const debug = this.module.sections.filter((s) => s.id === 0 && isDebugSection(s.name));
+    if (!debug.length) return undefined;
+    const sections = debug.map((s) => s.name);
+    const bytes = debug.reduce((n, s) => n + sectionByteLength(s), 0);
+    if (this.options.keepStaleDebug) {
+      this.warnings.push(
+        `the code changed, so the kept DWARF sections (${sections.join(", ")}) are stale`,
+      );
+      return { sections, bytes, action: "kept" };
+    }
+    this.module.sections = this.module.sections.filter((s) => !debug.includes(s));
+    return { sections, bytes, action: "dropped" };
+  }
+
+  /** Validates when asked (or when a standard section changed) and builds the result. */
+  finish(): PipelineResult {
+    const staleDebug = this.staleDebug();
+    let bytes: Uint8Array | undefined;
+    const validate = this.options.validate ?? "auto";
+    const changedStandard = this.irRan ||
+      !sameSections(this.#inputStandard, standardSections(this.module));
+    let validated = false;
+    if (validate === true || (validate === "auto" && changedStandard)) {
+      bytes = this.phase("validate", () => {
+        const out = this.module.toBytes();
+        check(out);
+        return out;
+      });
+      validated = true;
+    }
+    const output = this.module;
+    const report: PipelineReport = {
+      inputBytes: this.original.source.length,
+      outputBytes: output.byteLength,
+      passes: this.runs,
+      validated,
+      phases: this.phases,
+      totalMs: performance.now() - this.started,
+    };
+    if (staleDebug) report.staleDebug = staleDebug;
+    if (this.warnings.length) report.warnings = this.warnings;
+    return {
+      get bytes() {
+        return bytes ??= output.toBytes();
+      },
+      module: output,
+      files: this.files,
+      report,
+    };
+  }
+}
+
 /**
  * Runs `passes` over `input` and returns the new bytes with a report.
  *
@@ -141,155 +409,12 @@ export async function runPipeline(
   passes: Pass[],
   options: PipelineOptions = {},
 ): Promise<PipelineResult> {
-  const t0 = performance.now();
-  const original = input instanceof WasmModule
-    ? input
-    : WasmModule.parse(input, { file: options.file });
-  let module = original;
-  const originalStandard = standardSections(original);
-  const runs: PassRun[] = [];
-  const files = new Map<string, Uint8Array | string>();
-  let irRan = false;
-  /** Callbacks passes registered with `ctx.onOutput`, by their entry in `runs`. */
-  let pending: { run: PassRun; fn: (output: WasmModule) => PassReport | void }[] = [];
-  const context = (warnings: string[], run: () => PassRun): PassContext => ({
-    file: options.file,
-    warn: (m) => warnings.push(m),
-    emit: (name, contents) => files.set(name, contents),
-    onOutput: (fn) =>
-      void pending.push({
-        get run() {
-          return run();
-        },
-        fn,
-      }),
-  });
-  const finish = (pass: Pass, started: number, warnings: string[], report: PassReport | void) => {
-    const full: PassReport = { ...(report ?? {}) };
-    if (warnings.length) full.warnings = warnings;
-    const run: PassRun = {
-      name: pass.name,
-      level: pass.level,
-      ms: performance.now() - started,
-      report: full,
-    };
-    runs.push(run);
-    return run;
-  };
-  const label = (pass: Pass, e: unknown): never => {
-    if (e instanceof PassError || e instanceof ValidationError) throw e;
-    if (e instanceof WasmParseError) e.file ??= options.file;
-    throw new PassError(pass.name, e);
-  };
-  /** Hands the written module to the `onOutput` callbacks and merges what they report. */
-  const settle = () => {
-    for (const { run, fn } of pending) {
-      try {
-        Object.assign(run.report, fn(module) ?? {});
-      } catch (e) {
-        label({ name: run.name } as Pass, e);
-      }
-    }
-    pending = [];
-  };
-
-  for (let i = 0; i < passes.length;) {
-    const pass = passes[i];
-    if (pass.level === "sections") {
-      const started = performance.now();
-      const warnings: string[] = [];
-      let run: PassRun | undefined;
-      try {
-        run = finish(
-          pass,
-          started,
-          warnings,
-          await pass.run(module, context(warnings, () => run!)),
-        );
-      } catch (e) {
-        label(pass, e);
-      }
-      settle();
-      if (options.validateEach) check(module.toBytes(), pass.name);
-      i++;
-      continue;
-    }
-    // A run of consecutive IR passes: one parse, one emit; passes whose `skip` gives a reason do
-    // not run, and when none runs there is no parse at all (the module stays byte for byte).
-    const group: IrPass[] = [];
-    while (i < passes.length && passes[i].level === "ir") group.push(passes[i++] as IrPass);
-    const reasons: (string | undefined)[] = [];
-    for (const pass of group) {
-      try {
-        reasons.push(pass.skip?.(module));
-      } catch (e) {
-        label(pass, e);
-      }
-    }
-    if (reasons.every((r) => r !== undefined)) {
-      group.forEach((pass, k) => finish(pass, performance.now(), [], { skipped: reasons[k] }));
-      continue;
-    }
-    const binaryen = await loadBinaryen();
-    const previousDebug = binaryen.getDebugInfo();
-    // binaryen prints what it notices while reading (e.g. "linking section is present"): those
-    // lines become warnings of the group's first pass that runs.
-    const read = quiet(() => readIr(binaryen, module.toBytes()));
-    if (!read.value) throw read.error;
-    const ir = read.value;
-    let parseNotes = read.output.map((l) => `binaryen: ${l.trim()}`).filter((l) =>
-      l !== "binaryen:"
-    );
-    try {
-      for (const [k, pass] of group.entries()) {
-        const started = performance.now();
-        if (reasons[k] !== undefined) {
-          finish(pass, started, [], { skipped: reasons[k] });
-          continue;
-        }
-        const warnings: string[] = parseNotes;
-        parseNotes = [];
-        let run: PassRun | undefined;
-        try {
-          const ctx = { ...context(warnings, () => run!), binaryen, input: module };
-          run = finish(pass, started, warnings, await pass.run(ir, ctx));
-        } catch (e) {
-          label(pass, e);
-        }
-        if (options.validateEach) checkIr(ir, pass.name);
-      }
-      module = WasmModule.parse(emit(ir, group), { file: options.file });
-      irRan = true;
-    } finally {
-      ir.dispose();
-      binaryen.setDebugInfo(previousDebug);
-    }
-    settle();
+  const run = new PipelineRun(input, options);
+  for (const step of steps(passes)) {
+    if (step.level === "sections") await run.sectionStep(step.pass);
+    else await run.irStep(step.passes);
   }
-  let bytes: Uint8Array | undefined;
-  const validate = options.validate ?? "auto";
-  const changedStandard = irRan || !sameSections(originalStandard, standardSections(module));
-  let validated = false;
-  if (validate === true || (validate === "auto" && changedStandard)) {
-    bytes = module.toBytes();
-    check(bytes);
-    validated = true;
-  }
-  const output = module;
-  return {
-    get bytes() {
-      return bytes ??= output.toBytes();
-    },
-    module,
-    files,
-    report: {
-      inputBytes: original.source.length,
-      outputBytes: output.byteLength,
-      passes: runs,
-      validated,
-      totalMs: performance.now() - t0,
-    },
-  };
+  return run.finish();
 }
 
 /**

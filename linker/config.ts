@@ -5,10 +5,10 @@
  * environment variable (JSON text, or the path of a JSON file), which wins.
  *
  * ```json
- * { "linkpass": { "passes": { "panic": true, "strip-custom-sections": { "stripCustomSections": ["debug"] } } } }
+ * { "linkpass": { "passes": { "panic": true, "strip-custom-sections": { "remove": ["debug"] } } } }
  * ```
- * A pass is `true` (its defaults) or an object of the options `linkpass opt` takes, as camelCase
- * keys (`--strip-custom-sections debug` is `{ "stripCustomSections": ["debug"] }`).
+ * A pass is `true` (its defaults), a value of its main option (`"panic": "hook"`), or an object of
+ * its options by key, as the library's factories take them (`linkpass passes --json` lists them).
  * @module
  */
 import { dirname, join, resolve } from "node:path";
@@ -16,8 +16,11 @@ import { UsageError } from "../errors.ts";
 
 /** The `linkpass` configuration object. */
 export interface LinkConfig {
-  /** Post-link passes by registry name: `true` or their options. */
-  passes?: Record<string, boolean | Record<string, unknown>>;
+  /**
+   * Post-link passes by registry name: `true` (the defaults), a value for the pass's main option
+   * (`"panic": "hook"`), or an object of options by key.
+   */
+  passes?: Record<string, unknown>;
   /** The linker to run (a path or a command on PATH). */
   linker?: string;
   /** Where the configuration came from, for messages. */
@@ -59,13 +62,6 @@ function validate(value: unknown, source: string): LinkConfig {
       throw new UsageError(
         `Invalid linkpass configuration in ${source}: "passes" must be an object of pass names, e.g. { "panic": true }`,
       );
-    }
-    for (const [name, v] of Object.entries(config.passes)) {
-      if (typeof v !== "boolean" && (typeof v !== "object" || v === null || Array.isArray(v))) {
-        throw new UsageError(
-          `Invalid linkpass configuration in ${source}: pass "${name}" must be true, false or an object of options`,
-        );
-      }
     }
   }
   return { ...config, source };

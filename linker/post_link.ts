@@ -5,9 +5,8 @@
  * @module
  */
 import { basename, dirname } from "node:path";
-import { type Pass } from "../passes/types.ts";
-import { UsageError } from "../errors.ts";
-import { registry } from "../passes/mod.ts";
+import type { Pass, SectionPass } from "../passes/types.ts";
+import { orderPasses, passesFromConfig } from "../passes/mod.ts";
 import { stripCustomSections } from "../passes/strip_custom_sections.ts";
 import { jsGlue } from "../passes/js_glue.ts";
 import { lastValue, type LinkArgs } from "./args.ts";
@@ -51,54 +50,30 @@ export function cargoUpliftDir(
   return dirname(dirname(output));
 }
 
-/** Builds the post-link passes: registry order, with js-glue and the strip of our sections. */
+/**
+ * Builds the post-link passes: the configured ones (as `passesFromConfig` reads them), js-glue,
+ * and the strip of the records linkpass consumed (`js_bindgen.test` stays for the runner), in
+ * registry order.
+ */
 export function postLinkPasses(
   config: LinkConfig,
   memory: { module: string; name: string },
   output: string,
-) {
-  const passes: Pass[] = [];
-  const configured = config.passes ?? {};
-  for (const name of Object.keys(configured)) {
-    if (!registry.some((d) => d.name === name)) {
-      throw new UsageError(
-        `Unknown pass "${name}" in ${
-          config.source ?? "the linkpass configuration"
-        }: known passes are ${registry.map((d) => d.name).join(", ")}`,
-      );
-    }
-  }
-  for (const def of registry) {
-    const wanted = configured[def.name];
-    if (def.name === "js-glue") {
-      passes.push(
-        jsGlue({ name: basename(output), memory: { module: memory.module, name: memory.name } }),
-      );
-      continue;
-    }
-    if (def.name === "strip-custom-sections") {
-      // The records linkpass consumed; js_bindgen.test stays for the runner.
-      passes.push(
-        stripCustomSections({ remove: ["js_bindgen.*", "linkpass.*"], keep: ["js_bindgen.test"] }),
-      );
-    }
-    if (!wanted) continue;
-    const trigger = def.options[0]?.flags.match(/^--([a-z0-9-]+)/)?.[1] ?? def.name;
-    const key = trigger.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-    const values: Record<string, unknown> = typeof wanted === "object" ? { ...wanted } : {};
-    values[key] ??= def.options[0]?.preset ?? true;
-    let pass;
-    try {
-      pass = def.fromOptions(values);
-    } catch (e) {
-      if (e instanceof RangeError || e instanceof TypeError) {
-        throw new UsageError(
-          `Invalid options for pass "${def.name}" in ${config.source}: ${e.message}`,
-        );
-      }
-      throw e;
-    }
-    if (pass) passes.push(pass);
-  }
-  return passes;
+): Pass[] {
+  const configured = passesFromConfig(config.passes ?? {}, config.source)
+    .filter((p) => p.name !== "js-glue");
+  const glue = jsGlue({
+    name: basename(output),
+    memory: { module: memory.module, name: memory.name },
+  });
+  const records = stripCustomSections({
+    remove: ["js_bindgen.*", "linkpass.*"],
+    keep: ["js_bindgen.test"],
+  }) as SectionPass;
+  // The records may or may not be there: no "matched nothing" warnings for this internal strip.
+  const ownStrip: SectionPass = {
+    ...records,
+    run: (module, ctx) => records.run(module, { ...ctx, warn: () => {} }),
+  };
+  return orderPasses([...configured, glue, ownStrip], []);
 }

@@ -24,61 +24,74 @@ import {
   type TableType,
 } from "../wasm/types.ts";
 import { helperBody, type HelperPlan, MIN_BATCH } from "./_externref_helper.ts";
-import { asList, type Pass, type PassDefinition, type PassReport } from "./types.ts";
+import type { PassReport } from "./types.ts";
+import { custom, definePass, flag, integer, type PassInput, string } from "./define.ts";
 import { UsageError } from "../errors.ts";
 
-/** Options of {@linkcode externrefBatch}. */
-export interface ExternrefBatchOptions {
-  /** `"geometric"` (default: grow by max(128, current size), like wasm-bindgen) or a fixed batch. */
-  strategy?: "geometric" | number;
-  /** The largest batch one physical grow may add. */
-  max?: number;
-  /** Only this table (a name from the name section, an import `module/name` or `name`, an export). */
-  table?: string;
-  /** Rewrite only sites whose delta is a constant (`i32.const`/`i64.const` right before). */
-  constantOnly?: boolean;
-  /** Export each helper under this name (suffixed with the table index when there are several). */
-  exportHelper?: string;
-}
-
-function validate(o: ExternrefBatchOptions): void {
-  const s = o.strategy ?? "geometric";
-  if (s !== "geometric" && !(Number.isInteger(s) && s >= 1 && s <= 0x7fffffff)) {
-    throw new RangeError(
-      `Invalid externref-batch strategy "${s}": use "geometric" or a whole number of slots from 1`,
-    );
-  }
-  if (o.max !== undefined && !(Number.isInteger(o.max) && o.max >= 1 && o.max <= 0x7fffffff)) {
-    throw new RangeError(`Invalid externref-batch maximum "${o.max}": use a whole number from 1`);
-  }
-  if (o.table !== undefined && (typeof o.table !== "string" || o.table === "")) {
-    throw new TypeError("externref-batch table must be a non-empty name");
-  }
-  if (
-    o.exportHelper !== undefined && (typeof o.exportHelper !== "string" || o.exportHelper === "")
-  ) {
-    throw new TypeError("externref-batch export name must be a non-empty string");
-  }
-}
-
 /**
- * Makes the `externref-batch` pass.
+ * The `externref-batch` pass.
  *
  * @example Batch by 1024 slots
  * ```ts
+ * import assert from "node:assert";
  * import { externrefBatch } from "./externref_batch.ts";
  * const pass = externrefBatch({ strategy: 1024 });
- * console.assert(pass.name === "externref-batch");
+ * assert.strictEqual(pass.name, "externref-batch");
+ * assert.throws(() => externrefBatch({ strategy: 0 }), /"geometric" or a whole number/);
  * ```
  */
-export function externrefBatch(options: ExternrefBatchOptions = {}): Pass {
-  validate(options);
-  return {
-    name: "externref-batch",
-    description: "grow externref tables in batches behind a reserve (same contract for callers)",
-    level: "sections",
-    run: (module, ctx) => rewrite(module, options, ctx.warn),
-  };
+export const externrefBatch = definePass({
+  name: "externref-batch",
+  description: "grow externref tables in batches behind a reserve (same contract for callers)",
+  level: "sections",
+  main: "strategy",
+  options: {
+    strategy: custom({
+      help: `"geometric" (max(${MIN_BATCH}, size), like wasm-bindgen) or a fixed number of slots`,
+      value: "strategy",
+      default: "geometric" as const,
+      parse(raw: unknown): "geometric" | number {
+        if (raw === "geometric") return "geometric";
+        const n = typeof raw === "string" && /^\d+$/.test(raw) ? Number(raw) : raw;
+        if (typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= 0x7fffffff) return n;
+        throw new RangeError(
+          `${JSON.stringify(raw)} is not "geometric" or a whole number of slots from 1`,
+        );
+      },
+    }),
+    max: integer({
+      help: "largest batch one physical grow may add",
+      min: 1,
+      flag: "externref-max",
+    }),
+    table: string({
+      help: "only this table (name-section name, import module/name, or export)",
+      value: "name",
+      flag: "externref-table",
+    }),
+    constantOnly: flag({
+      help: "rewrite only sites whose delta is a constant",
+      flag: "externref-constant-only",
+    }),
+    exportHelper: string({
+      help: "export the generated helper under this name",
+      value: "name",
+      flag: "externref-export",
+    }),
+  },
+  create: (options) => ({ run: (module, ctx) => rewrite(module, options, ctx.warn) }),
+});
+
+/** Options of {@linkcode externrefBatch}. */
+export type ExternrefBatchOptions = PassInput<typeof externrefBatch.definition.options>;
+
+/** The checked options the rewrite works with. */
+interface Settings {
+  strategy: "geometric" | number;
+  max?: number;
+  table?: string;
+  constantOnly: boolean;
+  exportHelper?: string;
 }
 
 interface TableInfo {
@@ -105,7 +118,7 @@ const isExternref = (t: TableType) =>
 
 function rewrite(
   m: WasmModule,
-  o: ExternrefBatchOptions,
+  o: Settings,
   warn: (message: string) => void,
 ): PassReport {
   const tables = listTables(m);
@@ -323,61 +336,4 @@ function nameHelpers(m: WasmModule, plans: HelperPlan[], tables: TableInfo[]): v
   if (!seen.has(1)) emit(1);
   if (!seen.has(7)) emit(7);
   m.setPayload(section, out.finish());
-}
-
-/** Registry entry of `externref-batch`. */
-export const definition: PassDefinition = {
-  name: "externref-batch",
-  description: "grow externref tables in batches behind a reserve (same contract for callers)",
-  level: "sections",
-  options: [
-    {
-      flags: "--externref-batch [strategy]",
-      description:
-        `batch externref table growth: "geometric" (max(${MIN_BATCH}, size), like wasm-bindgen) or a fixed number of slots`,
-      preset: "geometric",
-    },
-    { flags: "--externref-max <slots>", description: "largest batch one physical grow may add" },
-    {
-      flags: "--externref-table <name>",
-      description: "only this table (name-section name, import module/name, or export)",
-    },
-    {
-      flags: "--externref-constant-only",
-      description: "rewrite only sites whose delta is a constant",
-    },
-    {
-      flags: "--externref-export <name>",
-      description: "export the generated helper under this name",
-    },
-  ],
-  fromOptions(v) {
-    const strategy = asList(v.externrefBatch)?.[0];
-    const extras = ["externrefMax", "externrefTable", "externrefConstantOnly", "externrefExport"];
-    if (strategy === undefined) {
-      const stray = extras.find((k) => v[k] !== undefined);
-      if (stray) throw new RangeError(`--${kebab(stray)} needs --externref-batch`);
-      return undefined;
-    }
-    const number = (s: unknown, what: string) => {
-      if (s === undefined) return undefined;
-      if (!/^\d+$/.test(String(s))) {
-        throw new RangeError(`Invalid ${what} "${s}": use a whole number`);
-      }
-      return Number(s);
-    };
-    return externrefBatch({
-      strategy: strategy === "geometric"
-        ? "geometric"
-        : number(strategy, "externref-batch strategy") as number,
-      max: number(v.externrefMax, "--externref-max"),
-      table: v.externrefTable as string | undefined,
-      constantOnly: v.externrefConstantOnly === true,
-      exportHelper: v.externrefExport as string | undefined,
-    });
-  },
-};
-
-function kebab(camel: string): string {
-  return camel.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }

@@ -28,29 +28,9 @@ import {
 import { type CallSites, collectMessages, locationParam, prepareHook } from "./_panic_location.ts";
 import { DataImage, type LocationRecord, RangeSet } from "./_panic_data.ts";
 import { matchRoot, ROOT_HINT, type RootRule } from "./_panic_roots.ts";
-import {
-  type BinaryenModule,
-  type IrPassContext,
-  type Pass,
-  type PassDefinition,
-  type PassReport,
-} from "./types.ts";
+import type { BinaryenModule, IrPassContext, PassReport } from "./types.ts";
+import { definePass, flag, importName, type PassInput, string } from "./define.ts";
 import { UsageError } from "../errors.ts";
-
-/** Options of {@linkcode panic}. */
-export interface PanicOptions {
-  /** `trap`: a panic root's body becomes `unreachable`; `hook`: it reports file:line:col first. */
-  mode: "trap" | "hook";
-  /** Module name of the hook import (mode `hook`). Default `linkpass`. */
-  hookModule?: string;
-  /** Field name of the hook import (mode `hook`). Default `panic`. */
-  hookName?: string;
-  /**
-   * Proceed on modules built with `panic=unwind` (exception handling), where panics that used to
-   * unwind become traps. Default false: such modules are refused.
-   */
-  allowUnwindChange?: boolean;
-}
 
 /** One root in the report. */
 export interface PanicRoot {
@@ -67,33 +47,62 @@ export interface PanicRoot {
 const MODES = ["trap", "hook"] as const;
 
 /**
- * Makes the `panic` pass.
+ * The `panic` pass.
  *
  * @example Turn every panic into a trap
  * ```ts
+ * import assert from "node:assert";
+ * import { runPipeline } from "../pipeline.ts";
  * import { panic } from "./panic.ts";
- * const pass = panic({ mode: "trap" });
- * console.assert(pass.name === "panic" && pass.level === "ir");
+ * const input = await Deno.readFile(new URL("../examples/demo/app.wasm", import.meta.url));
+ * const { report } = await runPipeline(input, [panic({ mode: "trap" })]);
+ * assert.ok(report.outputBytes < report.inputBytes / 2);
+ * assert.throws(() => panic({ mode: "abort" as "trap" }), /use one of "trap", "hook"/);
  * ```
  */
-export function panic(options: PanicOptions): Pass {
-  if (!options || !(MODES as readonly string[]).includes(options.mode)) {
-    throw new RangeError(
-      `Invalid panic mode "${options?.mode}": use one of ${MODES.map((m) => `"${m}"`).join(", ")}`,
-    );
-  }
-  for (const key of ["hookModule", "hookName"] as const) {
-    const v = options[key];
-    if (v !== undefined && (typeof v !== "string" || v === "")) {
-      throw new TypeError(`The panic option ${key} must be a non-empty string`);
-    }
-  }
-  return {
-    name: "panic",
-    description: "remove Rust's panic machinery: panics trap, or report file:line:col to a hook",
-    level: "ir",
-    run: (ir, ctx) => runPanic(ir, ctx, options),
-  };
+export const panic = definePass({
+  name: "panic",
+  description: "remove Rust's panic machinery",
+  level: "ir",
+  main: "mode",
+  options: {
+    mode: string({
+      help: "trap: panic roots become unreachable; hook: they call an imported (filePtr, " +
+        "fileLen, line, col) hook first; then unreachable code (core::fmt, ...) is removed",
+      choices: MODES,
+      value: "mode",
+      default: "trap",
+    }),
+    hook: importName({
+      help: "import of the hook in --panic hook mode",
+      flag: "panic-hook",
+      default: { module: "linkpass", name: "panic" },
+    }),
+    allowUnwindChange: flag({
+      help: "run --panic on panic=unwind modules, where unwinding panics become traps",
+      flag: "allow-unwind-change",
+    }),
+  },
+  create: (options) => ({
+    run: (ir, ctx) =>
+      runPanic(ir, ctx, {
+        mode: options.mode,
+        hookModule: options.hook.module,
+        hookName: options.hook.name,
+        allowUnwindChange: options.allowUnwindChange,
+      }),
+  }),
+});
+
+/** Options of {@linkcode panic}. */
+export type PanicOptions = PassInput<typeof panic.definition.options>;
+
+/** The checked options `runPanic` works with. */
+interface PanicSettings {
+  mode: "trap" | "hook";
+  hookModule: string;
+  hookName: string;
+  allowUnwindChange: boolean;
 }
 
 function quoted(ctx: IrPassContext): string {
@@ -136,7 +145,7 @@ interface Candidate {
 async function runPanic(
   ir: BinaryenModule,
   ctx: IrPassContext,
-  options: PanicOptions,
+  options: PanicSettings,
 ): Promise<PassReport> {
   const binaryen = ctx.binaryen;
   if (ctx.input.isRelocatable) {
@@ -336,51 +345,3 @@ function countFunctions(m: WasmModule): number {
 function codeBytes(m: WasmModule): number {
   return m.section(10)?.payload.length ?? 0;
 }
-
-/** Registry entry of `panic`. */
-export const definition: PassDefinition = {
-  name: "panic",
-  description: "remove Rust's panic machinery: panics trap, or report file:line:col to a hook",
-  level: "ir",
-  options: [
-    {
-      flags: "--panic <mode>",
-      choices: [...MODES],
-      description:
-        "trap: panic roots become unreachable; hook: they call an imported (filePtr, fileLen, " +
-        "line, col) hook first; then unreachable code (core::fmt, ...) is removed",
-    },
-    {
-      flags: "--panic-hook <module/name>",
-      description: "import of the hook in --panic hook mode (default linkpass/panic)",
-    },
-    {
-      flags: "--allow-unwind-change",
-      description: "run --panic on panic=unwind modules, where unwinding panics become traps",
-    },
-  ],
-  fromOptions(v) {
-    if (v.panic === undefined) {
-      if (v.panicHook !== undefined) throw new RangeError("--panic-hook needs --panic hook");
-      if (v.allowUnwindChange) throw new RangeError("--allow-unwind-change needs --panic");
-      return undefined;
-    }
-    let hookModule: string | undefined, hookName: string | undefined;
-    if (v.panicHook !== undefined) {
-      if (v.panic !== "hook") throw new RangeError("--panic-hook needs --panic hook");
-      const spec = String(v.panicHook);
-      const slash = spec.indexOf("/");
-      if (slash <= 0 || slash === spec.length - 1) {
-        throw new RangeError(`Invalid --panic-hook "${spec}": use module/name, e.g. env/on_panic`);
-      }
-      hookModule = spec.slice(0, slash);
-      hookName = spec.slice(slash + 1);
-    }
-    return panic({
-      mode: String(v.panic) as PanicOptions["mode"],
-      hookModule,
-      hookName,
-      allowUnwindChange: Boolean(v.allowUnwindChange),
-    });
-  },
-};

@@ -15,7 +15,8 @@ import {
 } from "../wasm/linking.ts";
 import { WasmParseError } from "../wasm/errors.ts";
 import { type Section, sectionByteLength, type WasmModule } from "../wasm/module.ts";
-import { asList, type Pass, type PassDefinition, type PassReport } from "./types.ts";
+import type { PassReport } from "./types.ts";
+import { definePass, list, type PassInput } from "./define.ts";
 
 /** Named groups of custom sections. */
 export const CATEGORIES: Record<string, { description: string; test: (name: string) => boolean }> =
@@ -34,18 +35,6 @@ export const CATEGORIES: Record<string, { description: string; test: (name: stri
     "js-bindgen": { description: "js_bindgen.* records", test: (n) => n.startsWith("js_bindgen.") },
     all: { description: "every custom section", test: () => true },
   };
-
-/** Options of {@linkcode stripCustomSections}. */
-export interface StripOptions {
-  /**
-   * Sections to remove: a category (`debug`, `names`, `producers`, `target-features`,
-   * `js-bindgen`, `all`), an exact name, a `prefix*` glob, or an anchored `/regex/`.
-   * Default: `["all"]`.
-   */
-  remove?: string[];
-  /** Sections to keep even when selected (same selector syntax); keep wins. */
-  keep?: string[];
-}
 
 /** A compiled selector. */
 export type Matcher = (name: string) => boolean;
@@ -97,27 +86,91 @@ function isStructural(name: string): boolean {
 }
 
 /**
- * Makes the `strip-custom-sections` pass.
+ * The `strip-custom-sections` pass: removes custom sections by name, glob, regex or category.
+ * Selectors that match no section of the module are reported as warnings (with a "did you mean"
+ * for near misses of category names).
  *
  * @example Strip everything but the name section
  * ```ts
+ * import assert from "node:assert";
+ * import { runPipeline } from "../pipeline.ts";
  * import { stripCustomSections } from "./strip_custom_sections.ts";
- * const pass = stripCustomSections({ keep: ["name"] });
- * console.assert(pass.name === "strip-custom-sections");
+ * const input = await Deno.readFile(new URL("../examples/demo/app.wasm", import.meta.url));
+ * const { module, report } = await runPipeline(input, [stripCustomSections({ keep: "name" })]);
+ * assert.deepStrictEqual(module.customSections().map((s) => s.name), ["name"]);
+ * assert.ok(report.outputBytes < report.inputBytes);
  * ```
  */
-export function stripCustomSections(options: StripOptions = {}): Pass {
-  const remove = (options.remove ?? ["all"]).map(compileSelector);
-  const keep = (options.keep ?? []).map(compileSelector);
-  const selected = (name: string) => remove.some((m) => m(name)) && !keep.some((m) => m(name));
-  return {
-    name: "strip-custom-sections",
-    description: "remove custom sections by name, prefix*, /regex/ or category",
-    level: "sections",
-    run(module) {
-      return strip(module, selected);
-    },
-  };
+export const stripCustomSections = definePass({
+  name: "strip-custom-sections",
+  description: "remove custom sections by name, prefix*, /regex/ or category",
+  level: "sections",
+  main: "remove",
+  options: {
+    remove: list({
+      help: `which (repeatable): a category (${
+        Object.keys(CATEGORIES).join(", ")
+      }), an exact name, a prefix* glob or an anchored /regex/`,
+      value: "selector",
+      default: ["all"],
+      check: (v: string) => void compileSelector(v),
+    }),
+    keep: list({
+      help: "custom sections to keep even when selected (repeatable; wins over a selection)",
+      value: "selector",
+      flag: "keep",
+      default: [],
+      check: (v: string) => void compileSelector(v),
+    }),
+  },
+  create: ({ remove, keep }) => {
+    const removers = remove.map((sel) => ({ sel, test: compileSelector(sel), hits: 0 }));
+    const keepers = keep.map(compileSelector);
+    const selected = (name: string) => {
+      let hit = false;
+      for (const r of removers) {
+        if (r.test(name)) {
+          r.hits++;
+          hit = true;
+        }
+      }
+      return hit && !keepers.some((m) => m(name));
+    };
+    return {
+      run(module, ctx) {
+        for (const r of removers) r.hits = 0;
+        const report = strip(module, selected);
+        for (const r of removers) {
+          if (r.hits === 0 && r.sel !== "all") ctx.warn(unmatched(r.sel));
+        }
+        return report;
+      },
+    };
+  },
+});
+
+/** Options of {@linkcode stripCustomSections}. */
+export type StripOptions = PassInput<typeof stripCustomSections.definition.options>;
+
+/** The warning for a selector that matched nothing, with a "did you mean" for near misses. */
+function unmatched(selector: string): string {
+  const near = Object.keys(CATEGORIES).find((c) => editDistance(c, selector) <= 2);
+  return `the selector "${selector}" matched no custom section${
+    near && near !== selector ? `; did you mean the category "${near}"?` : ""
+  }`;
+}
+
+/** Levenshtein distance (small strings only). */
+export function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
 }
 
 function strip(module: WasmModule, selected: Matcher): PassReport {
@@ -257,33 +310,3 @@ function checkIndices(
     }
   }
 }
-
-/** Registry entry of `strip-custom-sections`. */
-export const definition: PassDefinition = {
-  name: "strip-custom-sections",
-  description: "remove custom sections by name, prefix*, /regex/ or category",
-  level: "sections",
-  options: [
-    {
-      flags: "--strip-custom-sections [selector]",
-      description: `custom sections to remove (repeatable): a category (${
-        Object.keys(CATEGORIES).join(", ")
-      }), an exact name, a prefix* glob or an anchored /regex/; no value means all`,
-      repeatable: true,
-      preset: "all",
-    },
-    {
-      flags: "--keep <selector>",
-      description: "custom sections to keep even when selected (repeatable; wins over a selection)",
-      repeatable: true,
-    },
-  ],
-  fromOptions(v) {
-    const remove = asList(v.stripCustomSections);
-    if (!remove) {
-      if (v.keep !== undefined) throw new RangeError("--keep needs --strip-custom-sections");
-      return undefined;
-    }
-    return stripCustomSections({ remove, keep: asList(v.keep) });
-  },
-};

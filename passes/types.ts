@@ -17,6 +17,8 @@ export type PassReport = Record<string, unknown>;
 export interface PassContext {
   /** Name of the input file, when known (for messages). */
   file?: string;
+  /** Name of the output file, when known (passes that emit files name them after it). */
+  output?: string;
   /** Records a warning; it ends up in the pass's report under `warnings`. */
   warn(message: string): void;
   /** Extra files a pass produced (e.g. JS glue), keyed by output-relative name ("app.js"). */
@@ -82,39 +84,3 @@ export interface IrPass {
  * ```
  */
 export type Pass = SectionPass | IrPass;
-
-/** One command-line option of a pass. */
-export interface PassOption {
-  /** Commander flag syntax, e.g. `--keep <selector>`. */
-  flags: string;
-  /** Help text of the option. */
-  description: string;
-  /** Repeatable: values are collected into an array. */
-  repeatable?: boolean;
-  /** Value used when a `[value]` flag is given without one. */
-  preset?: string;
-  /** The only values the option accepts (Commander checks them and lists them in the help). */
-  choices?: string[];
-}
-
-/** A registry entry. */
-export interface PassDefinition {
-  /** The pass name, as `passes` lists it. */
-  name: string;
-  /** One line saying what the pass does. */
-  description: string;
-  /** Whether the pass works on sections or on binaryen IR. */
-  level: "sections" | "ir";
-  /** The command-line options `opt` gets for this pass. */
-  options: PassOption[];
-  /**
-   * Builds the pass from parsed option values (camelCase keys as Commander gives them), or
-   * returns undefined when the command line did not ask for it. Throws RangeError/TypeError on
-   * bad values.
-   */
-  fromOptions(values: Record<string, unknown>): Pass | undefined;
-}
-
-/** Normalizes a repeatable option's value to a list (undefined when absent). */
-export const asList = (v: unknown): string[] | undefined =>
-  v === undefined ? undefined : Array.isArray(v) ? v.map(String) : [String(v)];

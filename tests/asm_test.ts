@@ -486,7 +486,10 @@ Deno.test("linkpass asm writes the object, and on an error writes nothing and ex
       console.error = original;
     }
     // The code frame comes first, then the one error line (as for every error with details).
-    assert.match(errors.join("\n"), /^> 1 \| .*\n.*\^+\nerror: Cannot assemble ".*bad\.wat" at 1:23: /);
+    assert.match(
+      errors.join("\n"),
+      /^> 1 \| .*\n.*\^+\nerror: Cannot assemble ".*bad\.wat" at 1:23: /,
+    );
     await assert.rejects(() => Deno.stat(`${dir}/bad.o`), Deno.errors.NotFound);
   } finally {
     await Deno.remove(dir, { recursive: true });

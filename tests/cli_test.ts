@@ -36,8 +36,27 @@ Deno.test("cli --help, opt --help and passes print the registry's help", async (
 
 Deno.test("cli passes --json lists every pass with its options", async () => {
   const r = await cli(["passes", "--json"]);
-  const list = JSON.parse(r.stdout) as { name: string; options: unknown[] }[];
-  assert.ok(list.some((p) => p.name === "strip-custom-sections" && p.options.length === 2));
+  const list = JSON.parse(r.stdout) as {
+    name: string;
+    main?: string;
+    options: Record<string, { kind: string; default?: unknown }>;
+    flags: string[];
+  }[];
+  assert.deepStrictEqual(list.map((p) => p.name), [
+    "panic",
+    "externref-batch",
+    "js-glue",
+    "strip-custom-sections",
+  ]);
+  const strip = list.find((p) => p.name === "strip-custom-sections")!;
+  assert.deepStrictEqual(Object.keys(strip.options), ["remove", "keep"]);
+  assert.strictEqual(strip.main, "remove");
+  assert.deepStrictEqual(strip.options.remove, {
+    ...strip.options.remove,
+    kind: "list",
+    default: ["all"],
+  });
+  assert.deepStrictEqual(strip.flags, ["--strip-custom-sections [selector]", "--keep <selector>"]);
 });
 
 Deno.test("cli inspect shows sections, custom sections, counts and names", async (t) => {

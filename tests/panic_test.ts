@@ -220,7 +220,7 @@ for (const file of ["panic/small_z.wasm", "panic/small_2.wasm"]) {
 
 Deno.test("panic(hook) imports the hook under the name given", async () => {
   const input = await Deno.readFile(fixture("panic/small_z.wasm"));
-  const { bytes } = await runPanic(input, { mode: "hook", hookModule: "env", hookName: "onPanic" });
+  const { bytes } = await runPanic(input, { mode: "hook", hook: "env/onPanic" });
   const imports = WebAssembly.Module.imports(new WebAssembly.Module(bytes as BufferSource));
   assert.deepEqual(imports, [{ module: "env", name: "onPanic", kind: "function" }]);
 });
@@ -346,7 +346,8 @@ Deno.test("panic refuses panic=unwind modules unless --allow-unwind-change", asy
 
 Deno.test("panic options are checked when the pass is made", () => {
   assert.throws(() => panic({ mode: "abort" as "trap" }), RangeError);
-  assert.throws(() => panic({ mode: "hook", hookName: "" }), TypeError);
+  assert.throws(() => panic({ mode: "hook", hook: "env/" }), RangeError);
+  assert.throws(() => panic({ mode: "hook", hook: { module: "", name: "f" } }), RangeError);
 });
 
 Deno.test("cli opt --panic runs the pass and reports it in JSON", async () => {

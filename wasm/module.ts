@@ -60,7 +60,11 @@ const SECTION_ORDER: Record<number, number> = {
   11: 13,
 };
 
-/** One section of a module. `payload` is a view of the input until a pass replaces it. */
+/**
+ * One section of a module. For a section read from a buffer, `payload` is a view of the input
+ * until a pass assigns a new one; assigning `payload` (or `name`, `id`) marks the section changed
+ * so it is re-encoded. A section a pass makes itself is a plain object without `raw`.
+ */
 export interface Section {
   /** Section id (0 for custom sections). */
   id: number;
@@ -173,7 +177,7 @@ export class WasmModule {
     return new ByteReader(section.payload, Math.max(0, section.payloadOffset));
   }
 
-  /** Replaces a section's payload (marks it changed). */
+  /** Replaces a section's payload (marks it changed); the same as assigning `payload`. */
   setPayload(section: Section, payload: Uint8Array): void {
     section.payload = payload;
     section.raw = undefined;
@@ -265,38 +269,100 @@ export class WasmModule {
   }
 }
 
-/** Makes a section whose `payload`/`raw` views are filled by `load` on first access. */
-function lazySection(
-  section: Section,
-  bytes: Uint8Array,
-  start: number,
-  load: LazyLoader,
-): Section {
-  const end = start + section.rawSize!;
-  let loaded = false;
-  let payload: Uint8Array | undefined;
-  let raw: Uint8Array | undefined;
-  let replaced = false;
-  const ensure = () => {
-    if (!loaded) load(start, end);
-    loaded = true;
-  };
-  Object.defineProperties(section, {
-    payload: {
-      get: () => payload ?? (ensure(), bytes.subarray(section.payloadOffset, end)),
-      set: (v: Uint8Array) => payload = v,
-      enumerable: true,
-    },
-    raw: {
-      get: () => replaced ? raw : (ensure(), bytes.subarray(start, end)),
-      set: (v: Uint8Array | undefined) => {
-        raw = v;
-        replaced = true;
-      },
-      enumerable: true,
-    },
-  });
-  return section;
+/**
+ * A section read from a buffer. `payload` and `raw` are views of the input (filled by `load` on
+ * first access for lazily read custom sections). Assigning `id`, `name` or `payload` marks the
+ * section changed, so it is re-encoded instead of being copied raw: a pass can never write a
+ * stale original by accident.
+ */
+class SourceSection implements Section {
+  #id: number;
+  #name: string;
+  #payload: Uint8Array | undefined;
+  /** Once changed, `raw` is whatever was assigned (normally undefined). */
+  #raw: Uint8Array | undefined;
+  #changed = false;
+  #loaded: boolean;
+  readonly #bytes: Uint8Array;
+  readonly #start: number;
+  readonly #end: number;
+  readonly #load: LazyLoader | undefined;
+  payloadOffset: number;
+  rawSize?: number;
+
+  constructor(
+    id: number,
+    name: string,
+    bytes: Uint8Array,
+    span: { start: number; payload: number; end: number },
+    load?: LazyLoader,
+  ) {
+    this.#id = id;
+    this.#name = name;
+    this.#bytes = bytes;
+    this.#start = span.start;
+    this.#end = span.end;
+    this.#load = load;
+    this.#loaded = load === undefined;
+    this.payloadOffset = span.payload;
+    this.rawSize = span.end - span.start;
+  }
+
+  #ensure(): void {
+    if (!this.#loaded) this.#load!(this.#start, this.#end);
+    this.#loaded = true;
+  }
+
+  #touch(): void {
+    if (!this.#changed) this.#payload ??= this.payload;
+    this.#changed = true;
+    this.#raw = undefined;
+    this.rawSize = undefined;
+    this.payloadOffset = -1;
+  }
+
+  get id(): number {
+    return this.#id;
+  }
+  set id(v: number) {
+    if (v === this.#id) return;
+    this.#touch();
+    this.#id = v;
+  }
+
+  get name(): string {
+    return this.#name;
+  }
+  set name(v: string) {
+    if (v === this.#name) return;
+    this.#touch();
+    this.#name = v;
+  }
+
+  get payload(): Uint8Array {
+    if (this.#payload) return this.#payload;
+    this.#ensure();
+    return this.#payload = this.#bytes.subarray(this.payloadOffset, this.#end);
+  }
+  set payload(v: Uint8Array) {
+    this.#touch();
+    this.#payload = v;
+  }
+
+  get raw(): Uint8Array | undefined {
+    if (this.#changed) return this.#raw;
+    this.#ensure();
+    return this.#raw ??= this.#bytes.subarray(this.#start, this.#end);
+  }
+  set raw(v: Uint8Array | undefined) {
+    this.#touch();
+    this.#raw = v;
+  }
+
+  /** Plain data for `console.log`, JSON and test assertions. */
+  toJSON(): Record<string, unknown> {
+    return { id: this.id, name: this.name, payloadOffset: this.payloadOffset, size: this.rawSize };
+  }
 }
 
 /** Reads the header and the section table of `bytes`. */
@@ -379,19 +445,8 @@ function indexSections(bytes: Uint8Array, loadCustom?: LazyLoader): Section[] {
       name = decoded;
       payloadStart = r.offset;
     }
-    if (id === 0 && loadCustom) {
-      const lazy = { id, name, payloadOffset: payloadStart, rawSize: end - start } as Section;
-      sections.push(lazySection(lazy, bytes, start, loadCustom));
-    } else {
-      sections.push({
-        id,
-        name,
-        payload: bytes.subarray(payloadStart, end),
-        payloadOffset: payloadStart,
-        raw: bytes.subarray(start, end),
-        rawSize: end - start,
-      });
-    }
+    const span = { start, payload: payloadStart, end };
+    sections.push(new SourceSection(id, name, bytes, span, id === 0 ? loadCustom : undefined));
     pos = end;
   }
   return sections;
