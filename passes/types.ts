@@ -3,12 +3,8 @@
  * @module
  */
 import type { WasmModule } from "../wasm/module.ts";
-import type binaryenNs from "binaryen";
-
-/** The binaryen.js namespace, loaded only when an IR pass runs. */
-export type Binaryen = typeof binaryenNs;
-/** A binaryen.js module (the IR that `level: "ir"` passes receive). */
-export type BinaryenModule = binaryenNs.Module;
+export type { Binaryen, BinaryenModule } from "../deps/binaryen.ts";
+import type { Binaryen, BinaryenModule } from "../deps/binaryen.ts";
 
 /** What a pass returns: a JSON-serializable summary for the report. */
 export type PassReport = Record<string, unknown>;
