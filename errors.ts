@@ -252,6 +252,111 @@ export class AssemblerBug extends Error {
   }
 }
 
+/** What linkpass was doing with a file when the file system (or Deno's permissions) said no. */
+export type FileAction = "read" | "write" | "create the folder" | "replace" | "remove";
+
+/**
+ * A file-system error as one line naming the file, what is wrong and what to do. Made from any
+ * `Deno.errors.*` (NotFound, NotCapable, PermissionDenied, IsADirectory, FilesystemLoop, ...) by
+ * {@linkcode fileError}; `cause` is the original error.
+ *
+ * @example A denied permission names the flag to add
+ * ```ts
+ * import assert from "node:assert";
+ * import { FileError, fileError } from "./errors.ts";
+ * const denied = new Deno.errors.NotCapable(
+ *   'Requires write access to "dist/app.wasm", run again with the --allow-write flag',
+ * );
+ * const e = fileError("write", "dist/app.wasm", denied);
+ * assert.ok(e instanceof FileError);
+ * assert.strictEqual(
+ *   e.message,
+ *   'Cannot write "dist/app.wasm": Deno denied write access; run with --allow-write=dist/app.wasm (or -A)',
+ * );
+ * ```
+ */
+export class FileError extends LinkpassError {
+  /** The file or folder. */
+  readonly path: string;
+  /** What linkpass tried to do with it. */
+  readonly action: FileAction;
+  /** `message` says what is wrong and what to do; `cause` is the Deno error. */
+  constructor(action: FileAction, path: string, message: string, cause?: unknown) {
+    super(message, { cause, exitCode: 1 });
+    this.name = "FileError";
+    this.path = path;
+    this.action = action;
+  }
+}
+
+/** The permission a Deno `NotCapable` error asks for: `{ kind: "read", path }`. */
+export function deniedPermission(e: Error): { kind: string; path?: string } | undefined {
+  const m = /Requires (\w+) access(?: to "?([^",]*)"?)?/.exec(e.message);
+  if (!m) return undefined;
+  return { kind: m[1], path: m[2] || undefined };
+}
+
+/** True for any error of the `Deno.errors` family (file system, permissions, network...). */
+export function isDenoError(e: unknown): e is Error {
+  if (!(e instanceof Error)) return false;
+  return Object.values(Deno.errors).some((kind) => e instanceof kind);
+}
+
+/**
+ * Turns a file-system or permission error into a {@linkcode FileError}; anything else is returned
+ * as it is. `action` and `path` say what linkpass was doing.
+ */
+export function fileError(action: FileAction, path: string, e: unknown): unknown {
+  if (e instanceof LinkpassError || !isDenoError(e)) return e;
+  const at = `Cannot ${action} "${path}"`;
+  const say = (what: string) => new FileError(action, path, `${at}: ${what}`, e);
+  const errors = Deno.errors;
+  if (e instanceof errors.NotCapable) {
+    const asked = deniedPermission(e);
+    const kind = asked?.kind ?? (action === "read" ? "read" : "write");
+    const target = asked?.path ?? path;
+    return say(`Deno denied ${kind} access; run with --allow-${kind}=${target} (or -A)`);
+  }
+  if (e instanceof errors.PermissionDenied) {
+    return say(
+      "the operating system denied access (not a Deno permission); check the owner and mode of the file and its folder",
+    );
+  }
+  if (e instanceof errors.NotFound) {
+    return say(
+      action === "read"
+        ? "no such file; check the path"
+        : "a folder on its path does not exist or was removed; check the path",
+    );
+  }
+  if (e instanceof errors.IsADirectory) {
+    return say(
+      action === "read" ? "it is a directory; pass a file" : "it is a directory; name a file",
+    );
+  }
+  if (e instanceof errors.NotADirectory) {
+    return say("a part of the path is a file, not a folder; check the path");
+  }
+  if (e instanceof errors.FilesystemLoop) {
+    return say("symbolic links loop back on themselves; point the path at a real file");
+  }
+  if (e instanceof errors.AlreadyExists) {
+    return say("it already exists; remove it or pick another name");
+  }
+  if (e instanceof errors.InvalidData || e instanceof errors.UnexpectedEof) {
+    return say(`${e.message.split("\n")[0]}; the file is truncated or not what it seems`);
+  }
+  const text = e.message.split("\n")[0];
+  if (/No space left|os error 28/i.test(text)) return say("the disk is full; free some space");
+  if (/Read-only file system|os error 30/i.test(text)) {
+    return say("the file system is read-only; write somewhere else");
+  }
+  if (/Illegal seek|os error 29/i.test(text)) {
+    return say("not a regular file (a pipe?); pass a file");
+  }
+  return say(`${text}`);
+}
+
 /** What an entry point prints for an error: detail lines, then `error: message`. */
 export interface DescribedError {
   /** Lines printed before the error line. */
