@@ -37,9 +37,14 @@ export {
   type Matcher,
   stripCustomSections,
   type StripOptions,
+  type StripSchema,
 } from "./passes/strip_custom_sections.ts";
-export { panic, type PanicOptions, type PanicRoot } from "./passes/panic.ts";
-export { externrefBatch, type ExternrefBatchOptions } from "./passes/externref_batch.ts";
+export { panic, type PanicOptions, type PanicRoot, type PanicSchema } from "./passes/panic.ts";
+export {
+  externrefBatch,
+  type ExternrefBatchOptions,
+  type ExternrefBatchSchema,
+} from "./passes/externref_batch.ts";
 export {
   builtinPasses,
   findPass,
@@ -48,8 +53,10 @@ export {
   passesFromConfig,
 } from "./passes/mod.ts";
 export {
+  type BuilderOptions,
   custom,
   definePass,
+  type DefinitionBase,
   flag,
   flagsOf,
   type FlagSpec,
@@ -71,12 +78,23 @@ export {
   resolveOptions,
   type SectionPassBody,
   type SectionPassDefinition,
+  type Spec,
   string,
+  type ValueOf,
+  type WithDefault,
 } from "./passes/define.ts";
 export * from "./pipeline.ts";
 export { formatInspect, inspectModule, type InspectReport, type SectionRow } from "./inspect.ts";
 export { type LoadedPass, loadUserPass, parsePassOptions } from "./user_pass.ts";
-export { sameFile, writeFileAtomic } from "./fs.ts";
+export {
+  checkOutputPath,
+  type OutputFile,
+  sameFile,
+  writeFileAtomic,
+  writeOutputs,
+  type WriteOutputsOptions,
+  type WriteOutputsResult,
+} from "./fs.ts";
 export {
   assembleFragment,
   assembleModule,
@@ -97,7 +115,7 @@ export {
 export { link, type LinkOptions, type LinkResult } from "./linker/link.ts";
 export { type LinkConfig, loadConfig } from "./linker/config.ts";
 export { checkInputs, type CheckProblem, type CheckReport } from "./linker/check.ts";
-export { glueStem, jsGlue, type JsGlueOptions } from "./passes/js_glue.ts";
+export { glueStem, jsGlue, type JsGlueOptions, type JsGlueSchema } from "./passes/js_glue.ts";
 export { generateGlue, type Glue, type GlueOptions, type GlueReport } from "./glue/generate.ts";
 export {
   EMBED_SECTION,

@@ -29,7 +29,17 @@ import { type CallSites, collectMessages, locationParam, prepareHook } from "./_
 import { DataImage, type LocationRecord, RangeSet } from "./_panic_data.ts";
 import { matchRoot, ROOT_HINT, type RootRule } from "./_panic_roots.ts";
 import type { BinaryenModule, IrPassContext, PassReport } from "./types.ts";
-import { definePass, flag, importName, type PassInput, string } from "./define.ts";
+import {
+  definePass,
+  flag,
+  type ImportName,
+  importName,
+  type OptionSpec,
+  type PassFactory,
+  type PassInput,
+  string,
+  type WithDefault,
+} from "./define.ts";
 import { UsageError } from "../errors.ts";
 
 /** One root in the report. */
@@ -46,6 +56,16 @@ export interface PanicRoot {
 
 const MODES = ["trap", "hook"] as const;
 
+/** The options of {@linkcode panic}, as its definition declares them. */
+export interface PanicSchema extends Record<string, OptionSpec> {
+  /** `trap` or `hook`. */
+  mode: WithDefault<"trap" | "hook">;
+  /** The hook import in `hook` mode. */
+  hook: WithDefault<ImportName>;
+  /** Run on panic=unwind modules. */
+  allowUnwindChange: WithDefault<boolean>;
+}
+
 /**
  * The `panic` pass.
  *
@@ -60,7 +80,7 @@ const MODES = ["trap", "hook"] as const;
  * assert.throws(() => panic({ mode: "abort" as "trap" }), /use one of "trap", "hook"/);
  * ```
  */
-export const panic = definePass({
+export const panic: PassFactory<PanicSchema> = definePass<PanicSchema>({
   name: "panic",
   description: "remove Rust's panic machinery",
   level: "ir",
