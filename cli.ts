@@ -65,26 +65,6 @@ export function buildProgram(): Command {
   return program;
 }
 
-/**
- * A `Deno.errors.*` that escaped a command, as one line: a denied permission names the flag to
- * add; anything else keeps Deno's own one-line message (which names the path).
- */
-function describeDenoError(e: Error): DescribedError {
-  if (e instanceof Deno.errors.NotCapable) {
-    const asked = deniedPermission(e);
-    if (asked) {
-      const where = asked.path ? ` to "${asked.path}"` : "";
-      const flag = `--allow-${asked.kind}${asked.path ? `=${asked.path}` : ""}`;
-      return {
-        details: [],
-        message: `Deno denied ${asked.kind} access${where}; run with ${flag} (or -A)`,
-        exitCode: 1,
-      };
-    }
-  }
-  return { details: [], message: `${e.name}: ${e.message.split("\n")[0]}`, exitCode: 1 };
-}
-
 /** True when LINKPASS_DEBUG is set (and readable: no env permission means no). */
 function debugging(): boolean {
   const variable = "LINKPASS_DEBUG";
@@ -114,7 +94,7 @@ export async function main(args: string[]): Promise<number> {
         ? 0
         : 2;
     }
-    const described = describeError(e) ?? (isDenoError(e) ? describeDenoError(e) : undefined);
+    const described = describeError(e);
     if (!described) throw e;
     for (const line of described.details) console.error(line);
     console.error(`error: ${described.message}`);

@@ -368,8 +368,29 @@ export interface DescribedError {
 }
 
 /**
- * Describes a user-facing error (and a pass's internal error, which says it is a bug), or returns
- * undefined for any other error: a bug of linkpass, to rethrow with its stack.
+ * A `Deno.errors.*` that escaped a command, as one line: a denied permission names the flag to
+ * add; anything else keeps Deno's own one-line message (which names the path).
+ */
+function describeDenoError(e: Error): DescribedError {
+  if (e instanceof Deno.errors.NotCapable) {
+    const asked = deniedPermission(e);
+    if (asked) {
+      const where = asked.path ? ` to "${asked.path}"` : "";
+      const flag = `--allow-${asked.kind}${asked.path ? `=${asked.path}` : ""}`;
+      return {
+        details: [],
+        message: `Deno denied ${asked.kind} access${where}; run with ${flag} (or -A)`,
+        exitCode: 1,
+      };
+    }
+  }
+  return { details: [], message: `${e.name}: ${e.message.split("\n")[0]}`, exitCode: 1 };
+}
+
+/**
+ * Describes a user-facing error (and a pass's internal error, which says it is a bug) and any
+ * `Deno.errors.*` (a denied permission names the flag to add), or returns undefined for any other
+ * error: a bug of linkpass, to rethrow with its stack.
  */
 export function describeError(e: unknown): DescribedError | undefined {
   if (e instanceof LinkpassError) {
@@ -382,5 +403,6 @@ export function describeError(e: unknown): DescribedError | undefined {
       exitCode: 1,
     };
   }
+  if (isDenoError(e)) return describeDenoError(e);
   return undefined;
 }

@@ -265,7 +265,16 @@ function stripObject(module: WasmModule, drop: Set<Section>): string[] {
     r.target = newSection.get(r.target)!;
     for (const e of r.entries) {
       if (e.type === RelocType.TYPE_INDEX_LEB) continue;
-      const to = newSymbol.get(e.index)!;
+      const to = newSymbol.get(e.index);
+      if (to === undefined) {
+        // Only a corrupt object gets here: a valid one keeps the sections its relocations use.
+        throw new WasmParseError(
+          `malformed ${s.name} section: a relocation at 0x${
+            e.offset.toString(16)
+          } names symbol ${e.index}, the symbol of a section that is being removed`,
+          Math.max(0, s.payloadOffset),
+        );
+      }
       if (to !== e.index) {
         e.index = to;
         changed = true;
