@@ -15,7 +15,7 @@ import type {
   SectionPass,
 } from "./passes/types.ts";
 import { isBuiltinPass } from "./passes/mod.ts";
-import { PassError, ValidationError } from "./errors.ts";
+import { LinkpassError, PassError, ValidationError } from "./errors.ts";
 import { importBinaryen } from "./deps/binaryen.ts";
 
 /** Options of {@linkcode runPipeline}. */
@@ -296,8 +296,9 @@ class PipelineRun {
     const previousDebug = binaryen.getDebugInfo();
     // binaryen prints what it notices while reading (e.g. "linking section is present"): those
     // lines become warnings of the group's first pass that runs.
-    const read = this.phase("ir parse", () => quiet(() => readIr(binaryen, this.module.toBytes())));
-    if (!read.value) throw read.error;
+    const input = this.module.toBytes();
+    const read = this.phase("ir parse", () => quiet(() => readIr(binaryen, input)));
+    if (!read.value) throw unreadable(read.error, read.output, input, this.options.file);
     const ir = read.value;
     let parseNotes = read.output.map((l) => `binaryen: ${l.trim()}`).filter((l) =>
       l !== "binaryen:"
@@ -433,6 +434,27 @@ export function quiet<T>(fn: () => T): { value?: T; error?: unknown; output: str
   } finally {
     sink = previous;
   }
+}
+
+/**
+ * binaryen could not read the module (it throws a plain `{ message }` object for a malformed
+ * binary): a typed error naming the file, with the engine's more precise message when it has one.
+ */
+function unreadable(
+  error: unknown,
+  output: string[],
+  bytes: Uint8Array,
+  file: string | undefined,
+): LinkpassError {
+  const said = (error as { message?: unknown })?.message;
+  const binaryenSays = firstLine(output, typeof said === "string" ? said : String(error));
+  const engine = validationError(bytes);
+  return new LinkpassError(
+    `Cannot read ${file === undefined ? "the module" : `"${file}"`} for the IR passes: ${
+      engine ?? binaryenSays
+    }; ${engine ? "the module is not valid WebAssembly" : "binaryen rejected it"}`,
+    { cause: error },
+  );
 }
 
 function firstLine(output: string[], fallback: string): string {
