@@ -106,3 +106,20 @@ Deno.test("completions are generated from the command tree, pass flags included"
     assert.equal(new TextDecoder().decode(complete.stdout).trim(), "--strip-custom-sections");
   }
 });
+
+Deno.test("a strip selector that matches nothing warns on stderr, with did-you-mean", async () => {
+  const dir = await Deno.makeTempDir();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, "opt", APP, "-o", `${dir}/o.wasm`, "--strip-custom-sections", "debgu"],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  assert.equal(out.code, 0);
+  assert.equal(
+    new TextDecoder().decode(out.stderr),
+    'warning: strip-custom-sections: the selector "debgu" matched no custom section; did you mean the category "debug"?\n',
+  );
+  assert.match(new TextDecoder().decode(out.stdout), /\(same size\)/);
+  await Deno.remove(dir, { recursive: true });
+});
