@@ -6,10 +6,11 @@
  *
  * @example Strip every custom section but `name`
  * ```ts
+ * import assert from "node:assert";
  * import { runPipeline, stripCustomSections } from "./mod.ts";
  * const input = await Deno.readFile(new URL("./examples/demo/app.wasm", import.meta.url));
  * const { bytes, report } = await runPipeline(input, [stripCustomSections({ keep: ["name"] })]);
- * console.assert(bytes.length < input.length && report.passes.length === 1);
+ * assert.ok(bytes.length < input.length && report.passes.length === 1);
  * ```
  * @module
  */
@@ -140,9 +141,10 @@ import { type ReadOptions, WasmModule } from "./wasm/module.ts";
  *
  * @example Read a module
  * ```ts
+ * import assert from "node:assert";
  * import { readModule } from "./mod.ts";
  * const m = readModule(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
- * console.assert(m.sections.length === 0);
+ * assert.ok(m.sections.length === 0);
  * ```
  */
 export function readModule(bytes: Uint8Array, options?: ReadOptions): WasmModule {

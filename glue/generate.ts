@@ -105,13 +105,14 @@ function mainMemory(imports: Import[], wanted?: JsName) {
  *
  * @example Glue for a module with one import snippet
  * ```ts
+ * import assert from "node:assert";
  * import { generateGlue } from "./generate.ts";
  * import { encodeJsRecord } from "./records.ts";
  * import { WasmModule } from "../wasm/module.ts";
  * const module = WasmModule.empty();
  * module.addCustomSection("js_bindgen.import", encodeJsRecord({ module: "m", name: "f", text: "() => 1" }));
  * const { report } = generateGlue(module);
- * console.assert(report.dropped[0] === "import m/f"); // the module does not import m/f
+ * assert.ok(report.dropped[0] === "import m/f"); // the module does not import m/f
  * ```
  */
 export function generateGlue(module: WasmModule, options: GlueOptions = {}): Glue {

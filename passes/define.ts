@@ -159,6 +159,7 @@ export function definePass<const S extends OptionSchema>(
       name: definition.name,
       description: definition.description,
       level: definition.level,
+      options: Object.freeze(resolved),
     } as Pass;
   };
   return Object.assign(factory, { definition }) as PassFactory<S>;

@@ -8,8 +8,15 @@
 import { WasmParseError } from "../wasm/errors.ts";
 import type { WasmModule } from "../wasm/module.ts";
 import { UsageError } from "../errors.ts";
-import { type LoadedModule, loadModule, unprovidedImports, wasmFrames } from "./load.ts";
-import { describeThrown, PANIC_EXIT_CODE, type RunOptions } from "./run.ts";
+import {
+  describeThrown,
+  type LoadedModule,
+  loadModule,
+  PANIC_EXIT_CODE,
+  type RunOptions,
+  unprovidedImports,
+  wasmFrames,
+} from "./load.ts";
 
 /** The section listing the tests. */
 export const TEST_SECTION = "js_bindgen.test";

@@ -10,6 +10,28 @@ import { pathToFileURL } from "node:url";
 import type { WasmModule } from "../wasm/module.ts";
 import { readExports, readFunctions, readImports, readTypes, type ValType } from "../wasm/types.ts";
 
+/** Exit code of a trap or a failed test run: Rust's panic exit code. */
+export const PANIC_EXIT_CODE = 101;
+
+/** Options of `runModule` (run.ts) and `runTests` (libtest.ts). */
+export interface RunOptions {
+  /** Path or name of the module, for messages and `argv[0]`. */
+  file?: string;
+  /** Program arguments (binaries) or libtest arguments (test modules). */
+  args?: string[];
+  /** Receives the runner's own output, with newlines. */
+  onOutput?: (stream: "stdout" | "stderr", text: string) => void;
+  /** Extra imports, for imports no snippet provides. */
+  imports?: WebAssembly.Imports;
+}
+
+/** `RuntimeError: unreachable` for traps, the message for other exceptions. */
+export function describeThrown(e: unknown): string {
+  if (e instanceof WebAssembly.RuntimeError) return `RuntimeError: ${e.message}`;
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  return `uncaught exception: ${String(e)}`;
+}
+
 /** The part of the generated glue module the runner uses. */
 export interface GlueClass {
   new (module: WebAssembly.Module, memory?: WebAssembly.Memory): {

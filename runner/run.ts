@@ -10,22 +10,17 @@
 import { UsageError } from "../errors.ts";
 import { WasmModule } from "../wasm/module.ts";
 import { TEST_SECTION } from "./libtest.ts";
-import { exportSignature, loadModule, unprovidedImports, wasmFrames } from "./load.ts";
+import {
+  describeThrown,
+  exportSignature,
+  loadModule,
+  PANIC_EXIT_CODE,
+  type RunOptions,
+  unprovidedImports,
+  wasmFrames,
+} from "./load.ts";
 
-/** Exit code of a trap or a failed test run: Rust's panic exit code. */
-export const PANIC_EXIT_CODE = 101;
-
-/** Options of {@linkcode runModule}. */
-export interface RunOptions {
-  /** Path or name of the module, for messages and `argv[0]`. */
-  file?: string;
-  /** Program arguments (binaries) or libtest arguments (test modules). */
-  args?: string[];
-  /** Receives the runner's own output, with newlines. */
-  onOutput?: (stream: "stdout" | "stderr", text: string) => void;
-  /** Extra imports, for imports no snippet provides. */
-  imports?: WebAssembly.Imports;
-}
+export { describeThrown, PANIC_EXIT_CODE, type RunOptions };
 
 /**
  * Runs a module and returns the process exit code.
@@ -101,13 +96,6 @@ async function runBinary(
   }
   if (typeof result === "bigint") return Number(BigInt.asIntN(32, result));
   return typeof result === "number" ? result | 0 : 0;
-}
-
-/** `RuntimeError: unreachable` for traps, the message for other exceptions. */
-export function describeThrown(e: unknown): string {
-  if (e instanceof WebAssembly.RuntimeError) return `RuntimeError: ${e.message}`;
-  if (e instanceof Error) return `${e.name}: ${e.message}`;
-  return `uncaught exception: ${String(e)}`;
 }
 
 /**
