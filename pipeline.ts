@@ -5,14 +5,14 @@
  */
 import { sectionByteLength, SectionId, WasmModule } from "./wasm/module.ts";
 import { WasmParseError } from "./wasm/errors.ts";
-import {
-  type Binaryen,
-  type BinaryenModule,
-  type IrPass,
-  type Pass,
-  type PassContext,
-  type PassReport,
-  type SectionPass,
+import type {
+  Binaryen,
+  BinaryenModule,
+  IrPass,
+  Pass,
+  PassContext,
+  PassReport,
+  SectionPass,
 } from "./passes/types.ts";
 import { isBuiltinPass } from "./passes/mod.ts";
 import { PassError, ValidationError } from "./errors.ts";

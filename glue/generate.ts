@@ -7,7 +7,7 @@
  */
 import { parse } from "acorn";
 import { generate } from "astring";
-import { GlueError, type GlueProblem, UsageError } from "../errors.ts";
+import { GlueError, type GlueProblem } from "../errors.ts";
 
 export { GlueError, type GlueProblem };
 import type { WasmModule } from "../wasm/module.ts";

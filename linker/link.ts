@@ -8,7 +8,7 @@
  */
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { writeFileAtomic } from "../fs.ts";
-import { FragmentErrors, LinkerFailedError, UsageError } from "../errors.ts";
+import { FragmentErrors, LinkerFailedError } from "../errors.ts";
 import { type PipelineReport, runPipeline } from "../pipeline.ts";
 import { lastValue, optionValues, parseLinkArgs, quotePosix, targetOf } from "./args.ts";
 import { type InputScan, LinkCache, sha256 } from "./cache.ts";

@@ -60,10 +60,14 @@ export interface OptionSpec<T = unknown> {
   parse(raw: unknown): T;
 }
 
+/** An option of type `T` with a default (the pass always receives a value). */
+export type Defaulted<T> = OptionSpec<T> & { default: T };
+
 /** The options of a pass, by key (camelCase, as library users write them). */
 export type OptionSchema = Record<string, OptionSpec>;
 
-type ValueOf<S> = S extends OptionSpec<infer T> ? T : never;
+/** The value type of an option spec. */
+export type ValueOf<S> = S extends OptionSpec<infer T> ? T : never;
 
 /** What `create` receives: every option typed, defaults filled in. */
 export type ResolvedOptions<S extends OptionSchema> = {
@@ -97,7 +101,8 @@ export interface IrPassBody {
   run(module: BinaryenModule, ctx: IrPassContext): PassReport | void | Promise<PassReport | void>;
 }
 
-interface DefinitionBase<S extends OptionSchema> {
+/** What every pass definition has, whatever its level. */
+export interface DefinitionBase<S extends OptionSchema> {
   /** The pass name, kebab-case (`strip-custom-sections`); also its CLI flag and config key. */
   name: string;
   /** One line saying what the pass does. */
@@ -304,7 +309,8 @@ function showDefault(value: unknown): string | undefined {
 
 // ---- option builders -------------------------------------------------------------------------
 
-interface Common<T> {
+/** What every option builder takes. */
+export interface OptionCommon<T> {
   /** One line of help. */
   help: string;
   /** Flag name when not `<pass>-<key>`. */
@@ -333,7 +339,7 @@ const describe = (raw: unknown) => typeof raw === "string" ? `"${raw}"` : JSON.s
  * assert.throws(() => flag({ help: "x" }).parse("yes please"), /true or false/);
  * ```
  */
-export function flag(options: Common<boolean>): OptionSpec<boolean> & { default: boolean } {
+export function flag(options: OptionCommon<boolean>): OptionSpec<boolean> & { default: boolean } {
   return {
     kind: "flag",
     default: false,
@@ -360,9 +366,10 @@ export function flag(options: Common<boolean>): OptionSpec<boolean> & { default:
  */
 export function string<
   const C extends string = string,
-  const O extends Common<C> & { choices?: readonly C[]; check?: (value: string) => void } = Common<
-    C
-  >,
+  const O extends OptionCommon<C> & { choices?: readonly C[]; check?: (value: string) => void } =
+    OptionCommon<
+      C
+    >,
 >(options: O & { choices?: readonly C[] }): Spec<C, O> {
   const { check, ...rest } = options;
   return {
@@ -394,7 +401,7 @@ export function string<
  * assert.throws(() => integer({ help: "n", min: 1 }).parse("0"), /from 1/);
  * ```
  */
-export function integer<const O extends Common<number> & { min?: number; max?: number }>(
+export function integer<const O extends OptionCommon<number> & { min?: number; max?: number }>(
   options: O,
 ): Spec<number, O> {
   const min = options.min ?? 0;
@@ -425,7 +432,7 @@ export function integer<const O extends Common<number> & { min?: number; max?: n
  * ```
  */
 export function list<
-  const O extends Common<string[]> & {
+  const O extends OptionCommon<string[]> & {
     check?: (value: string) => void;
     choices?: readonly string[];
   },
@@ -465,7 +472,7 @@ export function list<
  */
 export function custom<
   // deno-lint-ignore no-explicit-any
-  const O extends Common<any> & { parse(raw: unknown): unknown },
+  const O extends OptionCommon<any> & { parse(raw: unknown): unknown },
 >(options: O): Spec<ReturnType<O["parse"]>, O> {
   return { kind: "value", ...options } as Spec<ReturnType<O["parse"]>, O>;
 }
@@ -482,7 +489,7 @@ export function custom<
  * });
  * ```
  */
-export function importName<const O extends Common<{ module: string; name: string }>>(
+export function importName<const O extends OptionCommon<{ module: string; name: string }>>(
   options: O,
 ): Spec<{ module: string; name: string }, O> {
   return custom({

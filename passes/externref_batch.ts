@@ -25,8 +25,27 @@ import {
 } from "../wasm/types.ts";
 import { helperBody, type HelperPlan, MIN_BATCH } from "./_externref_helper.ts";
 import type { PassReport } from "./types.ts";
-import { custom, definePass, flag, integer, type PassInput, string } from "./define.ts";
+import {
+  custom,
+  type Defaulted,
+  definePass,
+  flag,
+  integer,
+  type OptionSpec,
+  type PassFactory,
+  type PassInput,
+  string,
+} from "./define.ts";
 import { UsageError } from "../errors.ts";
+
+/** The option schema of {@linkcode externrefBatch}. */
+export type ExternrefBatchSchema = {
+  strategy: Defaulted<"geometric" | number>;
+  max: OptionSpec<number>;
+  table: OptionSpec<string>;
+  constantOnly: Defaulted<boolean>;
+  exportHelper: OptionSpec<string>;
+};
 
 /**
  * The `externref-batch` pass.
@@ -40,7 +59,7 @@ import { UsageError } from "../errors.ts";
  * assert.throws(() => externrefBatch({ strategy: 0 }), /"geometric" or a whole number/);
  * ```
  */
-export const externrefBatch = definePass({
+export const externrefBatch: PassFactory<ExternrefBatchSchema> = definePass<ExternrefBatchSchema>({
   name: "externref-batch",
   description: "grow externref tables in batches behind a reserve (same contract for callers)",
   level: "sections",

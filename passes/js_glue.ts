@@ -13,7 +13,15 @@
  */
 import { basename } from "node:path";
 import type { GlueReport } from "../glue/generate.ts";
-import { definePass, importName, type PassInput, string } from "./define.ts";
+import {
+  definePass,
+  type ImportName,
+  importName,
+  type OptionSpec,
+  type PassFactory,
+  type PassInput,
+  string,
+} from "./define.ts";
 
 export type { Glue, GlueOptions, GlueProblem, GlueReport } from "../glue/generate.ts";
 
@@ -21,6 +29,12 @@ export type { Glue, GlueOptions, GlueProblem, GlueReport } from "../glue/generat
 export function glueStem(name: string): string {
   return basename(name).replace(/\.wasm$/i, "");
 }
+
+/** The option schema of {@linkcode jsGlue}. */
+export type JsGlueSchema = {
+  name: OptionSpec<string>;
+  memory: OptionSpec<ImportName>;
+};
 
 /**
  * The `js-glue` pass.
@@ -34,7 +48,7 @@ export function glueStem(name: string): string {
  * assert.throws(() => jsGlue({ memory: "memory" }), /write module\/name/);
  * ```
  */
-export const jsGlue = definePass({
+export const jsGlue: PassFactory<JsGlueSchema> = definePass<JsGlueSchema>({
   name: "js-glue",
   description:
     "write an ES module (<output>.js + .d.ts) from the js_bindgen.import/embed snippets and strip them",

@@ -29,7 +29,16 @@ import { type CallSites, collectMessages, locationParam, prepareHook } from "./_
 import { DataImage, type LocationRecord, RangeSet } from "./_panic_data.ts";
 import { matchRoot, ROOT_HINT, type RootRule } from "./_panic_roots.ts";
 import type { BinaryenModule, IrPassContext, PassReport } from "./types.ts";
-import { definePass, flag, importName, type PassInput, string } from "./define.ts";
+import {
+  type Defaulted,
+  definePass,
+  flag,
+  type ImportName,
+  importName,
+  type PassFactory,
+  type PassInput,
+  string,
+} from "./define.ts";
 import { UsageError } from "../errors.ts";
 
 /** One root in the report. */
@@ -46,6 +55,13 @@ export interface PanicRoot {
 
 const MODES = ["trap", "hook"] as const;
 
+/** The option schema of {@linkcode panic}. */
+export type PanicSchema = {
+  mode: Defaulted<"trap" | "hook">;
+  hook: Defaulted<ImportName>;
+  allowUnwindChange: Defaulted<boolean>;
+};
+
 /**
  * The `panic` pass.
  *
@@ -60,7 +76,7 @@ const MODES = ["trap", "hook"] as const;
  * assert.throws(() => panic({ mode: "abort" as "trap" }), /use one of "trap", "hook"/);
  * ```
  */
-export const panic = definePass({
+export const panic: PassFactory<PanicSchema> = definePass<PanicSchema>({
   name: "panic",
   description: "remove Rust's panic machinery",
   level: "ir",

@@ -16,7 +16,7 @@ import {
 import { WasmParseError } from "../wasm/errors.ts";
 import { type Section, sectionByteLength, type WasmModule } from "../wasm/module.ts";
 import type { PassReport } from "./types.ts";
-import { definePass, list, type PassInput } from "./define.ts";
+import { type Defaulted, definePass, list, type PassFactory, type PassInput } from "./define.ts";
 
 /** Named groups of custom sections. */
 export const CATEGORIES: Record<string, { description: string; test: (name: string) => boolean }> =
@@ -85,6 +85,12 @@ function isStructural(name: string): boolean {
   return name === "linking" || name.startsWith("reloc.");
 }
 
+/** The option schema of {@linkcode stripCustomSections}. */
+export type StripSchema = {
+  remove: Defaulted<string[]>;
+  keep: Defaulted<string[]>;
+};
+
 /**
  * The `strip-custom-sections` pass: removes custom sections by name, glob, regex or category.
  * Selectors that match no section of the module are reported as warnings (with a "did you mean"
@@ -101,7 +107,7 @@ function isStructural(name: string): boolean {
  * assert.ok(report.outputBytes < report.inputBytes);
  * ```
  */
-export const stripCustomSections = definePass({
+export const stripCustomSections: PassFactory<StripSchema> = definePass<StripSchema>({
   name: "strip-custom-sections",
   description: "remove custom sections by name, prefix*, /regex/ or category",
   level: "sections",

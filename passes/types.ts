@@ -6,9 +6,13 @@ import type { WasmModule } from "../wasm/module.ts";
 import type binaryenNs from "binaryen";
 
 /** The binaryen.js namespace, loaded only when an IR pass runs. */
-export type Binaryen = typeof binaryenNs;
+// deno-lint-ignore no-empty-interface
+export interface Binaryen extends BinaryenNamespace {}
+type BinaryenNamespace = typeof binaryenNs;
 /** A binaryen.js module (the IR that `level: "ir"` passes receive). */
-export type BinaryenModule = binaryenNs.Module;
+// deno-lint-ignore no-empty-interface
+export interface BinaryenModule extends BinaryenModuleClass {}
+type BinaryenModuleClass = binaryenNs.Module;
 
 /** What a pass returns: a JSON-serializable summary for the report. */
 export type PassReport = Record<string, unknown>;
