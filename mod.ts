@@ -95,3 +95,4 @@ export { type LinkConfig, loadConfig } from "./linker/config.ts";
 export { link, type LinkOptions, type LinkResult } from "./linker/link.ts";
 export { PANIC_EXIT_CODE, runModule, type RunOptions } from "./runner/run.ts";
 export { generateGlue, type Glue, type GlueOptions, type GlueReport } from "./glue/generate.ts";
+export type { JsName } from "./glue/records.ts";
