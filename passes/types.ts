@@ -6,7 +6,6 @@ import type { WasmModule } from "../wasm/module.ts";
 import type binaryenNs from "binaryen";
 
 /** The binaryen.js namespace, loaded only when an IR pass runs. */
-// deno-lint-ignore no-empty-interface
 export interface Binaryen extends BinaryenNamespace {}
 /**
  * binaryen.js's own namespace type (binaryen@132); documented upstream.
@@ -14,7 +13,6 @@ export interface Binaryen extends BinaryenNamespace {}
  */
 type BinaryenNamespace = typeof binaryenNs;
 /** A binaryen.js module (the IR that `level: "ir"` passes receive). */
-// deno-lint-ignore no-empty-interface
 export interface BinaryenModule extends BinaryenModuleClass {}
 /**
  * binaryen.js's `Module` class (binaryen@132); documented upstream.
