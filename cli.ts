@@ -8,7 +8,7 @@
  * ```
  * @module
  */
-import { Command, CommanderError, Option } from "@commander-js/extra-typings";
+import { Command, CommanderError, Option } from "./deps/commander.ts";
 import { basename, resolve } from "node:path";
 import { sameFile, writeFileAtomic } from "./fs.ts";
 import { readModuleFile } from "./wasm/file.ts";

@@ -16,6 +16,7 @@ import type {
 } from "./passes/types.ts";
 import { isBuiltinPass } from "./passes/mod.ts";
 import { PassError, ValidationError } from "./errors.ts";
+import { importBinaryen } from "./deps/binaryen.ts";
 
 /** Options of {@linkcode runPipeline}. */
 export interface PipelineOptions {
@@ -103,7 +104,7 @@ export function loadBinaryen(): Promise<Binaryen> {
     console.log = forward(saved.log);
     console.error = forward(saved.error);
     try {
-      return (await import("binaryen")).default as Binaryen;
+      return await importBinaryen();
     } finally {
       console.log = saved.log;
       console.error = saved.error;

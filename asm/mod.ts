@@ -14,7 +14,7 @@
  * ```
  * @module
  */
-import type wabtInit from "wabt";
+import { importWabt, type WabtInit } from "../deps/wabt.ts";
 import { WasmParseError } from "../wasm/errors.ts";
 import { AsmError, type AsmLocation, AssemblerBug } from "../errors.ts";
 import { codeFrame, lineColumn, offsetOfByteColumn } from "./errors.ts";
@@ -68,12 +68,12 @@ const FEATURES = {
   relaxed_simd: true,
 };
 
-type Wabt = Awaited<ReturnType<typeof wabtInit>>;
+type Wabt = Awaited<ReturnType<WabtInit>>;
 let wabtPromise: Promise<Wabt> | undefined;
 
 /** Loads wabt.js once (about 20 ms); later calls share it. */
 function loadWabt(): Promise<Wabt> {
-  wabtPromise ??= import("wabt").then((m) => (m.default as typeof wabtInit)());
+  wabtPromise ??= importWabt().then((init) => init());
   return wabtPromise;
 }
 

@@ -5,8 +5,8 @@
  * spliced into text: names become string literals, snippets become parsed expressions.
  * @module
  */
-import { parse } from "acorn";
-import { generate } from "astring";
+import { parse } from "../deps/acorn.ts";
+import { generate } from "../deps/astring.ts";
 import { GlueError, type GlueProblem } from "../errors.ts";
 
 export { GlueError, type GlueProblem };

@@ -4,8 +4,8 @@
  * message with the line and column inside the snippet and a code frame.
  * @module
  */
-import { parse } from "acorn";
-import type { Expression, Node, Program } from "acorn";
+import { parse } from "../deps/acorn.ts";
+import type { Expression, Node, Program } from "../deps/acorn.ts";
 
 const PREFIX = "(class { #jsEmbed; #memory; m() { return (\n";
 const SUFFIX = "\n); } });";

@@ -3,22 +3,8 @@
  * @module
  */
 import type { WasmModule } from "../wasm/module.ts";
-import type binaryenNs from "binaryen";
-
-/** The binaryen.js namespace, loaded only when an IR pass runs. */
-export interface Binaryen extends BinaryenNamespace {}
-/**
- * binaryen.js's own namespace type (binaryen@132); documented upstream.
- * @internal
- */
-type BinaryenNamespace = typeof binaryenNs;
-/** A binaryen.js module (the IR that `level: "ir"` passes receive). */
-export interface BinaryenModule extends BinaryenModuleClass {}
-/**
- * binaryen.js's `Module` class (binaryen@132); documented upstream.
- * @internal
- */
-type BinaryenModuleClass = binaryenNs.Module;
+export type { Binaryen, BinaryenModule } from "../deps/binaryen.ts";
+import type { Binaryen, BinaryenModule } from "../deps/binaryen.ts";
 
 /** What a pass returns: a JSON-serializable summary for the report. */
 export type PassReport = Record<string, unknown>;

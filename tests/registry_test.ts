@@ -3,7 +3,7 @@
  * make the same pass from the same values, and `true` in a configuration means the defaults.
  */
 import assert from "node:assert/strict";
-import { Command } from "@commander-js/extra-typings";
+import { Command } from "../deps/commander.ts";
 import { builtinPasses, passesFromConfig } from "../passes/mod.ts";
 import { flagsOf, passFromConfig } from "../passes/define.ts";
 import { passesFromFlags, passOptions } from "../cli/pass_flags.ts";
