@@ -29,6 +29,8 @@ export interface JsRecord extends JsName {
   text: string;
   /** File offset of the record's length prefix (for messages; -1 for rebuilt sections). */
   offset: number;
+  /** Where the record came from, for messages (`record 2 of "lib.rlib(a.o)"`), when known. */
+  where?: string;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
