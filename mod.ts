@@ -29,8 +29,8 @@ export type {
   SectionPass,
 } from "./passes/types.ts";
 export {
+  type BuilderOptions,
   custom,
-  type Defaulted,
   definePass,
   type DefinitionBase,
   flag,
@@ -42,7 +42,6 @@ export {
   type IrPassBody,
   type IrPassDefinition,
   list,
-  type OptionCommon,
   type OptionKind,
   type OptionSchema,
   type OptionSpec,
@@ -58,6 +57,7 @@ export {
   type Spec,
   string,
   type ValueOf,
+  type WithDefault,
 } from "./passes/define.ts";
 export {
   builtinPasses,
@@ -90,7 +90,13 @@ export {
 } from "./pipeline.ts";
 export { formatInspect, inspectModule, type InspectReport, type SectionRow } from "./inspect.ts";
 export { type LoadedPass, loadUserPass, parsePassOptions } from "./user_pass.ts";
-export { writeFileAtomic } from "./fs.ts";
+export {
+  type OutputFile,
+  writeFileAtomic,
+  writeOutputs,
+  type WriteOutputsOptions,
+  type WriteOutputsResult,
+} from "./fs.ts";
 export { type LinkConfig, loadConfig } from "./linker/config.ts";
 export { link, type LinkOptions, type LinkResult } from "./linker/link.ts";
 export { PANIC_EXIT_CODE, runModule, type RunOptions } from "./runner/run.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { writeFileAtomic } from "../fs.ts";
+import { type OutputFile, writeFileAtomic, writeOutputs } from "../fs.ts";
 import { FragmentErrors, LinkerFailedError } from "../errors.ts";
 import { type PipelineReport, runPipeline } from "../pipeline.ts";
 import { lastValue, optionValues, parseLinkArgs, quotePosix, targetOf } from "./args.ts";
@@ -287,17 +287,21 @@ export async function link(options: LinkOptions): Promise<LinkResult> {
       throw e;
     }
     const { bytes: out, files, report } = pipeline;
-    if (out !== bytes) await writeFileAtomic(output, out);
+    // The module, its glue and cargo's uplifted glue are committed together (fs.ts).
+    const outputs: OutputFile[] = out === bytes ? [] : [{ path: output, contents: out }];
     const uplift = cargoUpliftDir(output, parsed, env);
     for (const [name, contents] of files) {
       const path = isAbsolute(name) ? name : join(dirname(output), name);
-      await writeFileAtomic(path, contents);
-      result.files.push(path);
-      if (uplift && !isAbsolute(name)) {
-        await writeFileAtomic(join(uplift, name), contents);
-        result.files.push(join(uplift, name));
-      }
+      outputs.push({ path, contents });
+      if (uplift && !isAbsolute(name)) outputs.push({ path: join(uplift, name), contents });
     }
+    try {
+      await writeOutputs(outputs, { createFolders: false });
+    } catch (e) {
+      await Deno.remove(output).catch(() => {}); // the linker's unprocessed output goes too
+      throw e;
+    }
+    result.files.push(...outputs.map((o) => o.path).filter((p) => p !== output));
     result.pipeline = report;
     for (const run of report.passes) {
       for (const w of (run.report.warnings as string[] | undefined) ?? []) {

@@ -60,9 +60,6 @@ export interface OptionSpec<T = unknown> {
   parse(raw: unknown): T;
 }
 
-/** An option of type `T` with a default (the pass always receives a value). */
-export type Defaulted<T> = OptionSpec<T> & { default: T };
-
 /** The options of a pass, by key (camelCase, as library users write them). */
 export type OptionSchema = Record<string, OptionSpec>;
 
@@ -101,7 +98,7 @@ export interface IrPassBody {
   run(module: BinaryenModule, ctx: IrPassContext): PassReport | void | Promise<PassReport | void>;
 }
 
-/** What every pass definition has, whatever its level. */
+/** What section and IR pass definitions share. */
 export interface DefinitionBase<S extends OptionSchema> {
   /** The pass name, kebab-case (`strip-custom-sections`); also its CLI flag and config key. */
   name: string;
@@ -309,8 +306,8 @@ function showDefault(value: unknown): string | undefined {
 
 // ---- option builders -------------------------------------------------------------------------
 
-/** What every option builder takes. */
-export interface OptionCommon<T> {
+/** What every option builder (`flag`, `string`, `integer`, `list`, ...) takes. */
+export interface BuilderOptions<T> {
   /** One line of help. */
   help: string;
   /** Flag name when not `<pass>-<key>`. */
@@ -320,6 +317,9 @@ export interface OptionCommon<T> {
   /** Default value. */
   default?: T;
 }
+
+/** An option spec with a default, so `create` always sees a value (for explicit schema types). */
+export type WithDefault<T> = OptionSpec<T> & { default: T };
 
 /** The spec type, with `default` required when the options gave one (so `create` sees a value). */
 export type Spec<T, O> =
@@ -339,7 +339,7 @@ const describe = (raw: unknown) => typeof raw === "string" ? `"${raw}"` : JSON.s
  * assert.throws(() => flag({ help: "x" }).parse("yes please"), /true or false/);
  * ```
  */
-export function flag(options: OptionCommon<boolean>): OptionSpec<boolean> & { default: boolean } {
+export function flag(options: BuilderOptions<boolean>): OptionSpec<boolean> & { default: boolean } {
   return {
     kind: "flag",
     default: false,
@@ -366,8 +366,8 @@ export function flag(options: OptionCommon<boolean>): OptionSpec<boolean> & { de
  */
 export function string<
   const C extends string = string,
-  const O extends OptionCommon<C> & { choices?: readonly C[]; check?: (value: string) => void } =
-    OptionCommon<
+  const O extends BuilderOptions<C> & { choices?: readonly C[]; check?: (value: string) => void } =
+    BuilderOptions<
       C
     >,
 >(options: O & { choices?: readonly C[] }): Spec<C, O> {
@@ -401,7 +401,7 @@ export function string<
  * assert.throws(() => integer({ help: "n", min: 1 }).parse("0"), /from 1/);
  * ```
  */
-export function integer<const O extends OptionCommon<number> & { min?: number; max?: number }>(
+export function integer<const O extends BuilderOptions<number> & { min?: number; max?: number }>(
   options: O,
 ): Spec<number, O> {
   const min = options.min ?? 0;
@@ -432,7 +432,7 @@ export function integer<const O extends OptionCommon<number> & { min?: number; m
  * ```
  */
 export function list<
-  const O extends OptionCommon<string[]> & {
+  const O extends BuilderOptions<string[]> & {
     check?: (value: string) => void;
     choices?: readonly string[];
   },
@@ -472,7 +472,7 @@ export function list<
  */
 export function custom<
   // deno-lint-ignore no-explicit-any
-  const O extends OptionCommon<any> & { parse(raw: unknown): unknown },
+  const O extends BuilderOptions<any> & { parse(raw: unknown): unknown },
 >(options: O): Spec<ReturnType<O["parse"]>, O> {
   return { kind: "value", ...options } as Spec<ReturnType<O["parse"]>, O>;
 }
@@ -489,7 +489,7 @@ export function custom<
  * });
  * ```
  */
-export function importName<const O extends OptionCommon<{ module: string; name: string }>>(
+export function importName<const O extends BuilderOptions<{ module: string; name: string }>>(
   options: O,
 ): Spec<{ module: string; name: string }, O> {
   return custom({

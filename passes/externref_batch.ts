@@ -27,7 +27,6 @@ import { helperBody, type HelperPlan, MIN_BATCH } from "./_externref_helper.ts";
 import type { PassReport } from "./types.ts";
 import {
   custom,
-  type Defaulted,
   definePass,
   flag,
   integer,
@@ -35,17 +34,23 @@ import {
   type PassFactory,
   type PassInput,
   string,
+  type WithDefault,
 } from "./define.ts";
 import { UsageError } from "../errors.ts";
 
-/** The option schema of {@linkcode externrefBatch}. */
-export type ExternrefBatchSchema = {
-  strategy: Defaulted<"geometric" | number>;
+/** The options of {@linkcode externrefBatch}, as its definition declares them. */
+export interface ExternrefBatchSchema extends Record<string, OptionSpec> {
+  /** `geometric` or a fixed number of slots per batch. */
+  strategy: WithDefault<"geometric" | number>;
+  /** The most slots one batch adds. */
   max: OptionSpec<number>;
+  /** Only this table (by name or index). */
   table: OptionSpec<string>;
-  constantOnly: Defaulted<boolean>;
+  /** Only sites with a constant delta. */
+  constantOnly: WithDefault<boolean>;
+  /** Export the helper under this name. */
   exportHelper: OptionSpec<string>;
-};
+}
 
 /**
  * The `externref-batch` pass.

@@ -30,11 +30,13 @@ export function glueStem(name: string): string {
   return basename(name).replace(/\.wasm$/i, "");
 }
 
-/** The option schema of {@linkcode jsGlue}. */
-export type JsGlueSchema = {
+/** The options of {@linkcode jsGlue}, as its definition declares them. */
+export interface JsGlueSchema extends Record<string, OptionSpec> {
+  /** File name or stem of the glue. */
   name: OptionSpec<string>;
+  /** The main memory import. */
   memory: OptionSpec<ImportName>;
-};
+}
 
 /**
  * The `js-glue` pass.

@@ -30,14 +30,15 @@ import { DataImage, type LocationRecord, RangeSet } from "./_panic_data.ts";
 import { matchRoot, ROOT_HINT, type RootRule } from "./_panic_roots.ts";
 import type { BinaryenModule, IrPassContext, PassReport } from "./types.ts";
 import {
-  type Defaulted,
   definePass,
   flag,
   type ImportName,
   importName,
+  type OptionSpec,
   type PassFactory,
   type PassInput,
   string,
+  type WithDefault,
 } from "./define.ts";
 import { UsageError } from "../errors.ts";
 
@@ -55,12 +56,15 @@ export interface PanicRoot {
 
 const MODES = ["trap", "hook"] as const;
 
-/** The option schema of {@linkcode panic}. */
-export type PanicSchema = {
-  mode: Defaulted<"trap" | "hook">;
-  hook: Defaulted<ImportName>;
-  allowUnwindChange: Defaulted<boolean>;
-};
+/** The options of {@linkcode panic}, as its definition declares them. */
+export interface PanicSchema extends Record<string, OptionSpec> {
+  /** `trap` or `hook`. */
+  mode: WithDefault<"trap" | "hook">;
+  /** The hook import in `hook` mode. */
+  hook: WithDefault<ImportName>;
+  /** Run on panic=unwind modules. */
+  allowUnwindChange: WithDefault<boolean>;
+}
 
 /**
  * The `panic` pass.
