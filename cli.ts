@@ -23,6 +23,8 @@ import { passesFromFlags, passOptions } from "./cli/pass_flags.ts";
 import { describeError, UsageError, WasmParseError } from "./errors.ts";
 import { type LoadedPass, loadUserPass } from "./user_pass.ts";
 import { assembleFragment, assembleModule } from "./asm/mod.ts";
+import { registerRun } from "./cli/run.ts";
+import { registerGlue } from "./cli/glue.ts";
 
 const VERSION = "0.1.0";
 const progress = (msg: string) => {
@@ -311,28 +313,8 @@ export function buildProgram(): Command {
       }
     });
 
-  program.command("run")
-    .description(
-      "run a linked module in Deno with glue generated in memory: main/_start, or its js_bindgen.test tests like libtest",
-    )
-    .argument("<input>", "the linked .wasm module")
-    .argument(
-      "[args...]",
-      "program arguments, or libtest arguments (filters, --exact, --ignored, ...)",
-    )
-    .allowUnknownOption()
-    .allowExcessArguments()
-    .action(async (input, args) => {
-      const { runModule } = await import("./runner/run.ts");
-      const bytes = await readInput(input, Deno.readFile);
-      const encoder = new TextEncoder();
-      exitCode = await runModule(bytes, {
-        file: input,
-        args,
-        onOutput: (stream, text) =>
-          (stream === "stdout" ? Deno.stdout : Deno.stderr).writeSync(encoder.encode(text)),
-      });
-    });
+  registerRun(program, (code) => (exitCode = code));
+  registerGlue(program);
 
   program.command("demo")
     .description("run the main job on the bundled example module and print a report")
