@@ -387,7 +387,7 @@ export async function linkerCommand(
   if (!setup.explicitTarget && target === "wasm64") words.push("-mwasm64"); // from the inputs
   if (!setup.relocatable) {
     if (memory.add) words.push(memory.add);
-    if (!hasOption(parsed, "max-memory=")) {
+    if (!hasOption(parsed, "max-memory")) {
       words.push(`--max-memory=${target === "wasm64" ? "17179869184" : "4294967296"}`);
     }
   }
