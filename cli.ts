@@ -27,6 +27,7 @@ import { registerAsm } from "./cli/asm.ts";
 import { registerLink } from "./cli/link.ts";
 import { registerCheck } from "./cli/check.ts";
 import { registerRun } from "./cli/run.ts";
+import { registerGlue } from "./cli/glue.ts";
 import { registerDemo } from "./cli/demo.ts";
 import { registerCompletions } from "./cli/completions.ts";
 
@@ -42,6 +43,7 @@ export const COMMANDS: ((program: Command) => void)[] = [
   registerLink,
   registerCheck,
   registerRun,
+  registerGlue,
   registerDemo,
   registerCompletions,
 ];
