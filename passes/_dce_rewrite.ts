@@ -31,6 +31,8 @@ export interface DceCounts {
   globalsRemoved: number;
   tablesRemoved: number;
   elementSegmentsRemoved: number;
+  /** Functions kept in a table that no call can reach: their bodies became `unreachable`. */
+  bodiesEmptied: number;
 }
 
 /** A growable output buffer. */
@@ -168,6 +170,7 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
     globalsRemoved: global.removed,
     tablesRemoved: table.removed,
     elementSegmentsRemoved: elem.removed,
+    bodiesEmptied: 0,
   };
   const identity = func.removed === 0 && global.removed === 0 && table.removed === 0 &&
     elem.removed === 0;
@@ -318,6 +321,16 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
     for (let i = 0; i < bodies.length; i++) {
       if (!r.functions[r.importedFunctions + i]) continue;
       const body = bodies[i].body;
+      if (!r.called[r.importedFunctions + i]) {
+        // Kept only because a live table holds it, but no call can reach it: it traps instead.
+        if (!isTrapBody(body)) {
+          counts.bodiesEmptied++;
+          changed = true;
+        }
+        out.u32(TRAP_BODY.length);
+        out.copy(TRAP_BODY);
+        continue;
+      }
       const refs = r.refs[i]!;
       tmp.len = 0;
       if (patched(body, refs, maps, tmp, false)) {
@@ -351,6 +364,13 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
   const names = m.section("name");
   if (names && !identity) m.setPayload(names, renumberNames(m.reader(names), maps));
   return counts;
+}
+
+/** A body that traps at once: no locals, `unreachable`, `end`. */
+const TRAP_BODY = new Uint8Array([0x00, 0x00, 0x0b]);
+
+function isTrapBody(body: Uint8Array): boolean {
+  return body.length === 3 && body[0] === 0 && body[1] === 0 && body[2] === 0x0b;
 }
 
 function countRemovedImports(r: Reachability): number {

@@ -19,6 +19,7 @@ import {
   readImports,
   readStart,
   readTables,
+  readTypes,
 } from "./types.ts";
 
 /** Extra roots, by index in each index space (imports first, as in the binary format). */
@@ -43,8 +44,8 @@ export interface ReachOptions {
 }
 
 /**
- * The index immediates of one body that name a function, global, table or element segment:
- * flat quadruples (kind, value, offset in the body, LEB length).
+ * The index immediates of one body that name a function, global, type, table or element
+ * segment: flat quadruples (kind, value, offset in the body, LEB length).
  */
 export type BodyRefs = Int32Array;
 
@@ -54,8 +55,14 @@ export interface Reachability {
   functionCount: number;
   /** Imported functions come first: this many. */
   importedFunctions: number;
-  /** 1 for each reachable function. */
+  /**
+   * 1 for each function the output keeps: its body may run, or it is only referenced (in a
+   * live table's element segment, never called through a `call_indirect` of its type), see
+   * `called`.
+   */
   functions: Uint8Array;
+  /** 1 for each kept function whose body may run; a kept function without it can trap instead. */
+  called: Uint8Array;
   /** 1 for each reachable global. */
   globals: Uint8Array;
   /** 1 for each live table. */
@@ -116,6 +123,17 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
   }
 
   const functions = new Uint8Array(functionCount);
+  const called = new Uint8Array(functionCount);
+  // Signature of each function, as a key: call_indirect checks signatures, not type indices.
+  const typeKeys = readTypes(m).map((t, i) =>
+    t.kind === "func" ? `${t.params.join(",")}->${t.results.join(",")}` : `#${i}`
+  );
+  const funcSig: string[] = [
+    ...imports.flatMap((i) => i.kind === "func" ? [typeKeys[i.type]] : []),
+    ...readFunctions(m).map((t) => typeKeys[t]),
+  ];
+  /** Per table: entries are reachable by any means (exported, imported, table.get, ...). */
+
   const globals = new Uint8Array(globalCount);
   const tables = new Uint8Array(tableCount);
   const elements = new Uint8Array(segments.length);
@@ -124,10 +142,16 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
   const work: number[] = [];
   const globalWork: number[] = [];
 
-  const markFunc = (f: number, reason: string) => {
-    if (f >= functionCount || functions[f]) return;
-    functions[f] = 1;
-    why.set(f, reason);
+  /** Keeps `f`; its body runs only when `call` (called, exported, ref.func, ...). */
+  const markFunc = (f: number, reason: string, call = true) => {
+    if (f >= functionCount) return;
+    if (!functions[f]) {
+      functions[f] = 1;
+      why.set(f, reason);
+    }
+    if (!call || called[f]) return;
+    called[f] = 1;
+    if (why.get(f)!.startsWith("in element segment")) why.set(f, reason);
     if (f >= importedFunctions) work.push(f);
   };
   const markGlobal = (g: number) => {
@@ -135,6 +159,12 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
     globals[g] = 1;
     if (g >= importedGlobals) globalWork.push(g);
   };
+  const tableOpen = new Uint8Array(tableCount);
+  const tableSigs: Set<string>[] = Array.from({ length: tableCount }, () => new Set());
+  /** Functions of each segment (index form, or ref.func items). */
+  const segmentFuncs = segments.map((s) =>
+    s.functions ?? (s.expressions ?? []).flatMap((e) => e[0] === 0xd2 ? [refFuncIndex(e)] : [])
+  );
   const markTable = (t: number) => {
     if (t >= tableCount || tables[t]) return;
     tables[t] = 1;
@@ -142,12 +172,38 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
       if (s.mode === "active" && s.table === t) markSegment(i);
     });
   };
+  /** The table's entries may run whatever their type: exported, imported, read by table.get. */
+  const openTable = (t: number, reason: string) => {
+    if (t >= tableCount || tableOpen[t]) return;
+    markTable(t);
+    tableOpen[t] = 1;
+    segments.forEach((s, i) => {
+      if (s.mode !== "active" || s.table !== t) return;
+      for (const f of segmentFuncs[i]) markFunc(f, reason);
+    });
+  };
+  /** A live call_indirect with signature `sig` on table `t` can run the entries of that type. */
+  const callIndirect = (t: number, sig: string, reason: string) => {
+    markTable(t);
+    if (t >= tableCount || tableSigs[t].has(sig)) return;
+    tableSigs[t].add(sig);
+    segments.forEach((s, i) => {
+      if (s.mode !== "active" || s.table !== t) return;
+      for (const f of segmentFuncs[i]) if (funcSig[f] === sig) markFunc(f, reason);
+    });
+  };
   const markSegment = (i: number) => {
     if (i >= segments.length || elements[i]) return;
     elements[i] = 1;
     const s = segments[i];
-    if (s.mode === "active") markTable(s.table);
-    for (const f of s.functions ?? []) markFunc(f, `in element segment ${i}`);
+    const table = s.mode === "active" ? s.table : -1;
+    if (table >= 0) markTable(table);
+    for (const f of segmentFuncs[i]) {
+      const runs = s.mode !== "active" || tableOpen[table] === 1 ||
+        tableSigs[table].has(funcSig[f]);
+      // entries of passive segments reach tables through table.init: they may run
+      markFunc(f, `in element segment ${i}`, runs);
+    }
     for (const e of s.expressions ?? []) constRefs(e, `element segment ${i}`);
     if (s.offset) constRefs(s.offset, `element segment ${i}`);
   };
@@ -165,16 +221,16 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
     for (const e of readExports(m)) {
       if (e.kind === "func") markFunc(e.index, `exported as "${e.name}"`);
       else if (e.kind === "global") markGlobal(e.index);
-      else if (e.kind === "table") markTable(e.index);
+      else if (e.kind === "table") openTable(e.index, `in the exported table "${e.name}"`);
     }
   }
   const start = readStart(m);
   if (start !== undefined) markFunc(start, "the start function");
   for (const f of options.roots?.functions ?? []) markFunc(f, "a root");
   for (const g of options.roots?.globals ?? []) markGlobal(g);
-  for (const t of options.roots?.tables ?? []) markTable(t);
+  for (const t of options.roots?.tables ?? []) openTable(t, "in a root table");
   // Imported tables are shared with the host: their segments are observable.
-  for (let t = 0; t < importedTables; t++) markTable(t);
+  for (let t = 0; t < importedTables; t++) openTable(t, "in an imported table");
   // Declarative segments only declare what ref.func may name: live with their functions.
   // Passive segments are live when table.init or elem.drop names them (found in bodies).
   // Data segment offsets may read globals.
@@ -182,13 +238,23 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
 
   const scratch: number[] = [];
   let current = 0;
+  let indirectType = 0;
   const visitor = {
     immediate(kind: number, value: number, at: number, length: number, op: number) {
       if (kind === Imm.func) {
         markFunc(value, `${op === 0xd2 ? "referred to" : "called"} by function ${current}`);
+      } else if (kind === Imm.type) {
+        // kept so that a rewrite can re-encode padded type indices minimally
+        if (op === 0x11 || op === 0x13) indirectType = value;
       } else if (kind === Imm.global) markGlobal(value);
-      else if (kind === Imm.table) markTable(value);
-      else if (kind === Imm.elem) markSegment(value);
+      else if (kind === Imm.table) {
+        if (op === 0x11 || op === 0x13) {
+          const sig = typeKeys[indirectType] ?? `#${indirectType}`;
+          callIndirect(value, sig, `called indirectly by function ${current}`);
+        } else if (op === 0x25 || op === 0xfc) {
+          openTable(value, `in table ${value}, which function ${current} reads or copies`);
+        } else markTable(value);
+      } else if (kind === Imm.elem) markSegment(value);
       else return;
       scratch.push(kind, value, at, length);
     },
@@ -200,6 +266,7 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
     }
     const f = work.pop();
     if (f === undefined) continue;
+    if (!called[f]) continue;
     current = f;
     const body = bodies[f - importedFunctions];
     scratch.length = 0;
@@ -210,6 +277,7 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
     functionCount,
     importedFunctions,
     functions,
+    called,
     globals,
     tables,
     elements,
@@ -219,4 +287,15 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
     segments,
     reason: (f) => why.get(f) ?? "unreachable",
   };
+}
+
+/** The function index of a `ref.func` constant expression. */
+function refFuncIndex(expr: Uint8Array): number {
+  let v = 0, shift = 0, pos = 1, b;
+  do {
+    b = expr[pos++];
+    v |= (b & 0x7f) << shift;
+    shift += 7;
+  } while (b & 0x80);
+  return v >>> 0;
 }
