@@ -136,80 +136,88 @@ function constAt(body: Uint8Array, at: number): number {
  * a root in other bodies becomes `unreachable` (see the module doc).
  */
 export function rewriteOnBytes(m: WasmModule, roots: Set<number>): ByteRewrite {
-  const imported = readImports(m).filter((i) => i.kind === "func").length;
+  const funcImports = readImports(m).flatMap((i) => i.kind === "func" ? [i.type] : []);
+  const imported = funcImports.length;
   const types = readTypes(m);
   const funcTypes = readFunctions(m);
-  const paramsOf = (f: number): string[] => {
-    const t = f < imported
-      ? types[(readImports(m).filter((i) => i.kind === "func")[f] as { type: number }).type]
-      : types[funcTypes[f - imported]];
-    return t?.kind === "func" ? t.params : [];
-  };
-  const rootParams = new Map([...roots].map((r) => [r, paramsOf(r).length]));
   const bodies = readCode(m);
+  const count = imported + bodies.length;
+  /** Parameter count of each root, -1 for other functions: the hot path's only lookup. */
+  const rootParams = new Int32Array(count).fill(-1);
+  for (const r of roots) {
+    const t = types[r < imported ? funcImports[r] : funcTypes[r - imported]];
+    rootParams[r] = t?.kind === "func" ? t.params.length : 0;
+  }
   const result: ByteRewrite = {
     callSitesRewritten: 0,
     sites: new Map(),
     otherConstants: new Set(),
     innerConstants: new Map(),
   };
-  const chunks: Uint8Array[] = [];
-  const leb = (v: number) => {
-    const out: number[] = [];
-    do {
-      let b = v & 0x7f;
-      v >>>= 7;
-      if (v) b |= 0x80;
-      out.push(b);
-    } while (v);
-    return new Uint8Array(out);
-  };
-  // Per-body instruction record, reused: opcode, start, end, called function (-1).
-  let ops: number[] = [];
-  let starts: number[] = [];
-  let ends: number[] = [];
-  let callees: number[] = [];
+  // Per-body instruction records in reused typed arrays: opcode, start, end, callee (-1).
+  let cap = 1 << 14;
+  let ops = new Int32Array(cap);
+  let starts = new Int32Array(cap);
+  let ends = new Int32Array(cap);
+  let callees = new Int32Array(cap);
+  let n = 0;
   let callee = -1;
-  let codeStart = -1;
+  let rootCalls = 0;
+  const grow = () => {
+    cap *= 2;
+    const g = (a: Int32Array) => {
+      const b = new Int32Array(cap);
+      b.set(a);
+      return b;
+    };
+    ops = g(ops);
+    starts = g(starts);
+    ends = g(ends);
+    callees = g(callees);
+  };
   const visitor = {
     immediate(kind: number, value: number, _at: number, _len: number, op: number) {
-      if (kind === Imm.func && op === 0x10) callee = value;
+      if (op === 0x10 && kind === Imm.func) {
+        callee = value;
+        if (rootParams[value] >= 0) rootCalls++;
+      }
     },
     instruction(op: number, _sub: number, start: number, end: number) {
-      if (codeStart < 0) codeStart = start;
-      ops.push(op);
-      starts.push(start);
-      ends.push(end);
-      callees.push(op === 0x10 ? callee : -1);
+      if (n === cap) grow();
+      ops[n] = op;
+      starts[n] = start;
+      ends[n] = end;
+      callees[n] = callee;
       callee = -1;
+      n++;
     },
   };
-  const ROOT_BODY = new Uint8Array([0x00, 0x00, 0x0b]);
+  const out = new Out(m.section(SectionId.code)!.payload.length);
+  out.u32(bodies.length);
   let changed = false;
-  chunks.push(leb(bodies.length));
+  /** Marks i32.const records that are operands of a root call (not "other" constants). */
+  let consumed = new Uint8Array(cap);
   for (let i = 0; i < bodies.length; i++) {
     const f = imported + i;
     const body = bodies[i].body;
-    ops = [];
-    starts = [];
-    ends = [];
-    callees = [];
-    codeStart = -1;
+    n = 0;
+    rootCalls = 0;
     decodeInstructions(body, 0, body.length, true, visitor, Math.max(0, bodies[i].offset));
-    const inRoot = roots.has(f);
+    const inRoot = rootParams[f] >= 0;
+    if (consumed.length < cap) consumed = new Uint8Array(cap);
+    if (rootCalls) consumed.fill(0, 0, n);
     // Constants: operands of root calls (by parameter), and all others.
-    const consumed = new Set<number>();
-    for (let k = 0; k < ops.length; k++) {
+    for (let k = 0; rootCalls && k < n; k++) {
       const target = callees[k];
-      if (target < 0 || !roots.has(target)) continue;
-      const n = rootParams.get(target)!;
+      if (target < 0 || rootParams[target] < 0) continue;
+      const params = rootParams[target];
       const constants = new Map<number, number>();
-      for (let j = 1; j <= n && k - j >= 0 && PURE_PRODUCERS.has(ops[k - j]); j++) {
-        consumed.add(k - j);
-        if (ops[k - j] === 0x41) constants.set(n - j, constAt(body, starts[k - j]));
+      for (let j = 1; j <= params && k - j >= 0 && PURE_PRODUCERS.has(ops[k - j]); j++) {
+        consumed[k - j] = 1;
+        if (ops[k - j] === 0x41) constants.set(params - j, constAt(body, starts[k - j]));
       }
       if (inRoot) {
-        const last = constants.get(n - 1);
+        const last = constants.get(params - 1);
         if (last !== undefined) {
           const set = result.innerConstants.get(f) ?? new Set();
           result.innerConstants.set(f, set.add(last));
@@ -222,29 +230,30 @@ export function rewriteOnBytes(m: WasmModule, roots: Set<number>): ByteRewrite {
       for (const [p, c] of constants) s.constants.set(p, [...(s.constants.get(p) ?? []), c]);
     }
     if (!inRoot) {
-      for (let k = 0; k < ops.length; k++) {
-        if (ops[k] === 0x41 && !consumed.has(k)) {
+      for (let k = 0; k < n; k++) {
+        if (ops[k] === 0x41 && !(rootCalls && consumed[k])) {
           result.otherConstants.add(constAt(body, starts[k]));
         }
       }
     }
     if (inRoot) {
-      chunks.push(leb(ROOT_BODY.length), ROOT_BODY);
+      out.u32(ROOT_BODY.length);
+      out.copy(ROOT_BODY);
       changed = true;
       continue;
     }
-    if (!callees.some((c) => c >= 0 && roots.has(c))) {
-      chunks.push(leb(body.length), body);
+    if (!rootCalls) {
+      out.u32(body.length);
+      out.copy(body);
       continue;
     }
     changed = true;
-    const out: Uint8Array[] = [body.subarray(0, codeStart)];
-    /** Indices of emitted instructions, to drop trailing pure operands. */
+    /** Records of emitted instructions (-1: a new `unreachable`), to drop trailing operands. */
     const emitted: number[] = [];
     let k = 0;
-    while (k < ops.length) {
+    while (k < n) {
       const target = callees[k];
-      const trapsHere = target >= 0 && roots.has(target);
+      const trapsHere = ops[k] === 0x10 && rootParams[target] >= 0;
       if (!trapsHere && !NEVER_FALLS_THROUGH.has(ops[k])) {
         emitted.push(k);
         k++;
@@ -252,16 +261,16 @@ export function rewriteOnBytes(m: WasmModule, roots: Set<number>): ByteRewrite {
       }
       if (trapsHere) {
         result.callSitesRewritten++;
-        let n = rootParams.get(target)!;
-        while (n > 0 && emitted.length && PURE_PRODUCERS.has(ops[emitted.at(-1)!])) {
+        let params = rootParams[target];
+        while (params > 0 && emitted.length && PURE_PRODUCERS.has(ops[emitted.at(-1)!])) {
           emitted.pop();
-          n--;
+          params--;
         }
-        emitted.push(-1); // unreachable
+        emitted.push(-1);
       } else emitted.push(k);
       // Skip what follows up to the end (or else/catch/delegate) of the enclosing block.
       let depth = 0;
-      for (k++; k < ops.length; k++) {
+      for (k++; k < n; k++) {
         const op = ops[k];
         if (OPENS.has(op)) depth++;
         else if (op === 0x0b) {
@@ -272,29 +281,53 @@ export function rewriteOnBytes(m: WasmModule, roots: Set<number>): ByteRewrite {
         }
       }
     }
+    let size = n > 0 ? starts[0] : body.length; // the locals
+    for (const e of emitted) size += e < 0 ? 1 : ends[e] - starts[e];
+    out.u32(size);
+    out.copy(body.subarray(0, n > 0 ? starts[0] : body.length));
     for (const e of emitted) {
-      out.push(e < 0 ? UNREACHABLE : body.subarray(starts[e], ends[e]));
+      if (e < 0) out.byte(0x00);
+      else out.copy(body.subarray(starts[e], ends[e]));
     }
-    const size = out.reduce((n, c) => n + c.length, 0);
-    const joined = new Uint8Array(size);
-    let pos = 0;
-    for (const c of out) {
-      joined.set(c, pos);
-      pos += c.length;
-    }
-    chunks.push(leb(size), joined);
   }
-  if (changed) {
-    const total = chunks.reduce((n, c) => n + c.length, 0);
-    const payload = new Uint8Array(total);
-    let pos = 0;
-    for (const c of chunks) {
-      payload.set(c, pos);
-      pos += c.length;
-    }
-    m.setSection(SectionId.code, payload);
-  }
+  if (changed) m.setSection(SectionId.code, out.result());
   return result;
 }
 
-const UNREACHABLE = new Uint8Array([0x00]);
+const ROOT_BODY = new Uint8Array([0x00, 0x00, 0x0b]);
+
+/** A growable output buffer. */
+class Out {
+  buf: Uint8Array;
+  len = 0;
+  constructor(size: number) {
+    this.buf = new Uint8Array(Math.max(size, 16));
+  }
+  ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+  byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.len++] = b;
+  }
+  copy(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+  u32(v: number): void {
+    this.ensure(5);
+    do {
+      let byte = v & 0x7f;
+      v >>>= 7;
+      if (v !== 0) byte |= 0x80;
+      this.buf[this.len++] = byte;
+    } while (v !== 0);
+  }
+  result(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+}

@@ -14,7 +14,7 @@
 import { readNames } from "../wasm/custom.ts";
 import type { WasmModule } from "../wasm/module.ts";
 import { readImports, readTags } from "../wasm/types.ts";
-import { canonicalPath, loadDemangler } from "./_demangle.ts";
+import { canonicalPath, isMangled, loadDemangler } from "./_demangle.ts";
 import { walk } from "./_ir_walk.ts";
 import {
   type CallApi,
@@ -391,10 +391,13 @@ async function runPanicBytes(
   const bodies = readCode(m);
   const types = readTypes(m);
   const funcTypes = readFunctions(m);
-  const demangle = await loadDemangler();
+  const hinted = [...names].filter(([, name]) => ROOT_HINT.test(name)).sort((a, b) => a[0] - b[0]);
+  // The demangler (a Wasm module) is loaded only when a name needs it.
+  const demangle = hinted.some(([, name]) => isMangled(name))
+    ? await loadDemangler()
+    : (name: string) => name;
   const roots: { index: number; name: string; path: string; rule: RootRule }[] = [];
-  for (const [index, name] of [...names].sort((a, b) => a[0] - b[0])) {
-    if (!ROOT_HINT.test(name)) continue;
+  for (const [index, name] of hinted) {
     const path = canonicalPath(name, demangle);
     const rule = matchRoot(path);
     if (!rule) continue;
