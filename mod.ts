@@ -28,6 +28,7 @@ export type {
   PassReport,
   SectionPass,
 } from "./passes/types.ts";
+export { dce, type DceOptions, type DceReport, eliminateDeadCode } from "./passes/dce.ts";
 export {
   type BuilderOptions,
   custom,

@@ -14,7 +14,8 @@ import { UsageError } from "../errors.ts";
  * without a sample fails the first test, so the round trip covers it.
  */
 const SAMPLES: Record<string, Record<string, string | string[] | true>> = {
-  "panic": { mode: "hook", hook: "env/on_panic", allowUnwindChange: true },
+  "panic": { mode: "hook", hook: "env/on_panic", allowUnwindChange: true, engine: "binaryen" },
+  "dce": { keep: ["main", "$helper"] },
   "externref-batch": {
     strategy: "64",
     max: "4096",

@@ -158,7 +158,7 @@ export function moduleFeatures(m: WasmModule): ModuleFeatures {
   });
   if (readDataCount(m) !== undefined) need("bulk-memory", "a data count section");
   dataFeatures(m, need);
-  codeFeatures(m, need);
+  codeFeatures(m, need, detected);
   const declared = declaredFeatures(m);
   const allowed = new Set<Feature>([...detected, ...(declared ?? [])]);
   // Subsets binaryen tracks separately: bulk memory includes memory.copy/fill, reference types
@@ -259,36 +259,48 @@ function dataFeatures(m: WasmModule, need: Need): void {
   });
 }
 
-function codeFeatures(m: WasmModule, need: Need): void {
+function codeFeatures(m: WasmModule, need: Need, detected: Set<Feature>): void {
   const code = m.section(SectionId.code);
   if (!code) return;
   const types = readTypes(m);
   const bodies = readCode(m);
-  let where = "";
+  let body = 0;
+  const where = () => `function body ${body}`;
+  // Reasons are built only for the first use of a feature: this runs on every instruction.
   const visitor = {
-    typeByte: (b: number) => typeByteFeatures(b, need, where),
+    typeByte(b: number) {
+      if (b !== 0x7f && b !== 0x7e && b !== 0x7d && b !== 0x7c) typeByteFeatures(b, need, where());
+    },
     immediate(kind: number, value: number, _at: number, _len: number, op: number) {
-      if (kind === Imm.table && value !== 0) need("reference-types", `table ${value} in ${where}`);
-      else if (kind === Imm.memory && value !== 0) {
-        need("multimemory", `memory ${value} in ${where}`);
+      if (kind === Imm.table && value !== 0) {
+        need("reference-types", `table ${value} in ${where()}`);
+      } else if (kind === Imm.memory && value !== 0) {
+        need("multimemory", `memory ${value} in ${where()}`);
       } else if (kind === Imm.type && (op === 0x02 || op === 0x03 || op === 0x04 || op === 0x06)) {
         const t = types[value];
         if (t?.kind === "func" && (t.params.length > 0 || t.results.length > 1)) {
-          need("multivalue", `a multi-value block in ${where}`);
+          need("multivalue", `a multi-value block in ${where()}`);
         }
       }
     },
     instruction(op: number, sub: number) {
+      if (op < 0xc0 && sub < 0 && !EXTENDED_OPS[op]) return;
       const f = opcodeFeature(op, sub);
-      if (f) need(f, `opcode ${opName(op, sub)} in ${where}`);
+      if (f && !detected.has(f)) need(f, `opcode ${opName(op, sub)} in ${where()}`);
     },
   };
   for (let i = 0; i < bodies.length; i++) {
-    const body = bodies[i].body;
-    where = `function body ${i}`;
-    decodeInstructions(body, 0, body.length, true, visitor, bodies[i].offset);
+    body = i;
+    decodeInstructions(bodies[i].body, 0, bodies[i].body.length, true, visitor, bodies[i].offset);
   }
 }
+
+/** Opcodes below 0xc0 that need a feature (exception handling, tail calls, typed refs). */
+const EXTENDED_OPS: Record<number, true> = Object.fromEntries(
+  [0x06, 0x07, 0x08, 0x09, 0x0a, 0x12, 0x13, 0x14, 0x15, 0x18, 0x19, 0x1c, 0x1f, 0x25, 0x26].map((
+    op,
+  ) => [op, true]),
+);
 
 function opName(op: number, sub: number): string {
   return sub < 0 ? `0x${op.toString(16)}` : `0x${op.toString(16)} ${sub}`;
