@@ -23,6 +23,7 @@ import { passesFromFlags, passOptions } from "./cli/pass_flags.ts";
 import { describeError, UsageError, WasmParseError } from "./errors.ts";
 import { type LoadedPass, loadUserPass } from "./user_pass.ts";
 import { assembleFragment, assembleModule } from "./asm/mod.ts";
+import { registerSizeCommands } from "./cli/size.ts";
 
 const VERSION = "0.1.0";
 const progress = (msg: string) => {
@@ -346,6 +347,7 @@ export function buildProgram(): Command {
       console.log();
       console.log(formatReport(result.report, "table"));
     });
+  registerSizeCommands(program);
   return program;
 }
 

@@ -75,6 +75,7 @@ export {
 } from "./passes/define.ts";
 export * from "./pipeline.ts";
 export { formatInspect, inspectModule, type InspectReport, type SectionRow } from "./inspect.ts";
+export * from "./size/mod.ts";
 export { type LoadedPass, loadUserPass, parsePassOptions } from "./user_pass.ts";
 export { sameFile, writeFileAtomic } from "./fs.ts";
 export {
