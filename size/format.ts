@@ -6,7 +6,8 @@ import type { SizeItem } from "./analyze.ts";
 import type { SizeDiff } from "./diff.ts";
 import type { WhyReport } from "./views.ts";
 
-const num = (n: number) => n.toLocaleString("en-US");
+/** 1234567 → "1,234,567" (toLocaleString loads ICU data on first use, ~20 ms). */
+const num = (n: number) => String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const signed = (n: number) => (n > 0 ? `+${num(n)}` : n < 0 ? `−${num(-n)}` : "0");
 
@@ -41,9 +42,14 @@ export function formatTop(
     ? ["retained", "share", "own", "kind", ...(showWhere ? ["crate/module"] : []), "item"]
     : ["bytes", "share", "kind", ...(showWhere ? ["crate/module"] : []), "item"];
   const rows = items.map((i) => {
-    const mark = i.reachable ? "" : " (garbage)";
+    const mark = i.reachable === false ? " (garbage)" : "";
     const cells = by === "retained"
-      ? [num(i.retained), pct(i.retained / totalBytes), num(i.bytes), i.kind]
+      ? [
+        num(i.retained ?? i.bytes),
+        pct((i.retained ?? i.bytes) / totalBytes),
+        num(i.bytes),
+        i.kind,
+      ]
       : [num(i.bytes), pct(i.share), i.kind];
     if (showWhere) cells.push(where(i));
     cells.push(i.name + mark);
@@ -67,7 +73,7 @@ export function formatWhy(r: WhyReport): string {
     const i = m.item;
     lines.push(
       `${i.name} (${i.kind}, ${num(i.bytes)} bytes${
-        i.reachable ? `, retains ${num(i.retained)}` : ""
+        i.reachable ? `, retains ${num(i.retained ?? i.bytes)}` : ""
       })`,
     );
     if (!i.reachable) {

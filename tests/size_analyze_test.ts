@@ -286,7 +286,7 @@ Deno.test("analyzeSize() on a relocatable object: names from the symbol table, s
   const fns = topItems(a, { limit: 100, kinds: ["function"] });
   assert.ok(fns.length > 0);
   assert.ok(
-    fns.every((f) => f.reachable && !f.name.startsWith("func[")),
+    fns.every((f) => a.isReachable(f.id) && !f.name.startsWith("func[")),
     JSON.stringify(fns.map((f) => f.name)),
   );
 });
