@@ -156,7 +156,7 @@ function page(title: string, data: Record<string, unknown>): string {
 </header>
 <main>
   <div id="map" role="tree"></div>
-  <aside id="side"><h2 id="side-title">largest items</h2><ol id="list"></ol><div id="why"></div></aside>
+  <aside id="side"><div id="why"></div><h2 id="side-title">largest items</h2><ol id="list"></ol></aside>
 </main>
 <script type="application/json" id="data">${scriptJson(data)}</script>
 <script>${SCRIPT}</script>
@@ -310,7 +310,7 @@ const list = document.getElementById("list");
 function showList(ids, title) {
   document.getElementById("side-title").textContent = title;
   list.textContent = "";
-  for (const id of ids.slice(0, 50)) {
+  for (const id of ids.slice(0, 30)) {
     const r = rows[id];
     const li = document.createElement("li");
     li.dataset.id = id;
