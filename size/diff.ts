@@ -41,18 +41,55 @@ function status(before: number, after: number, inBefore: boolean, inAfter: boole
   return after > before ? "grown" as const : after < before ? "shrunk" as const : "same" as const;
 }
 
-/** Items of an analysis keyed by kind and name (the n-th duplicate of a name gets `#n`). */
-function keyed(a: SizeAnalysis): Map<string, { name: string; kind: string; bytes: number }> {
-  const out = new Map<string, { name: string; kind: string; bytes: number }>();
+interface Entry {
+  name: string;
+  kind: string;
+  raw: string;
+  bytes: number;
+}
+
+/**
+ * Items of an analysis grouped by kind and display name. Display names drop build hashes, so
+ * one group can hold several items (generic instances, or binaryen's `_N` copies).
+ */
+function grouped(a: SizeAnalysis): Map<string, Entry[]> {
+  const out = new Map<string, Entry[]>();
   for (const v of a.itemIds()) {
     const kind = ITEM_KINDS[a.kind[v]];
     // An imported function and its definition are the same thing to a reader.
     const group = kind === "import" ? "function" : kind;
-    let name = a.name(v);
-    let key = `${group}\0${name}`;
-    for (let n = 2; out.has(key); n++) key = `${group}\0${name = `${a.name(v)} #${n}`}`;
-    out.set(key, { name, kind, bytes: a.shallow[v] });
+    const name = a.name(v);
+    const raw = (a.rawName(v) ?? name).replace(/(::h[0-9a-f]{16})_\d+$/, "$1");
+    const key = `${group}\0${name}`;
+    const list = out.get(key);
+    const entry = { name, kind, raw, bytes: a.shallow[v] };
+    if (list) list.push(entry);
+    else out.set(key, [entry]);
   }
+  return out;
+}
+
+/** Pairs the items of one group: same raw name first, then same size, then in order. */
+function pair(xs: Entry[], ys: Entry[]): [Entry | undefined, Entry | undefined][] {
+  const out: [Entry | undefined, Entry | undefined][] = [];
+  const left = [...xs];
+  let right = [...ys];
+  for (
+    const match of [
+      (x: Entry, y: Entry) => x.raw === y.raw,
+      (x: Entry, y: Entry) => x.bytes === y.bytes,
+    ]
+  ) {
+    for (let i = 0; i < left.length; i++) {
+      const j = right.findIndex((y) => match(left[i], y));
+      if (j < 0) continue;
+      out.push([left[i], right[j]]);
+      left.splice(i--, 1);
+      right = right.filter((_, k) => k !== j);
+    }
+  }
+  const n = Math.max(left.length, right.length);
+  for (let i = 0; i < n; i++) out.push([left[i], right[i]]);
   return out;
 }
 
@@ -112,23 +149,23 @@ export function diffSizes(
       status: status(x, y, sa.has(name), sb.has(name)),
     });
   }
-  const ia = keyed(a);
-  const ib = keyed(b);
+  const ga = grouped(a);
+  const gb = grouped(b);
   const items: DiffRow[] = [];
   const counts = { removed: 0, added: 0, grown: 0, shrunk: 0, same: 0 };
-  for (const key of new Set([...ia.keys(), ...ib.keys()])) {
-    const x = ia.get(key);
-    const y = ib.get(key);
-    const row: DiffRow = {
-      name: (x ?? y)!.name,
-      kind: (y ?? x)!.kind,
-      before: x?.bytes ?? 0,
-      after: y?.bytes ?? 0,
-      delta: (y?.bytes ?? 0) - (x?.bytes ?? 0),
-      status: status(x?.bytes ?? 0, y?.bytes ?? 0, x !== undefined, y !== undefined),
-    };
-    counts[row.status]++;
-    if (row.status !== "same") items.push(row);
+  for (const key of new Set([...ga.keys(), ...gb.keys()])) {
+    for (const [x, y] of pair(ga.get(key) ?? [], gb.get(key) ?? [])) {
+      const row: DiffRow = {
+        name: (x ?? y)!.name,
+        kind: (y ?? x)!.kind,
+        before: x?.bytes ?? 0,
+        after: y?.bytes ?? 0,
+        delta: (y?.bytes ?? 0) - (x?.bytes ?? 0),
+        status: status(x?.bytes ?? 0, y?.bytes ?? 0, x !== undefined, y !== undefined),
+      };
+      counts[row.status]++;
+      if (row.status !== "same") items.push(row);
+    }
   }
   return {
     files: { before: a.file, after: b.file },

@@ -18,7 +18,7 @@ export function isMangled(name: string): boolean {
  */
 export function displayName(raw: string, demangle?: Demangle): string {
   let s = demangle && isMangled(raw) ? demangle(raw) : raw;
-  s = s.replace(/\.llvm\.\d+$/, "").replace(/::h[0-9a-f]{16}$/, "");
+  s = s.replace(/\.llvm\.\d+$/, "").replace(/::h[0-9a-f]{16}(_\d+)?$/, "");
   if (s.includes("[")) s = s.replace(/([A-Za-z0-9_])\[[0-9a-f]{1,16}\]/g, "$1");
   return s;
 }

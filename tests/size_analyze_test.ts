@@ -19,6 +19,7 @@ import { WasmModule } from "../wasm/module.ts";
 import { runPipeline } from "../pipeline.ts";
 import { stripCustomSections } from "../passes/strip_custom_sections.ts";
 import { fixture, FIXTURES, needs, run, tool } from "./_tools.ts";
+import { binaryenKeeps } from "./_size_reference.ts";
 
 const OBJDUMP = tool("wasm-objdump");
 const DEMO = new URL("../examples/demo/app.wasm", import.meta.url).pathname;
@@ -93,18 +94,6 @@ for (const path of MODULES) {
       assert.equal(checked, customs.length);
     },
   });
-}
-
-/** Function names binaryen keeps after remove-unused-module-elements. */
-async function binaryenKeeps(bytes: Uint8Array): Promise<Set<string>> {
-  const binaryen = (await import("binaryen")).default;
-  binaryen.setDebugInfo(true);
-  const ir = binaryen.readBinary(bytes);
-  ir.setFeatures(binaryen.Features.All);
-  ir.runPasses(["remove-unused-module-elements"]);
-  const out = ir.emitBinary();
-  ir.dispose();
-  return new Set(readNames(WasmModule.parse(out))!.functions.values());
 }
 
 for (
