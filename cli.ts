@@ -29,6 +29,7 @@ import { registerCheck } from "./cli/check.ts";
 import { registerRun } from "./cli/run.ts";
 import { registerGlue } from "./cli/glue.ts";
 import { registerDemo } from "./cli/demo.ts";
+import { registerSizeCommands } from "./cli/size.ts";
 import { registerCompletions } from "./cli/completions.ts";
 
 /** linkpass's version (also in deno.json). */
@@ -45,6 +46,7 @@ export const COMMANDS: ((program: Command) => void)[] = [
   registerRun,
   registerGlue,
   registerDemo,
+  registerSizeCommands, // extends inspect and opt, so after them
   registerCompletions,
 ];
 

@@ -90,6 +90,7 @@ export {
   runPipeline,
 } from "./pipeline.ts";
 export { formatInspect, inspectModule, type InspectReport, type SectionRow } from "./inspect.ts";
+export * from "./size/mod.ts";
 export { type LoadedPass, loadUserPass, parsePassOptions } from "./user_pass.ts";
 export {
   type OutputFile,
