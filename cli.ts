@@ -18,13 +18,7 @@
  * @module
  */
 import { Command, CommanderError } from "./deps/commander.ts";
-import {
-  deniedPermission,
-  type DescribedError,
-  describeError,
-  isDenoError,
-  type LinkpassError,
-} from "./errors.ts";
+import { describeError, type LinkpassError } from "./errors.ts";
 import { status } from "./cli/io.ts";
 import { registerOpt } from "./cli/opt.ts";
 import { registerInspect } from "./cli/inspect.ts";
@@ -33,7 +27,9 @@ import { registerAsm } from "./cli/asm.ts";
 import { registerLink } from "./cli/link.ts";
 import { registerCheck } from "./cli/check.ts";
 import { registerRun } from "./cli/run.ts";
+import { registerGlue } from "./cli/glue.ts";
 import { registerDemo } from "./cli/demo.ts";
+import { registerSizeCommands } from "./cli/size.ts";
 import { registerCompletions } from "./cli/completions.ts";
 
 /** linkpass's version (also in deno.json). */
@@ -48,7 +44,9 @@ export const COMMANDS: ((program: Command) => void)[] = [
   registerLink,
   registerCheck,
   registerRun,
+  registerGlue,
   registerDemo,
+  registerSizeCommands, // extends inspect and opt, so after them
   registerCompletions,
 ];
 

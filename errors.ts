@@ -410,3 +410,38 @@ export function describeError(e: unknown): DescribedError | undefined {
   if (isDenoError(e)) return describeDenoError(e);
   return undefined;
 }
+
+/**
+ * binaryen.js failed on a module (it throws raw C++ exception objects): the one-line message it
+ * gave, and what linkpass was doing.
+ */
+export class BinaryenError extends LinkpassError {
+  /** What linkpass asked binaryen to do: `read`, `emit`, `optimize`. */
+  readonly operation: string;
+  /** `operation` failed with binaryen's `message`. */
+  constructor(operation: string, message: string, cause?: unknown) {
+    super(`binaryen could not ${operation} the module: ${message}`, { cause });
+    this.name = "BinaryenError";
+    this.operation = operation;
+  }
+}
+
+/**
+ * The output would need a WebAssembly feature the input does not use, so runtimes that run the
+ * input could reject it.
+ */
+export class FeatureError extends LinkpassError {
+  /** The features the output needs beyond the input's. */
+  readonly features: string[];
+  /** `features` are needed (each with its reason in `reasons`); `by` names the pass(es). */
+  constructor(features: string[], reasons: string[], by?: string) {
+    super(
+      `${by ? `${by} made` : "the output has"} code that needs the WebAssembly feature(s) ` +
+        `${features.map((f) => `"${f}"`).join(", ")} (${reasons.join("; ")}), which the input ` +
+        `does not use; linkpass never adds features, so runtimes that run the input run the ` +
+        `output: drop that pass, or enable the feature in the input's build`,
+    );
+    this.name = "FeatureError";
+    this.features = features;
+  }
+}

@@ -5,11 +5,12 @@
  *
  * @example Assemble one `js_bindgen.wat` record
  * ```ts
+ * import assert from "node:assert";
  * import { assembleFragment } from "./mod.ts";
  * const object = await assembleFragment(`
  *   (func $answer (@sym (name "example.answer")) (result i32)
  *     i32.const 42)`);
- * console.assert(object[0] === 0 && object[1] === 0x61);
+ * assert.ok(object[0] === 0 && object[1] === 0x61);
  * ```
  * @module
  */
@@ -128,11 +129,12 @@ export async function assembleFragment(
  *
  * @example Assemble a module with an undefined and a defined symbol
  * ```ts
+ * import assert from "node:assert";
  * import { assembleModule } from "./mod.ts";
  * const object = await assembleModule(`(module (@rwat)
  *   (import "env" "log" (func $log (@sym) (param i32)))
  *   (func $hello (@sym) (call $log (@reloc) (i32.const 1))))`);
- * console.assert(object.length > 8);
+ * assert.ok(object.length > 8);
  * ```
  */
 export async function assembleModule(
@@ -166,12 +168,13 @@ export interface WatFragment extends AsmLocation {
  *
  * @example Check two records
  * ```ts
+ * import assert from "node:assert";
  * import { checkWatFragments } from "./mod.ts";
  * const errors = await checkWatFragments([
  *   { text: "(func $ok (@sym))", file: "a.o", record: 1 },
  *   { text: "(func $bad (@sym) call $missing (@reloc))", file: "a.o", record: 2 },
  * ]);
- * console.assert(errors.length === 1 && errors[0].record === 2);
+ * assert.ok(errors.length === 1 && errors[0].record === 2);
  * ```
  */
 export async function checkWatFragments(

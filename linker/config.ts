@@ -24,6 +24,12 @@ export interface LinkConfig {
   passes?: Record<string, unknown>;
   /** The linker to run (a path or a command on PATH). */
   linker?: string;
+  /**
+   * Write the `.js`/`.d.ts` glue next to the output (default true). The module's
+   * `js_bindgen.js_output` section is written either way; `false` is the linker option
+   * `--no-glue`.
+   */
+  glue?: boolean;
   /** Where the configuration came from, for messages. */
   source?: string;
 }
@@ -59,6 +65,11 @@ function validate(value: unknown, source: string): LinkConfig {
   const config = value as LinkConfig;
   if (config.linker !== undefined && typeof config.linker !== "string") {
     throw new UsageError(`Invalid linkpass configuration in ${source}: "linker" must be a string`);
+  }
+  if (config.glue !== undefined && typeof config.glue !== "boolean") {
+    throw new UsageError(
+      `Invalid linkpass configuration in ${source}: "glue" must be true or false`,
+    );
   }
   if (config.passes !== undefined) {
     if (

@@ -88,6 +88,11 @@ export interface Placement {
 export interface SectionPassBody {
   /** Edits `module` in place; returns the pass's report. */
   run(module: WasmModule, ctx: PassContext): PassReport | void | Promise<PassReport | void>;
+  /**
+   * For passes with a second engine on binaryen IR (`panic --panic-engine binaryen`): when
+   * given, the pass runs as this IR pass instead of `run`.
+   */
+  ir?: IrPassBody;
 }
 
 /** What `create` returns for an IR pass. */
@@ -155,12 +160,24 @@ export function definePass<const S extends OptionSchema>(
   const factory = (input: PassInput<S> = {}) => {
     const resolved = resolveOptions(definition, input as Record<string, unknown>);
     // deno-lint-ignore no-explicit-any
-    const body = definition.create(resolved as any);
+    const made = definition.create(resolved as any);
+    const ir = (made as SectionPassBody).ir;
+    if (ir) {
+      return {
+        ...ir,
+        name: definition.name,
+        description: definition.description,
+        level: "ir",
+        options: Object.freeze(resolved),
+      };
+    }
+    const { ir: _, ...body } = made as SectionPassBody;
     return {
       ...body,
       name: definition.name,
       description: definition.description,
       level: definition.level,
+      options: Object.freeze(resolved),
     } as Pass;
   };
   return Object.assign(factory, { definition }) as PassFactory<S>;

@@ -7,6 +7,7 @@
  */
 import { describeError, PassError } from "../errors.ts";
 import { inspectModule } from "../inspect.ts";
+import { dce } from "../passes/dce.ts";
 import { externrefBatch } from "../passes/externref_batch.ts";
 import { jsGlue } from "../passes/js_glue.ts";
 import { panic } from "../passes/panic.ts";
@@ -54,6 +55,18 @@ export const TARGETS: Target[] = [
     weight: 3,
   },
   { name: "panic trap", inputs: ["panic/small_z.wasm"], passes: () => [panic()], weight: 3 },
+  {
+    name: "panic hook (binaryen)",
+    inputs: ["panic/small_z.wasm"],
+    passes: () => [panic({ mode: "hook" })],
+    weight: 2,
+  },
+  {
+    name: "dce",
+    inputs: ["rust_cdylib/app.wasm", "glue/app.wasm", "panic/small_z.wasm"],
+    passes: () => [dce()],
+    weight: 1,
+  },
 ];
 
 /** A small seeded generator (xorshift32), so a run can be repeated exactly. */

@@ -45,6 +45,7 @@ Deno.test("cli passes --json lists every pass with its options", async () => {
   assert.deepStrictEqual(list.map((p) => p.name), [
     "panic",
     "externref-batch",
+    "dce",
     "js-glue",
     "strip-custom-sections",
   ]);

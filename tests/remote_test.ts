@@ -82,7 +82,7 @@ Deno.test("from a URL with a fresh DENO_DIR, --help, --version, passes, inspect 
   const version = await exec(Deno.execPath(), ["run", "-A", cli, "--version"], work, dir);
   assert.equal(version.stdout.trim(), "0.1.0");
   const passes = await exec(Deno.execPath(), ["run", "-A", cli, "passes"], work, dir);
-  assert.match(passes.stdout, /^panic \(ir\)/m);
+  assert.match(passes.stdout, /^panic \(sections\)/m);
   const inspect = await exec(Deno.execPath(), ["run", "-A", cli, "inspect", DEMO], work, dir);
   assert.equal(inspect.code, 0, inspect.stderr);
   assert.match(inspect.stdout, /names: yes/);
@@ -102,7 +102,7 @@ Deno.test("from a URL with a fresh DENO_DIR, --help, --version, passes, inspect 
   await close(dir);
 });
 
-Deno.test("from a URL, opt runs IR passes (--panic trap) and strips, with no import map", async () => {
+Deno.test("from a URL, opt runs IR passes (binaryen's panic engine) and strips, with no import map", async () => {
   const { work, url, close } = await setup();
   const dir = await denoDir(true);
   const r = await exec(
@@ -117,6 +117,8 @@ Deno.test("from a URL, opt runs IR passes (--panic trap) and strips, with no imp
       `${work}/small.wasm`,
       "--panic",
       "trap",
+      "--panic-engine",
+      "binaryen",
       "--strip-custom-sections",
       "debug",
       "--report",

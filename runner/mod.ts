@@ -1,0 +1,14 @@
+/**
+ * Running linked modules (`@linkpass/linkpass/runner`): binaries (`main`/`_start`) and
+ * libtest-style test modules, with their glue generated in memory.
+ * @module
+ */
+export { PANIC_EXIT_CODE, runModule, type RunOptions } from "./run.ts";
+export {
+  parseTestArgs,
+  readTests,
+  TEST_SECTION,
+  type TestArgs,
+  type TestFlag,
+  type TestRecord,
+} from "./libtest.ts";
