@@ -277,12 +277,15 @@ export async function scanInputs(setup: LinkSetup): Promise<ScannedInputs> {
     let scan: InputScan | undefined = cache.scanOf(key);
     let cleanedPath: string | undefined;
     if (scan?.cleaned) {
-      cleanedPath = await cache.lookupArchive(
-        scan.cleaned,
-        scan.cleanedSize ?? -1,
-        scan.cleanedSha256 ?? "",
-      );
-      if (!cleanedPath) scan = undefined; // rebuild a missing or corrupt copy
+      const found = await cache.lookupArchive(scan.cleaned, {
+        size: scan.cleanedSize ?? -1,
+        sha256: scan.cleanedSha256 ?? "",
+        stat: scan.cleanedStat,
+      });
+      if (found) {
+        cleanedPath = found.path;
+        scan = { ...scan, cleanedStat: found.stat };
+      } else scan = undefined; // rebuild a missing or corrupt copy
     }
     if (!scan) {
       const result = scanInput(path, await Deno.readFile(abs));
@@ -293,6 +296,7 @@ export async function scanInputs(setup: LinkSetup): Promise<ScannedInputs> {
         scan.cleaned = entry.name;
         scan.cleanedSize = result.cleaned.length;
         scan.cleanedSha256 = await sha256(result.cleaned);
+        scan.cleanedStat = entry.stat;
         cleanedPath = entry.path;
       }
     }
