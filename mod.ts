@@ -98,7 +98,25 @@ export { link, type LinkOptions, type LinkResult } from "./linker/link.ts";
 export { type LinkConfig, loadConfig } from "./linker/config.ts";
 export { checkInputs, type CheckProblem, type CheckReport } from "./linker/check.ts";
 export { glueStem, jsGlue, type JsGlueOptions } from "./passes/js_glue.ts";
-export { generateGlue, type Glue, type GlueOptions, type GlueReport } from "./glue/generate.ts";
+export {
+  generateGlue,
+  type Glue,
+  glueFromJsOutput,
+  type GlueOptions,
+  type GlueReport,
+  renderGlue,
+} from "./glue/generate.ts";
+export {
+  decodeJsOutput,
+  encodeJsOutput,
+  IS_COMPAT_SECTION,
+  IS_TEST_SECTION,
+  JS_OUTPUT_SECTION,
+  type JsByName,
+  type JsOutput,
+  readJsOutput,
+} from "./glue/js_output.ts";
+export { type Selection, selectJs } from "./glue/select.ts";
 export {
   EMBED_SECTION,
   encodeJsRecord,
@@ -108,6 +126,7 @@ export {
   readJsRecords,
 } from "./glue/records.ts";
 export { PANIC_EXIT_CODE, runModule, type RunOptions } from "./runner/run.ts";
+export { chooseEngine, type EngineChoice, type EngineName, ENGINES } from "./runner/engines.ts";
 export {
   parseTestArgs,
   readTests,
