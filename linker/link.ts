@@ -449,7 +449,7 @@ export async function postLink(
   passes: Pass[],
 ): Promise<{
   bytes: Uint8Array;
-  files: [string, string][];
+  files: [string, string | Uint8Array][];
   report: PipelineReport;
   js: NonNullable<LinkResult["js"]>;
 }> {
@@ -475,9 +475,7 @@ export async function postLink(
     web: setup.web,
     isTest: inputs.isTest,
   });
-  const files: [string, string][] = [...pipeline.files].map((
-    [name, contents],
-  ) => [name, typeof contents === "string" ? contents : new TextDecoder().decode(contents)]);
+  const files: [string, string | Uint8Array][] = [...pipeline.files];
   if (setup.glue) {
     const stem = basename(setup.output).replace(/\.wasm$/i, "");
     const limits = readImports(module).find((i) =>
@@ -511,7 +509,7 @@ export async function postLink(
  */
 export async function commitOutputs(
   setup: LinkSetup,
-  files: [string, string][],
+  files: [string, string | Uint8Array][],
   result: LinkResult,
   bytes?: Uint8Array,
 ): Promise<void> {
