@@ -465,3 +465,48 @@ Deno.test("linkpass glue writes the JS of a module that has only js_output", asy
   ]);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("encodeJsOutput writes what postcard writes; decodeJsOutput names the offset of bad bytes", async () => {
+  const { decodeJsOutput, encodeJsOutput } = await import("../glue/js_output.ts");
+  const { WasmParseError } = await import("../wasm/errors.ts");
+  const long = "x".repeat(300); // a two-byte varint length
+  const theirs = {
+    main_memory: { module: "js_bindgen", name: "" },
+    js_import: { a: { "é": long, z: "() => 1" }, b: { f: "\u2028" } },
+    js_embed: { e: { [long]: "0" } },
+  };
+  const ours = {
+    mainMemory: { module: "js_bindgen", name: "" },
+    jsImport: new Map([
+      ["b", new Map([["f", "\u2028"]])],
+      ["a", new Map([["z", "() => 1"], ["é", long]])],
+    ]),
+    jsEmbed: new Map([["e", new Map([[long, "0"]])]]),
+  };
+  const sorted = {
+    ...theirs,
+    js_import: { a: { z: "() => 1", "é": long }, b: { f: "\u2028" } },
+  };
+  assert.deepEqual(encodeJsOutput(ours), encodePostcard(sorted));
+  assert.deepEqual(decodePostcard(encodeJsOutput(ours)), sorted);
+  assert.deepEqual(decodeJsOutput(encodePostcard(theirs)), {
+    mainMemory: ours.mainMemory,
+    jsImport: new Map([["a", new Map([["é", long], ["z", "() => 1"]])], [
+      "b",
+      ours.jsImport.get("b"),
+    ]]),
+    jsEmbed: ours.jsEmbed,
+  });
+  const bytes = encodeJsOutput(ours);
+  for (const bad of [bytes.subarray(0, bytes.length - 1), new Uint8Array([...bytes, 0])]) {
+    const e = (() => {
+      try {
+        decodeJsOutput(bad, 0x100);
+      } catch (e) {
+        return e;
+      }
+    })();
+    assert.ok(e instanceof WasmParseError, String(e));
+    assert.match(e.message, /\(at offset 0x[0-9a-f]+\)/);
+  }
+});
