@@ -45,6 +45,8 @@ Deno.test("cli passes --json lists every pass with its options", async () => {
   assert.deepStrictEqual(list.map((p) => p.name), [
     "panic",
     "externref-batch",
+    "dce",
+    "binaryen",
     "js-glue",
     "strip-custom-sections",
   ]);
