@@ -29,7 +29,7 @@ import { type CallSites, collectMessages, locationParam, prepareHook } from "./_
 import { DataImage, type LocationRecord, RangeSet } from "./_panic_data.ts";
 import { matchRoot, ROOT_HINT, type RootRule } from "./_panic_roots.ts";
 import type { BinaryenModule, IrPassContext, PassContext, PassReport } from "./types.ts";
-import { rewriteOnBytes, whyBodyMayReturn } from "./_panic_bytes.ts";
+import { codeConstants, rewriteOnBytes, whyBodyMayReturn } from "./_panic_bytes.ts";
 import { eliminateDeadCode } from "./dce.ts";
 import { readCode, readFunctions, readTypes } from "../wasm/types.ts";
 import { definePass, flag, importName, type PassInput, string } from "./define.ts";
@@ -415,6 +415,10 @@ async function runPanicBytes(
   const report: PanicRoot[] = [];
   const locations = new Map<number, LocationRecord>();
   const messages = new RangeSet();
+  if (roots.length === 0) ctx.warn(`no panic roots found in ${quoted(ctx)}; nothing changed`);
+  const removed = roots.length ? eliminateDeadCode(m, { file: ctx.file }) : undefined;
+  // What the remaining code still refers to stays: constants found once dead code is gone.
+  codeConstants(m.section(10)?.payload ?? new Uint8Array(0), rewrite.otherConstants);
   for (const r of roots) {
     const s = rewrite.sites.get(r.index);
     const t = types[funcTypes[r.index - imported]];
@@ -424,8 +428,7 @@ async function runPanicBytes(
     collectMessages(s, image, rewrite.otherConstants, messages);
     report.push({ name: r.name, path: r.path, action: "trap" });
   }
-  if (roots.length === 0) ctx.warn(`no panic roots found in ${quoted(ctx)}; nothing changed`);
-  const removed = roots.length ? eliminateDeadCode(m, { file: ctx.file }) : undefined;
+
   const out: PassReport = {
     mode: options.mode,
     engine: "bytes",
@@ -447,7 +450,7 @@ async function runPanicBytes(
 function deadData(
   locations: Map<number, LocationRecord>,
   messages: RangeSet,
-  otherConstants: Set<number>,
+  otherConstants: { has(value: number): boolean },
   locationsDead: boolean,
 ) {
   const dead = new RangeSet();
