@@ -136,9 +136,15 @@ function constAt(body: Uint8Array, at: number): number {
 
 /**
  * Rewrites the code section of `m` in place: each root's body becomes `unreachable`, each call to
- * a root in other bodies becomes `unreachable` (see the module doc).
+ * a root in other bodies becomes `unreachable` (see the module doc). With `moves`, records where
+ * kept bytes went as (old start, old end, new start) triples of code payload offsets, in order,
+ * so that relocations can follow them.
  */
-export function rewriteOnBytes(m: WasmModule, roots: Set<number>): ByteRewrite {
+export function rewriteOnBytes(
+  m: WasmModule,
+  roots: Set<number>,
+  moves?: number[],
+): ByteRewrite {
   const funcImports = readImports(m).flatMap((i) => i.kind === "func" ? [i.type] : []);
   const imported = funcImports.length;
   const types = readTypes(m);
@@ -195,7 +201,14 @@ export function rewriteOnBytes(m: WasmModule, roots: Set<number>): ByteRewrite {
       n++;
     },
   };
-  const out = new Out(m.section(SectionId.code)!.payload.length);
+  const codeSection = m.section(SectionId.code)!;
+  const out = new Out(codeSection.payload.length);
+  /** Where body `i` starts in the old payload (for `moves`). */
+  const at = (i: number) => bodies[i].offset - codeSection.payloadOffset;
+  /** Records that old payload bytes [from, from + length) are now at the output's end. */
+  const moved = (from: number, length: number) => {
+    if (moves && length > 0) moves.push(from, from + length, out.len);
+  };
   out.u32(bodies.length);
   let changed = false;
   /** Marks i32.const records that are operands of a root call (not "other" constants). */
@@ -209,6 +222,7 @@ export function rewriteOnBytes(m: WasmModule, roots: Set<number>): ByteRewrite {
     if (!inRoot && !mayCallRoot(body, rootParams)) {
       // No `call` to a root anywhere in the bytes: copied without decoding.
       out.u32(body.length);
+      moved(at(i), body.length);
       out.copy(body);
       continue;
     }
@@ -246,6 +260,7 @@ export function rewriteOnBytes(m: WasmModule, roots: Set<number>): ByteRewrite {
     }
     if (!rootCalls) {
       out.u32(body.length);
+      moved(at(i), body.length);
       out.copy(body);
       continue;
     }
@@ -286,10 +301,14 @@ export function rewriteOnBytes(m: WasmModule, roots: Set<number>): ByteRewrite {
     let size = n > 0 ? starts[0] : body.length; // the locals
     for (const e of emitted) size += e < 0 ? 1 : ends[e] - starts[e];
     out.u32(size);
+    moved(at(i), n > 0 ? starts[0] : body.length);
     out.copy(body.subarray(0, n > 0 ? starts[0] : body.length));
     for (const e of emitted) {
       if (e < 0) out.byte(0x00);
-      else out.copy(body.subarray(starts[e], ends[e]));
+      else {
+        moved(at(i) + starts[e], ends[e] - starts[e]);
+        out.copy(body.subarray(starts[e], ends[e]));
+      }
     }
   }
   if (changed) m.setSection(SectionId.code, out.result());
