@@ -14,6 +14,7 @@ import { sameFile, writeFileAtomic } from "./fs.ts";
 import { readModuleFile } from "./wasm/file.ts";
 import { formatInspect, inspectModule } from "./inspect.ts";
 import { type PipelineReport, runPipeline } from "./pipeline.ts";
+import { formatArchiveReport, isArchiveFile, runArchivePipeline } from "./archive_pipeline.ts";
 import { builtinPasses, orderPasses } from "./passes/mod.ts";
 import { flagsOf } from "./passes/define.ts";
 import { panic } from "./passes/panic.ts";
@@ -95,6 +96,18 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
+/** `opt` on an `ar` archive: every Wasm object member through the (section-level) passes. */
+async function optArchive(
+  input: string,
+  output: string,
+  passes: Pass[],
+  o: Record<string, unknown>,
+) {
+  const result = await runArchivePipeline(await Deno.readFile(input), passes, { file: input });
+  await writeFileAtomic(output, [result.bytes]);
+  console.log(formatArchiveReport(result, o.report as string));
+}
+
 async function opt(input: string, o: Record<string, unknown>): Promise<void> {
   const output = o.inPlace ? input : (o.output as string | undefined);
   if (!output) throw new UsageError("opt needs -o <file> or --in-place", 2);
@@ -112,6 +125,7 @@ async function opt(input: string, o: Record<string, unknown>): Promise<void> {
     user.push(await loadUserPass(spec, userPassOptions(passOptions, spec, specs.length)));
   }
   const passes = orderPasses(builtins, user);
+  if (await isArchiveFile(input)) return await optArchive(input, output, passes, o);
   const module = await readInput(input, readModuleFile);
   progress(`running ${passes.length} pass(es) on ${input}`);
   const result = await runPipeline(module, passes, {
