@@ -133,7 +133,9 @@ export function formatDiff(d: SizeDiff, limit = 20): string {
     `${d.files.before ?? "before"} → ${d.files.after ?? "after"}: ${num(before)} → ${
       num(after)
     } bytes (${signed(delta)}, ${
-      before ? `${delta > 0 ? "+" : ""}${((100 * delta) / before).toFixed(1)}%` : "n/a"
+      before
+        ? `${delta > 0 ? "+" : delta < 0 ? "−" : ""}${(Math.abs(100 * delta) / before).toFixed(1)}%`
+        : "n/a"
     })`,
     "",
     ...table(
