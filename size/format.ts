@@ -138,14 +138,15 @@ export function formatDiff(d: SizeDiff, limit = 20): string {
         : "n/a"
     })`,
     "",
-    ...table(
-      ["delta", "before", "after", "section"],
-      d.sections.filter((s) => s.delta !== 0).map((
-        s,
-      ) => [signed(s.delta), num(s.before), num(s.after), s.name]),
-      new Set([0, 1, 2]),
-    ),
-    "",
+    ...(d.sections.some((s) => s.delta !== 0)
+      ? table(
+        ["delta", "before", "after", "section"],
+        d.sections.filter((s) => s.delta !== 0).map((
+          s,
+        ) => [signed(s.delta), num(s.before), num(s.after), s.name]),
+        new Set([0, 1, 2]),
+      ).concat([""])
+      : []),
   ];
   const c = d.counts;
   lines.push(
