@@ -88,6 +88,8 @@ export interface NodeTable {
   exportRoots: { node: number; table: number }[];
   symbolRoots: number[];
   rawName: (node: number) => string | undefined;
+  /** Signatures by structure (see canonicalTypes). */
+  canonical: { of: number[]; count: number; exact: boolean };
 }
 
 /** Reads the layout of `m` and builds its node table. */
@@ -125,9 +127,13 @@ export function buildNodes(m: WasmModule): NodeTable {
   const contentsBase = sectionBase + sectionCount;
   const fixed = contentsBase + space.tables;
 
-  const kind = new Uint8Array(fixed);
-  const index = new Int32Array(fixed);
-  const shallow = new Float64Array(fixed);
+  // Room for the virtual call_indirect nodes the graph may add (one per table and signature), so
+  // building the graph never copies the node arrays.
+  const canonical = canonicalTypes(m);
+  const capacity = fixed + space.tables * (canonical.count || 1);
+  const kind = new Uint8Array(capacity).subarray(0, fixed);
+  const index = new Int32Array(capacity).subarray(0, fixed);
+  const shallow = new Float64Array(capacity).subarray(0, fixed);
   kind[0] = K.root;
   index[0] = -1;
   const importSize = (i: number) => imp.end[i] - imp.start[i];
@@ -329,6 +335,7 @@ export function buildNodes(m: WasmModule): NodeTable {
     exportRoots,
     symbolRoots,
     rawName,
+    canonical,
   };
 }
 
@@ -413,7 +420,7 @@ export function buildGraph(t: NodeTable): BuiltGraph {
   const el = layout.elems;
   const funcType = (f: number) =>
     f < funcImports.length ? imp.type[funcImports[f]] : layout.funcTypes[f - funcImports.length];
-  const canonical = canonicalTypes(m);
+  const canonical = t.canonical;
   const membersByTable: number[][] = Array.from({ length: space.tables }, () => []);
   for (let s = 0; s < el.start.length; s++) {
     const mode = el.mode[s];
@@ -525,14 +532,18 @@ export function buildGraph(t: NodeTable): BuiltGraph {
   for (const v of t.symbolRoots) edges.add(0, v, E.symbol);
 
   // Freeze: grow the node arrays by the virtual nodes.
-  const kindAll = new Uint8Array(nodeCount);
-  kindAll.set(kind);
+  // The node arrays have room for the virtual nodes (see buildNodes).
+  const grow = <T extends Uint8Array | Int32Array | Float64Array>(a: T) =>
+    new (a.constructor as new (b: ArrayBuffer, o: number, n: number) => T)(
+      a.buffer as ArrayBuffer,
+      a.byteOffset,
+      nodeCount,
+    );
+  const kindAll = grow(kind);
   kindAll.set(extraKind, fixed);
-  const indexAll = new Int32Array(nodeCount);
-  indexAll.set(index);
+  const indexAll = grow(index);
   indexAll.set(extraIndex, fixed);
-  const shallowAll = new Float64Array(nodeCount);
-  shallowAll.set(shallow);
+  const shallowAll = grow(shallow);
   return {
     graph: new Graph(nodeCount, edges),
     kind: kindAll,
