@@ -6,7 +6,7 @@
  */
 import { readNames } from "../wasm/custom.ts";
 import { WasmParseError } from "../wasm/errors.ts";
-import { readLinking, SymbolFlags, SymbolKind } from "../wasm/linking.ts";
+import { readLinking, readRelocs, RelocType, SymbolFlags, SymbolKind } from "../wasm/linking.ts";
 import { sectionByteLength, SectionId, type WasmModule } from "../wasm/module.ts";
 import { readExports, readStart, readTypes } from "../wasm/types.ts";
 import { EdgeList, Graph } from "./graph.ts";
@@ -50,6 +50,9 @@ export const EDGE_KINDS = [
   "always kept",
   "initializer",
   "symbol",
+  "function pointer",
+  "address",
+  "imported",
 ] as const;
 /** A kind of edge. */
 export type EdgeKind = typeof EDGE_KINDS[number];
@@ -87,6 +90,8 @@ export interface NodeTable {
   exportOf: Map<number, string>;
   exportRoots: { node: number; table: number }[];
   symbolRoots: number[];
+  /** Relocatable objects: the node of each symbol (-1 when none). */
+  symbolNodes: Int32Array;
   rawName: (node: number) => string | undefined;
   /** Signatures by structure (see canonicalTypes). */
   canonical: { of: number[]; count: number; exact: boolean };
@@ -248,11 +253,16 @@ export function buildNodes(m: WasmModule): NodeTable {
   const linking = m.isRelocatable ? readLinking(m) : undefined;
   const symbolName = new Map<number, string>();
   const symbolRoots: number[] = [];
+  // The node of each symbol (-1 for section symbols and what has no node), for relocations.
+  const symbolNodes = new Int32Array(linking?.symbols.length ?? 0).fill(-1);
   if (linking) {
-    for (const sym of linking.symbols) {
+    for (const [s, sym] of linking.symbols.entries()) {
       if (sym.index === undefined || sym.flags & SymbolFlags.undefined) {
-        if (sym.kind === SymbolKind.function && sym.name && sym.index !== undefined) {
-          symbolName.set(funcBase + sym.index, sym.name);
+        if (sym.kind === SymbolKind.function && sym.index !== undefined) {
+          symbolNodes[s] = nodeOf(1, sym.index);
+          if (sym.name) symbolName.set(funcBase + sym.index, sym.name);
+        } else if (sym.kind === SymbolKind.global && sym.index !== undefined) {
+          symbolNodes[s] = nodeOf(3, sym.index);
         }
         continue;
       }
@@ -266,6 +276,7 @@ export function buildNodes(m: WasmModule): NodeTable {
         ? dataBase + sym.index
         : -1;
       if (v < 0) continue;
+      symbolNodes[s] = v;
       if (sym.name && !symbolName.has(v)) symbolName.set(v, sym.name);
       const local = (sym.flags & SymbolFlags.local) !== 0;
       if (!local || sym.flags & (SymbolFlags.noStrip | SymbolFlags.exported)) {
@@ -334,6 +345,7 @@ export function buildNodes(m: WasmModule): NodeTable {
     exportOf,
     exportRoots,
     symbolRoots,
+    symbolNodes,
     rawName,
     canonical,
   };
@@ -382,13 +394,14 @@ export function buildGraph(t: NodeTable): BuiltGraph {
   if (start !== undefined && start < space.funcs) edges.add(0, funcBase + start, E.start);
   // Imported tables are shared with the host: everything in them is reachable.
   tableImports.forEach((_, t) => {
-    edges.add(0, tableBase + t, E.export);
+    edges.add(0, tableBase + t, E.imported);
     edges.add(tableBase + t, contentsBase + t, E.table);
   });
   // Always kept: memories, active data, declarative element segments, sections.
   for (let j = 0; j < space.memories; j++) edges.add(0, memBase + j, E["always kept"]);
   for (let j = 0; j < layout.data.start.length; j++) {
-    if (layout.data.active[j]) edges.add(0, dataBase + j, E["always kept"]);
+    // In objects, data is kept by symbols and relocations (the linker's --gc-sections).
+    if (layout.data.active[j] && !m.isRelocatable) edges.add(0, dataBase + j, E["always kept"]);
   }
   for (let j = 0; j < sectionCount; j++) edges.add(0, sectionBase + j, E["always kept"]);
   // Globals and tables: initializers.
@@ -530,6 +543,7 @@ export function buildGraph(t: NodeTable): BuiltGraph {
     },
   );
   for (const v of t.symbolRoots) edges.add(0, v, E.symbol);
+  if (m.isRelocatable) relocationEdges(t, edges);
 
   // Freeze: grow the node arrays by the virtual nodes.
   // The node arrays have room for the virtual nodes (see buildNodes).
@@ -551,6 +565,79 @@ export function buildGraph(t: NodeTable): BuiltGraph {
     shallow: shallowAll,
     extraName,
   };
+}
+
+/** Relocation types whose symbol is a function address (a table slot) or a data address. */
+const POINTER_RELOCS = new Set<number>([
+  RelocType.TABLE_INDEX_SLEB,
+  RelocType.TABLE_INDEX_I32,
+  RelocType.TABLE_INDEX_REL_SLEB,
+  RelocType.TABLE_INDEX_SLEB64,
+  RelocType.TABLE_INDEX_I64,
+  RelocType.TABLE_INDEX_REL_SLEB64,
+  RelocType.FUNCTION_INDEX_I32,
+]);
+const ADDRESS_RELOCS = new Set<number>([
+  RelocType.MEMORY_ADDR_LEB,
+  RelocType.MEMORY_ADDR_SLEB,
+  RelocType.MEMORY_ADDR_I32,
+  RelocType.MEMORY_ADDR_REL_SLEB,
+  RelocType.MEMORY_ADDR_LEB64,
+  RelocType.MEMORY_ADDR_SLEB64,
+  RelocType.MEMORY_ADDR_I64,
+  RelocType.MEMORY_ADDR_REL_SLEB64,
+  RelocType.MEMORY_ADDR_TLS_SLEB,
+  RelocType.MEMORY_ADDR_LOCREL_I32,
+  RelocType.MEMORY_ADDR_TLS_SLEB64,
+]);
+
+/** The last index `i` with `starts[i] <= x` (-1 when none). */
+function containing(starts: Uint32Array, x: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (starts[mid] <= x) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
+}
+
+/**
+ * Relocatable objects: what code and data point at goes through relocations, not instructions.
+ * A function pointer is a TABLE_INDEX relocation (vtables in data, `i32.const` in code), a data
+ * address a MEMORY_ADDR one. (Call and global relocations repeat what the body scan found.)
+ */
+function relocationEdges(t: NodeTable, edges: EdgeList): void {
+  const { m, layout, symbolNodes, funcBase, funcImports, dataBase } = t;
+  const code = m.section(SectionId.code);
+  const data = m.section(SectionId.data);
+  for (const s of m.customSections()) {
+    if (!s.name.startsWith("reloc.")) continue;
+    const relocs = readRelocs(m, s);
+    const target = m.sections[relocs.target];
+    if (target !== code && target !== data) continue; // debug info points at everything
+    for (const r of relocs.entries) {
+      const pointer = POINTER_RELOCS.has(r.type);
+      if (!pointer && !ADDRESS_RELOCS.has(r.type)) continue;
+      const to = r.index < symbolNodes.length ? symbolNodes[r.index] : -1;
+      if (to < 0) continue;
+      let from: number;
+      if (target === code) {
+        const i = containing(layout.code.bodyStart, r.offset);
+        from = i < 0 ? -1 : funcBase + funcImports.length + i;
+      } else {
+        const i = containing(layout.data.start, target.payloadOffset + r.offset);
+        from = i < 0 ? -1 : dataBase + i;
+      }
+      if (from >= 0 && from !== to) {
+        edges.add(from, to, pointer ? E["function pointer"] : E.address);
+      }
+    }
+  }
 }
 
 function sum(a: Float64Array, from: number, to: number): number {
