@@ -146,6 +146,8 @@ export class SizeAnalysis {
 
   /** True when a root reaches `node`. */
   isReachable(node: number): boolean {
+    // Either tree answers; the retained views need only the dominator tree.
+    if (!this.#bfs && this.#idom) return node === 0 || this.#idom[node] >= 0;
     return this.paths.depth[node] >= 0;
   }
 

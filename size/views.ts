@@ -80,13 +80,13 @@ export function topItems(analysis: SizeAnalysis, options: TopOptions = {}): Size
   const wanted = kinds ? new Set(kinds.map((k) => ITEM_KINDS.indexOf(k))) : undefined;
   const kind = analysis.kind;
   // Retained sizes are about what is kept: garbage has its own view.
-  const depth = by === "retained" ? analysis.paths.depth : undefined;
+  const idom = by === "retained" ? analysis.idom : undefined;
   const ids = new Int32Array(kind.length);
   let n = 0;
   for (let v = 1; v < kind.length; v++) {
     const k = kind[v];
     if (!(wanted ? wanted.has(k) : k < VIRTUAL)) continue;
-    if (depth && depth[v] < 0) continue;
+    if (idom && idom[v] < 0) continue;
     ids[n++] = v;
   }
   return largest(ids.subarray(0, n), key, limit).map((v) => analysis.item(v, by === "retained"));
