@@ -6,20 +6,12 @@
  * @module
  */
 import { WasmModule } from "../wasm/module.ts";
-import {
-  buildGraph,
-  buildNodes,
-  type BuiltGraph,
-  EDGE_KINDS,
-  ITEM_KINDS,
-  type ItemKind,
-  K,
-  type NodeTable,
-} from "./_build.ts";
+import { buildNodes, EDGE_KINDS, ITEM_KINDS, type ItemKind, K, type NodeTable } from "./_nodes.ts";
+import { buildGraph, type BuiltGraph } from "./_graph_build.ts";
 import { type Graph, retainedSizes } from "./graph.ts";
 import { type Demangle, displayName, namePath } from "./names.ts";
 
-export { EDGE_KINDS, type EdgeKind, ITEM_KINDS, type ItemKind } from "./_build.ts";
+export { EDGE_KINDS, type EdgeKind, ITEM_KINDS, type ItemKind } from "./_nodes.ts";
 
 /** One item as the views report it. */
 export interface SizeItem {
