@@ -5,6 +5,7 @@
  * dominator tree. The graph is built on first use: the largest items need only the sizes.
  * @module
  */
+import { WasmParseError } from "../wasm/errors.ts";
 import { WasmModule } from "../wasm/module.ts";
 import { buildNodes, EDGE_KINDS, ITEM_KINDS, type ItemKind, K, type NodeTable } from "./_nodes.ts";
 import { buildGraph, type BuiltGraph } from "./_graph_build.ts";
@@ -92,7 +93,16 @@ export class SizeAnalysis {
 
   /** The reference graph; node 0 is the root. Built on first use (scans every body once). */
   get graph(): Graph {
-    return (this.#built ??= buildGraph(this.#nodes)).graph;
+    if (!this.#built) {
+      try {
+        this.#built = buildGraph(this.#nodes);
+      } catch (e) {
+        // The body scan runs late: name the file, as the eager readers do.
+        if (e instanceof WasmParseError) e.file ??= this.file;
+        throw e;
+      }
+    }
+    return this.#built.graph;
   }
 
   /** Kind code of each node (index into {@linkcode ITEM_KINDS}). */

@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { panic } from "../passes/panic.ts";
 import { runPipeline } from "../pipeline.ts";
 import { analyzeSize, topItems } from "../size/mod.ts";
+import { readModule } from "../mod.ts";
+import { readCode } from "../wasm/types.ts";
 
 const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const REPO = new URL("..", import.meta.url).pathname;
@@ -159,5 +161,23 @@ Deno.test("inspect --html and diff --html write one self-contained page", async 
   const d = await cli(["diff", DEMO, file, "--html", join(dir, "diff.html")]);
   assert.equal(d.code, 0, d.stderr);
   assert.ok((await Deno.readTextFile(join(dir, "diff.html"))).includes('"mode":"diff"'));
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a corrupt function body is one error line naming the file and the offset", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "linkpass_size_cli_" });
+  const bytes = await Deno.readFile(join(REPO, "tests/fixtures/rust_cdylib/app.wasm"));
+  const bad = bytes.slice();
+  // Opcode 0xff does not exist: it replaces the `end` that closes the first body.
+  const [first] = readCode(readModule(bytes));
+  bad[first.offset + first.body.length - 1] = 0xff;
+  const file = join(dir, "bad.wasm");
+  await Deno.writeFile(file, bad);
+  const r = await cli(["inspect", file, "--retained", "3"]);
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr.trim(),
+    /^error: Cannot read ".*bad\.wasm": unknown opcode 0xff in function body 0; the file is corrupt or uses a proposal linkpass does not know \(at offset 0x[0-9a-f]+\)$/,
+  );
   await Deno.remove(dir, { recursive: true });
 });
