@@ -118,11 +118,14 @@ function definedSymbols(m: WasmModule): string[] {
 
 /** True when the file starts with the `ar` header (reads 8 bytes). */
 export async function isArchiveFile(path: string): Promise<boolean> {
+  // Only regular files: opening a FIFO would block until a writer comes.
+  const info = await Deno.stat(path).catch(() => undefined);
+  if (!info?.isFile) return false;
   const f = await Deno.open(path).catch(() => undefined);
   if (!f) return false; // the normal read reports what is wrong with the path
   try {
     const head = new Uint8Array(8);
-    const n = await f.read(head);
+    const n = await f.read(head).catch(() => null); // a folder, a socket: the normal read says so
     return n === 8 && isArchive(head);
   } finally {
     f.close();
