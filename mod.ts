@@ -28,7 +28,14 @@ export type {
   PassReport,
   SectionPass,
 } from "./passes/types.ts";
-export { dce, type DceOptions, type DceReport, eliminateDeadCode } from "./passes/dce.ts";
+export {
+  dce,
+  type DceOptions,
+  type DceReport,
+  type DceSchema,
+  eliminateDeadCode,
+} from "./passes/dce.ts";
+export type { DceCounts } from "./passes/_dce_rewrite.ts";
 export {
   type BuilderOptions,
   custom,

@@ -9,26 +9,18 @@ import { UsageError, WasmParseError } from "../errors.ts";
 import { readModuleFile } from "../wasm/file.ts";
 import type { WasmModule } from "../wasm/module.ts";
 import { readNames } from "../wasm/custom.ts";
+import { readInput } from "./io.ts";
 import { analyzeSize, type SizeAnalysis } from "../size/analyze.ts";
 import { diffSizes } from "../size/diff.ts";
 import { formatDiff, formatGarbage, formatTop, formatWhy } from "../size/format.ts";
 import { type Demangle, isMangled } from "../size/names.ts";
 import { garbageItems, topItems, whyKept } from "../size/views.ts";
 
-/** Reads a module, turning file-system errors into one-line user errors. */
+/** Reads a module; file-system errors are one line naming the file (cli/io.ts). */
 async function readWasm(path: string): Promise<WasmModule> {
   try {
-    return await readModuleFile(path);
+    return await readInput(path, readModuleFile);
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new UsageError(`Cannot read "${path}": no such file; check the path`);
-    }
-    if (e instanceof Deno.errors.IsADirectory) {
-      throw new UsageError(`Cannot read "${path}": it is a directory; pass a .wasm file`);
-    }
-    if (e instanceof Deno.errors.PermissionDenied) {
-      throw new UsageError(`Cannot read "${path}": permission denied; run with --allow-read`);
-    }
     if (e instanceof WasmParseError) e.file ??= path;
     throw e;
   }

@@ -1,3 +1,4 @@
+// @ts-self-types="./harness.d.ts"
 // @ts-check
 /**
  * The runner's harness: runs a linked module (a binary's `main`/`_start`, or the tests the host

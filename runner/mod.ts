@@ -4,6 +4,7 @@
  * @module
  */
 export { PANIC_EXIT_CODE, runModule, type RunOptions } from "./run.ts";
+export { type EngineName, ENGINES } from "./engines.ts";
 export {
   parseTestArgs,
   readTests,

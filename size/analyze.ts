@@ -49,6 +49,7 @@ export interface SizeItem {
 
 /** One step of a path from the roots: the item, and how the previous step reaches it. */
 export interface PathStep {
+  /** The item. */
   item: SizeItem;
   /** How the previous step keeps this one (`call`, `export "main"`, ...); "" for the first. */
   via: string;

@@ -7,9 +7,13 @@
 
 /** Collects edges before the graph is frozen. */
 export class EdgeList {
-  from = new Int32Array(1024);
-  to = new Int32Array(1024);
-  kind = new Uint8Array(1024);
+  /** Source node of each edge. */
+  from: Int32Array = new Int32Array(1024);
+  /** Target node of each edge. */
+  to: Int32Array = new Int32Array(1024);
+  /** Label of each edge. */
+  kind: Uint8Array = new Uint8Array(1024);
+  /** Number of edges. */
   length = 0;
 
   /** Adds the edge `from → to` labelled `kind`. */
@@ -34,13 +38,18 @@ export class EdgeList {
 export class Graph {
   /** Successors of v: `succ[succStart[v] .. succStart[v + 1])`, with edge kinds in `succKind`. */
   readonly succStart: Uint32Array;
+  /** Successor nodes (see `succStart`). */
   readonly succ: Int32Array;
+  /** Kind of each successor edge. */
   readonly succKind: Uint8Array;
   /** Predecessors of v: `pred[predStart[v] .. predStart[v + 1])`. */
   readonly predStart: Uint32Array;
+  /** Predecessor nodes (see `predStart`). */
   readonly pred: Int32Array;
+  /** Kind of each predecessor edge. */
   readonly predKind: Uint8Array;
 
+  /** Freezes `edges` into a graph of `size` nodes. */
   constructor(readonly size: number, edges: EdgeList) {
     const m = edges.length;
     const csr = (key: Int32Array, val: Int32Array) => {

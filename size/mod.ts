@@ -31,6 +31,7 @@ export {
   SizeAnalysis,
   type SizeItem,
 } from "./analyze.ts";
+export type { Graph } from "./graph.ts";
 export {
   garbageItems,
   pathsTo,

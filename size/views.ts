@@ -114,6 +114,7 @@ function matcher(query: string | RegExp): (names: (string | undefined)[]) => boo
 
 /** What {@linkcode whyKept} found for one item. */
 export interface WhyItem {
+  /** The item asked about. */
   item: SizeItem;
   /** Up to `paths` shortest paths from the roots, each through a different last step. */
   paths: PathStep[][];

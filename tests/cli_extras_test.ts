@@ -25,6 +25,8 @@ Deno.test(
       `${dir}/o.wasm`,
       "--panic",
       "trap",
+      "--panic-engine",
+      "binaryen",
     ]
       .map((a) => `'${a}'`).join(" ");
     // util-linux `script` runs the command on a pseudo-terminal.
@@ -40,6 +42,7 @@ Deno.test(
     const order = [
       "reading",
       "loading binaryen",
+      "checking features",
       "parsing (binaryen)",
       "pass panic",
       "emitting (binaryen)",
