@@ -29,6 +29,12 @@ export type {
   SectionPass,
 } from "./passes/types.ts";
 export {
+  binaryenPasses,
+  type BinaryenPassesOptions,
+  type BinaryenPassesSchema,
+} from "./passes/binaryen.ts";
+export { type ArchiveResult, type MemberRun, runArchivePipeline } from "./archive_pipeline.ts";
+export {
   dce,
   type DceOptions,
   type DceReport,

@@ -4,7 +4,25 @@
  * its `.d.ts`.
  * @module
  */
-export { generateGlue, type Glue, type GlueOptions, type GlueReport } from "./generate.ts";
+export {
+  generateGlue,
+  type Glue,
+  glueFromJsOutput,
+  type GlueOptions,
+  type GlueReport,
+  renderGlue,
+} from "./generate.ts";
+export {
+  decodeJsOutput,
+  encodeJsOutput,
+  IS_COMPAT_SECTION,
+  IS_TEST_SECTION,
+  JS_OUTPUT_SECTION,
+  type JsByName,
+  type JsOutput,
+  readJsOutput,
+} from "./js_output.ts";
+export { type Selection, selectJs } from "./select.ts";
 export {
   EMBED_SECTION,
   encodeJsRecord,

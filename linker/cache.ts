@@ -48,6 +48,8 @@ export interface InputScan {
   cleanedSize?: number;
   /** SHA-256 of the cleaned archive: checked before each link that uses it. */
   cleanedSha256?: string;
+  /** The cleaned archive's metadata when it was written or last verified (see `lookupArchive`). */
+  cleanedStat?: string;
   /** Members (or the file) that are LLVM bitcode: linked, but not scanned for fragments. */
   bitcode: string[];
   /** Whether the objects import a 64-bit memory (wasm64), when any imports one. */
@@ -168,14 +170,25 @@ export class LinkCache {
 
   /**
    * Checks a cleaned archive: it must exist with the recorded size and SHA-256 (a flipped byte in
-   * a same-size copy is caught). Returns its path, or undefined (after deleting a bad entry).
+   * a same-size copy is caught). Hashing tens of MB on every link would cost more than the link,
+   * so a copy whose metadata (size, mtime, ctime, inode: any write changes the ctime) still equals
+   * what was recorded when it was written or last hashed is taken as verified; anything else is
+   * hashed. Returns its path and current metadata, or undefined (after deleting a bad entry).
    */
-  async lookupArchive(name: string, size: number, sum: string): Promise<string | undefined> {
+  async lookupArchive(
+    name: string,
+    expected: { size: number; sha256: string; stat?: string },
+  ): Promise<{ path: string; stat: string } | undefined> {
     const path = join(this.dir, "archives", name);
+    let stat: string;
     let ok = false;
     try {
-      const bytes = await Deno.readFile(path);
-      ok = bytes.length === size && await sha256(bytes) === sum;
+      stat = LinkCache.inputKey(path, await Deno.stat(path));
+      if (expected.stat !== undefined && stat === expected.stat) ok = true;
+      else {
+        const bytes = await Deno.readFile(path);
+        ok = bytes.length === expected.size && await sha256(bytes) === expected.sha256;
+      }
     } catch {
       return undefined;
     }
@@ -184,23 +197,23 @@ export class LinkCache {
       return undefined;
     }
     this.#used.add(`archives/${name}`);
-    return path;
+    return { path, stat };
   }
 
-  /** Stores an entry and returns its file name and path. */
+  /** Stores an entry and returns its file name, path and metadata. */
   async store(
     kind: "objects" | "archives",
     key: string,
     ext: string,
     data: Uint8Array,
-  ): Promise<{ name: string; path: string }> {
+  ): Promise<{ name: string; path: string; stat: string }> {
     const name = `${key}-${(await sha256(data)).slice(0, 16)}.${ext}`;
     await Deno.mkdir(join(this.dir, kind), { recursive: true });
     const path = join(this.dir, kind, name);
     await writeFileAtomic(path, data);
     this.#used.add(`${kind}/${name}`);
     this.#listing.get(kind)?.push(name);
-    return { name, path };
+    return { name, path, stat: LinkCache.inputKey(path, await Deno.stat(path)) };
   }
 
   /**

@@ -277,12 +277,15 @@ export async function scanInputs(setup: LinkSetup): Promise<ScannedInputs> {
     let scan: InputScan | undefined = cache.scanOf(key);
     let cleanedPath: string | undefined;
     if (scan?.cleaned) {
-      cleanedPath = await cache.lookupArchive(
-        scan.cleaned,
-        scan.cleanedSize ?? -1,
-        scan.cleanedSha256 ?? "",
-      );
-      if (!cleanedPath) scan = undefined; // rebuild a missing or corrupt copy
+      const found = await cache.lookupArchive(scan.cleaned, {
+        size: scan.cleanedSize ?? -1,
+        sha256: scan.cleanedSha256 ?? "",
+        stat: scan.cleanedStat,
+      });
+      if (found) {
+        cleanedPath = found.path;
+        scan = { ...scan, cleanedStat: found.stat };
+      } else scan = undefined; // rebuild a missing or corrupt copy
     }
     if (!scan) {
       const result = scanInput(path, await Deno.readFile(abs));
@@ -293,6 +296,7 @@ export async function scanInputs(setup: LinkSetup): Promise<ScannedInputs> {
         scan.cleaned = entry.name;
         scan.cleanedSize = result.cleaned.length;
         scan.cleanedSha256 = await sha256(result.cleaned);
+        scan.cleanedStat = entry.stat;
         cleanedPath = entry.path;
       }
     }
@@ -445,7 +449,7 @@ export async function postLink(
   passes: Pass[],
 ): Promise<{
   bytes: Uint8Array;
-  files: [string, string][];
+  files: [string, string | Uint8Array][];
   report: PipelineReport;
   js: NonNullable<LinkResult["js"]>;
 }> {
@@ -471,9 +475,7 @@ export async function postLink(
     web: setup.web,
     isTest: inputs.isTest,
   });
-  const files: [string, string][] = [...pipeline.files].map((
-    [name, contents],
-  ) => [name, typeof contents === "string" ? contents : new TextDecoder().decode(contents)]);
+  const files: [string, string | Uint8Array][] = [...pipeline.files];
   if (setup.glue) {
     const stem = basename(setup.output).replace(/\.wasm$/i, "");
     const limits = readImports(module).find((i) =>
@@ -508,7 +510,7 @@ export async function postLink(
  */
 export async function commitOutputs(
   setup: LinkSetup,
-  files: [string, string][],
+  files: [string, string | Uint8Array][],
   result: LinkResult,
   bytes?: Uint8Array,
 ): Promise<void> {

@@ -22,6 +22,7 @@ export type EngineName = typeof ENGINES[number];
 
 /** The engine to run in, and how it was chosen. */
 export interface EngineChoice {
+  /** The engine. */
   name: EngineName;
   /** The executable, when the engine is a process (from `JBG_TEST_*_PATH`, or PATH). */
   path?: string;

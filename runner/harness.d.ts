@@ -1,82 +1,57 @@
 /**
- * Types of the runner's harness (harness.js), which stays plain JavaScript so that Node and a
- * browser page run the same file; TypeScript modules and `deno publish` read these declarations.
+ * Types of harness.js: the runner's harness, plain JS so that every engine (Deno, Node, a browser
+ * page) runs the same code.
  * @module
  */
 
 /** Exit code of a trap or a failed test run: Rust's panic exit code. */
 export declare const PANIC_EXIT_CODE: 101;
 
-/** Formats a console argument the same way in every engine. */
-export declare function formatValue(value: unknown): string;
-
-/** `RuntimeError: unreachable` for traps, `Name: message` for other errors. */
-export declare function describeThrown(e: unknown): string;
-
-/** The WebAssembly frames of a JS stack, as `  at name (wasm:0xOFFSET)`. */
-export declare function wasmFrames(error: unknown, moduleName?: string): string[];
-
-/** The payload of a panic message as std's hook formats it; other text comes back as it is. */
-export declare function panicPayload(message: string): string;
-
-/** The imports the glue (and the runner's own) do not provide, as `"module"/"name"`. */
-export declare function unprovidedImports(
-  module: WebAssembly.Module,
-  imports: Record<string, Record<string, unknown>>,
-): string[];
-
-/** Writes C-style `argv` into fresh pages at the end of `memory`; returns `[argc, argv]`. */
-export declare function writeArgv(
-  memory: WebAssembly.Memory,
-  argv: string[],
-  is64: boolean,
-): [number, number | bigint];
-
-/** A binary to run: its entry point and arguments. */
+/** A binary's run: its entry point, the parameter types it takes and argv. */
 export interface BinaryRun {
-  /** Always "binary". */
+  /** Discriminant. */
   kind: "binary";
-  /** The module's file name, for messages. */
+  /** The module's path, for messages. */
   file: string;
-  /** The export to call (`main` or `_start`). */
+  /** `main` or `_start`. */
   entry: string;
-  /** The entry's parameter types. */
+  /** The entry's parameter types (none, or argc and argv). */
   params: string[];
-  /** Program arguments, the program name first. */
+  /** The arguments, `argv[0]` included (empty for `js_bindgen.is_compat` modules). */
   argv: string[];
-  /** The main memory import, when the module imports one. */
+  /** The main memory import, for argv. */
   memory?: { module: string; name: string };
-  /** The name section's module name. */
+  /** The name section's module name (stripped from function names in stacks). */
   moduleName?: string;
 }
 
-/** One test of a test harness. */
+/** One test the host selected. */
 export interface TestEntry {
-  /** The test's path. */
+  /** The name shown (`path::name`). */
   name: string;
-  /** The export that runs it. */
+  /** The export to call. */
   export: string;
-  /** `#[ignore]` (with its reason, when given). */
+  /** `#[ignore]`, with its reason. */
   ignore: boolean | string;
-  /** `#[should_panic]` (with the expected text, when given). */
+  /** `#[should_panic]`, with its expected text. */
   shouldPanic: boolean | string;
-  /** Whether the host selected it. */
+  /** False for an ignored test that is reported but not run. */
   run: boolean;
 }
 
-/** The tests to run. */
+/** A test harness's run. */
 export interface TestRun {
-  /** Always "test". */
+  /** Discriminant. */
   kind: "test";
-  /** The module's file name, for messages. */
+  /** The module's path, for messages. */
   file: string;
-  /** Every test, selected or not. */
+  /** The selected tests, sorted by name. */
   tests: TestEntry[];
-  /** `--nocapture`. */
+  /** `--nocapture`: output goes through as it comes. */
   nocapture: boolean;
   /** How many tests the filters left out. */
   filtered: number;
-  /** The name section's module name. */
+  /** The name section's module name (stripped from function names in stacks). */
   moduleName?: string;
 }
 
@@ -86,14 +61,33 @@ export type RunData = BinaryRun | TestRun;
 /** How the harness prints. */
 export type Report = (stream: "stdout" | "stderr", text: string) => void;
 
-/** The exit status, or an error message when the module cannot be run at all. */
+/** The exit status, or a one-line error when the module cannot be run at all. */
 export interface RunResult {
-  /** Exit status. */
+  /** Process exit status. */
   status: number;
-  /** Why the module could not run. */
+  /** Why the module could not be run (an import without JS, a missing test export). */
   error?: string;
 }
 
+/** Formats a console argument the same way in every engine. */
+export declare function formatValue(value: unknown): string;
+/** `RuntimeError: unreachable` for traps, `Name: message` for other errors. */
+export declare function describeThrown(e: unknown): string;
+/** The WebAssembly frames of a JS stack, as `  at name (wasm:0xOFFSET)`. */
+export declare function wasmFrames(error: unknown, moduleName?: string): string[];
+/** The payload of a panic message as std's hook formats it. */
+export declare function panicPayload(message: string): string;
+/** The imports a module needs that `imports` does not provide, as `"module"/"name"`. */
+export declare function unprovidedImports(
+  module: WebAssembly.Module,
+  imports: Record<string, Record<string, unknown>>,
+): string[];
+/** Writes C-style argv into fresh pages at the end of `memory`; returns `[argc, argv]`. */
+export declare function writeArgv(
+  memory: WebAssembly.Memory,
+  argv: string[],
+  is64: boolean,
+): unknown[];
 /** Runs a binary or the selected tests with the glue's class. */
 export declare function run(
   module: WebAssembly.Module,

@@ -1,4 +1,4 @@
-// @ts-self-types="./harness.d.ts"
+/* @ts-self-types="./harness.d.ts" */
 // @ts-check
 /**
  * The runner's harness: runs a linked module (a binary's `main`/`_start`, or the tests the host
@@ -129,17 +129,28 @@ export function writeArgv(memory, argv, is64) {
  */
 
 /**
- * Console output of the module while it runs: captured (tests) or reported as it comes.
+ * Console output of the module while it runs: captured (tests) or reported as it comes. A report
+ * callback that itself logs (an embedder printing with console.log) reaches the real console.
  * @param {(stream: "stdout" | "stderr", text: string) => void} sink
  */
 function interceptConsole(sink) {
-  const c = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (console));
+  const c = /** @type {Record<string, (...data: unknown[]) => void>} */ (
+    /** @type {unknown} */ (console)
+  );
   const saved = CONSOLE_METHODS.map((m) => c[m]);
-  for (const m of CONSOLE_METHODS) {
+  let inSink = false;
+  CONSOLE_METHODS.forEach((m, i) => {
     const stream = m === "warn" || m === "error" || m === "trace" ? "stderr" : "stdout";
-    c[m] = (/** @type {unknown[]} */ ...data) =>
-      sink(stream, data.map(formatValue).join(" ") + "\n");
-  }
+    c[m] = (...data) => {
+      if (inSink) return saved[i].apply(console, data);
+      inSink = true;
+      try {
+        sink(stream, data.map(formatValue).join(" ") + "\n");
+      } finally {
+        inSink = false;
+      }
+    };
+  });
   return () => CONSOLE_METHODS.forEach((m, i) => (c[m] = saved[i]));
 }
 

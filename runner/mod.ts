@@ -4,7 +4,7 @@
  * @module
  */
 export { PANIC_EXIT_CODE, runModule, type RunOptions } from "./run.ts";
-export { type EngineName, ENGINES } from "./engines.ts";
+export { chooseEngine, type EngineChoice, type EngineName, ENGINES } from "./engines.ts";
 export {
   parseTestArgs,
   readTests,

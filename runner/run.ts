@@ -53,7 +53,7 @@ export async function runModule(bytes: Uint8Array, options: RunOptions = {}): Pr
   const out = options.onOutput ?? (() => {});
   const engine = chooseEngine({
     explicit: options.engine,
-    env: options.env ?? ((n) => Deno.env.get(n)),
+    env: options.env ?? readEnv,
   });
   const module = WasmModule.parse(bytes, { file });
   let data: RunData;
@@ -83,6 +83,18 @@ export async function runModule(bytes: Uint8Array, options: RunOptions = {}): Pr
   }
   if (result.error !== undefined) throw new UsageError(result.error);
   return result.status;
+}
+
+/** Reads an environment variable; without `--allow-env` the variable counts as unset. */
+function readEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch (e) {
+    if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) {
+      return undefined;
+    }
+    throw e;
+  }
 }
 
 /** The run of a binary: its entry point, and argv as js-bindgen's runner passes it. */
@@ -145,7 +157,7 @@ async function runElsewhere(
 ): Promise<RunResult> {
   if (engine.name === "chromium") {
     const { runInChromium } = await import("./chromium.ts");
-    const seconds = Number(Deno.env.get("LINKPASS_RUN_TIMEOUT") ?? "");
+    const seconds = Number(readEnv("LINKPASS_RUN_TIMEOUT") ?? "");
     return await runInChromium(engine, job, out, seconds > 0 ? seconds * 1000 : undefined);
   }
   return await runInProcess(engine, job, out);

@@ -232,6 +232,48 @@ Deno.test(
   },
 );
 
+/** import_js.rs's records for foo/bar, byte for byte, and the JsOutput each must give. */
+const MACRO_IMPORTS: [string, string, Record<string, Record<string, string>>][] = [
+  ["basic", "\x03\0foo\x03\0bar\0baz\nqux", {}],
+  ["required_embeds", "\x03\0foo\x03\0bar\x01\x03\0baz\x03\0qux", {
+    baz: { qux: "() => 'baz'" },
+  }],
+  ["required_embeds_empty (and _cfg with the cfg off)", "\x03\0foo\x03\0bar\0", {}],
+  ["required_embeds_multiple", "\x03\0foo\x03\0bar\x02\x03\0baz\x03\0qux\x04\0quux\x05\0corge", {
+    baz: { qux: "() => 'baz'" },
+    quux: { corge: "() => 'corge'" },
+  }],
+];
+
+Deno.test("js_output of each import_js.rs record layout, byte for byte", needs(LLD), async (t) => {
+  const { assembleModule } = await import("../asm/mod.ts");
+  const dir = await Deno.makeTempDir({ prefix: "linkpass_jbg_macro_" });
+  const embeds = WasmModule.parse(await assembleModule("(module (@rwat))"));
+  embeds.addCustomSection("js_bindgen.embed", framed(EMBED_BAZ_QUX, EMBED_QUUX_CORGE, EMBED_BASIC));
+  await Deno.writeFile(join(dir, "embeds.o"), embeds.toBytes());
+  for (const [name, record, jsEmbed] of MACRO_IMPORTS) {
+    await t.step(name, async () => {
+      const main = WasmModule.parse(
+        await assembleModule(`(module (@rwat)
+          (import "foo" "bar" (func $foo.bar (@sym (name "foo.bar"))))
+          (func $run (@sym) call $foo.bar (@reloc)))`),
+      );
+      main.addCustomSection("js_bindgen.import", framed(bytes(record)));
+      await Deno.writeFile(join(dir, "main.o"), main.toBytes());
+      await link({
+        args: [...LINK_FLAGS, "main.o", "embeds.o", "-o", "out.wasm"],
+        cwd: dir,
+        config: {},
+      });
+      const module = WasmModule.parse(await Deno.readFile(join(dir, "out.wasm")));
+      const output = decodePostcard(module.section("js_bindgen.js_output")!.payload);
+      assert.deepEqual(output.js_import, { foo: { bar: name === "basic" ? "baz\nqux" : "" } });
+      assert.deepEqual(output.js_embed, jsEmbed);
+    });
+  }
+  await Deno.remove(dir, { recursive: true });
+});
+
 // ---- Running modules as js-bindgen's linker writes them --------------------------------------
 
 /** Runs `linkpass run` in a subprocess; the time in libtest's summary is blanked out. */
@@ -422,4 +464,49 @@ Deno.test("linkpass glue writes the JS of a module that has only js_output", asy
     "sum from JS: 7",
   ]);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("encodeJsOutput writes what postcard writes; decodeJsOutput names the offset of bad bytes", async () => {
+  const { decodeJsOutput, encodeJsOutput } = await import("../glue/js_output.ts");
+  const { WasmParseError } = await import("../wasm/errors.ts");
+  const long = "x".repeat(300); // a two-byte varint length
+  const theirs = {
+    main_memory: { module: "js_bindgen", name: "" },
+    js_import: { a: { "é": long, z: "() => 1" }, b: { f: "\u2028" } },
+    js_embed: { e: { [long]: "0" } },
+  };
+  const ours = {
+    mainMemory: { module: "js_bindgen", name: "" },
+    jsImport: new Map([
+      ["b", new Map([["f", "\u2028"]])],
+      ["a", new Map([["z", "() => 1"], ["é", long]])],
+    ]),
+    jsEmbed: new Map([["e", new Map([[long, "0"]])]]),
+  };
+  const sorted = {
+    ...theirs,
+    js_import: { a: { z: "() => 1", "é": long }, b: { f: "\u2028" } },
+  };
+  assert.deepEqual(encodeJsOutput(ours), encodePostcard(sorted));
+  assert.deepEqual(decodePostcard(encodeJsOutput(ours)), sorted);
+  assert.deepEqual(decodeJsOutput(encodePostcard(theirs)), {
+    mainMemory: ours.mainMemory,
+    jsImport: new Map([["a", new Map([["é", long], ["z", "() => 1"]])], [
+      "b",
+      ours.jsImport.get("b"),
+    ]]),
+    jsEmbed: ours.jsEmbed,
+  });
+  const bytes = encodeJsOutput(ours);
+  for (const bad of [bytes.subarray(0, bytes.length - 1), new Uint8Array([...bytes, 0])]) {
+    const e = (() => {
+      try {
+        decodeJsOutput(bad, 0x100);
+      } catch (e) {
+        return e;
+      }
+    })();
+    assert.ok(e instanceof WasmParseError, String(e));
+    assert.match(e.message, /\(at offset 0x[0-9a-f]+\)/);
+  }
 });

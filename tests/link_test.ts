@@ -907,3 +907,28 @@ Deno.test(
     await Deno.remove(dir, { recursive: true });
   },
 );
+
+Deno.test(
+  '"glue": false in the configuration (or --no-glue) writes no .js, js_output all the same',
+  needs(LLD),
+  async () => {
+    for (const [config, extra] of [[{ glue: false }, []], [{}, ["--no-glue"]]] as const) {
+      const dir = await tempDir();
+      const r = await link({
+        args: [...RUSTC_FLAGS, ...extra, OBJECT, "-o", "app.wasm"],
+        cwd: dir,
+        config,
+      });
+      assert.deepEqual(r.files, []);
+      assert.ok(!r.linkerArgs.includes("--no-glue"));
+      assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+        ".linkpass",
+        "app.wasm",
+      ]);
+      const names = WasmModule.parse(await Deno.readFile(`${dir}/app.wasm`)).customSections()
+        .map((s) => s.name);
+      assert.ok(names.includes("js_bindgen.js_output"));
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+);

@@ -218,3 +218,26 @@ Deno.test("run: the linkpass-run shim runs tests like `linkpass run`", async () 
   assert.equal(out.code, 0);
   assert.match(new TextDecoder().decode(out.stdout), /test math::adds \.\.\. ok\n/);
 });
+
+Deno.test("runModule: an onOutput that prints with console.log gets the module's lines once each", async () => {
+  const printed: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => printed.push(a.join(" "));
+  let code;
+  try {
+    code = await runModule(await Deno.readFile(fixture("glue/app.wasm")), {
+      file: "app.wasm",
+      engine: "deno",
+      onOutput: (_stream, text) => console.log(text.trimEnd()),
+    });
+  } finally {
+    console.log = log;
+  }
+  assert.equal(code, 0);
+  assert.deepEqual(printed, [
+    "hello from Rust",
+    "JS array: [1.5,2,3.5]",
+    "sum from JS: 7",
+    "args: app.wasm",
+  ]);
+});
