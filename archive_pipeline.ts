@@ -120,11 +120,15 @@ function definedSymbols(m: WasmModule): string[] {
 
 /** True when the file starts with the `ar` header (reads 8 bytes). */
 export async function isArchiveFile(path: string): Promise<boolean> {
+  // Only a regular file is opened: a folder fails to read, and a FIFO would block the open. The
+  // normal read reports what is wrong with any other path.
+  const info = await Deno.stat(path).catch(() => undefined);
+  if (!info?.isFile) return false;
   const f = await Deno.open(path).catch(() => undefined);
-  if (!f) return false; // the normal read reports what is wrong with the path
+  if (!f) return false;
   try {
     const head = new Uint8Array(8);
-    const n = await f.read(head);
+    const n = await f.read(head).catch(() => null);
     return n === 8 && isArchive(head);
   } finally {
     f.close();
