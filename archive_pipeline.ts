@@ -16,8 +16,9 @@ import { UsageError } from "./errors.ts";
 export interface MemberRun {
   /** The member's name. */
   name: string;
-  /** Bytes before and after. */
+  /** Bytes before. */
   inputBytes: number;
+  /** Bytes after. */
   outputBytes: number;
   /** The pipeline's report for a Wasm object; absent for members that are kept as they are. */
   report?: PipelineReport;
@@ -29,8 +30,9 @@ export interface ArchiveResult {
   bytes: Uint8Array;
   /** Every member, in order. */
   members: MemberRun[];
-  /** Size of the archive before and after. */
+  /** Size of the archive before. */
   inputBytes: number;
+  /** Size of the archive after. */
   outputBytes: number;
   /** Symbols in the rebuilt symbol table. */
   symbols: number;
@@ -118,14 +120,15 @@ function definedSymbols(m: WasmModule): string[] {
 
 /** True when the file starts with the `ar` header (reads 8 bytes). */
 export async function isArchiveFile(path: string): Promise<boolean> {
-  // Only regular files: opening a FIFO would block until a writer comes.
+  // Only a regular file is opened: a folder fails to read, and a FIFO would block the open. The
+  // normal read reports what is wrong with any other path.
   const info = await Deno.stat(path).catch(() => undefined);
   if (!info?.isFile) return false;
   const f = await Deno.open(path).catch(() => undefined);
-  if (!f) return false; // the normal read reports what is wrong with the path
+  if (!f) return false;
   try {
     const head = new Uint8Array(8);
-    const n = await f.read(head).catch(() => null); // a folder, a socket: the normal read says so
+    const n = await f.read(head).catch(() => null);
     return n === 8 && isArchive(head);
   } finally {
     f.close();

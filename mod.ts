@@ -28,9 +28,20 @@ export type {
   PassReport,
   SectionPass,
 } from "./passes/types.ts";
-export { binaryenPasses, type BinaryenPassesOptions } from "./passes/binaryen.ts";
+export {
+  binaryenPasses,
+  type BinaryenPassesOptions,
+  type BinaryenPassesSchema,
+} from "./passes/binaryen.ts";
 export { type ArchiveResult, type MemberRun, runArchivePipeline } from "./archive_pipeline.ts";
-export { dce, type DceOptions, type DceReport, eliminateDeadCode } from "./passes/dce.ts";
+export {
+  dce,
+  type DceOptions,
+  type DceReport,
+  type DceSchema,
+  eliminateDeadCode,
+} from "./passes/dce.ts";
+export type { DceCounts } from "./passes/_dce_rewrite.ts";
 export {
   type BuilderOptions,
   custom,

@@ -188,7 +188,7 @@ function summary(runtime: string, times: Record<string, number[]>): string {
   for (const [f, b] of files) await Deno.writeFile(f, b);
   const deno: Record<string, number[]> = {};
   for (
-    const [name, m] of [["unbatched", unbatched], ["batched", batched], ["hand", hand]] as const
+    const [, m] of [["unbatched", unbatched], ["batched", batched], ["hand", hand]] as const
   ) {
     jsBindgenLoop(m);
   }

@@ -12,6 +12,7 @@ const LABELS: Record<string, string> = {
   "ir parse": "parsing (binaryen)",
   "ir emit": "emitting (binaryen)",
   validate: "validating",
+  features: "checking features",
   write: "writing",
 };
 

@@ -4,21 +4,26 @@
  * @module
  */
 import type { Command } from "../deps/commander.ts";
-import { inspectCommand } from "./inspect.ts";
-import { readInput, withFile } from "./io.ts";
+import { formatInspect, inspectModule } from "../inspect.ts";
 import { UsageError, WasmParseError } from "../errors.ts";
 import { readModuleFile } from "../wasm/file.ts";
 import type { WasmModule } from "../wasm/module.ts";
 import { readNames } from "../wasm/custom.ts";
+import { readInput } from "./io.ts";
 import { analyzeSize, type SizeAnalysis } from "../size/analyze.ts";
 import { diffSizes } from "../size/diff.ts";
 import { formatDiff, formatGarbage, formatTop, formatWhy } from "../size/format.ts";
 import { type Demangle, isMangled } from "../size/names.ts";
 import { garbageItems, topItems, whyKept } from "../size/views.ts";
 
-/** Reads a module; file errors become one line naming the file (cli/io.ts). */
-function readWasm(path: string): Promise<WasmModule> {
-  return readInput(path, (p) => withFile(p, () => readModuleFile(p)));
+/** Reads a module; file-system errors are one line naming the file (cli/io.ts). */
+async function readWasm(path: string): Promise<WasmModule> {
+  try {
+    return await readInput(path, readModuleFile);
+  } catch (e) {
+    if (e instanceof WasmParseError) e.file ??= path;
+    throw e;
+  }
 }
 
 /** Loads the Rust demangler only when the module's names need it. */
@@ -86,7 +91,12 @@ export function registerSizeCommands(program: Command): void {
       const input = args[0] as string;
       const o = args[1] as Record<string, unknown>;
       const sizeView = o.top !== undefined || o.retained !== undefined || o.garbage || o.html;
-      if (!sizeView) return await inspectCommand(input, o as { json?: boolean });
+      if (!sizeView) {
+        const module = await readWasm(input);
+        const report = inspectModule(module, input);
+        print(o.json ? JSON.stringify(report, null, 2) : formatInspect(report));
+        return;
+      }
       const a = await analyzeFile(input);
       const kinds = typeof o.kind === "string"
         ? o.kind.split(",").map((k) => k.trim()) as never[]

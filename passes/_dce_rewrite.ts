@@ -8,7 +8,7 @@
 import { ByteReader, ByteWriter } from "../wasm/bytes.ts";
 import { decodeInstructions, Imm } from "../wasm/instructions.ts";
 import { SectionId, type WasmModule } from "../wasm/module.ts";
-import { type Reachability } from "../wasm/reach.ts";
+import type { Reachability } from "../wasm/reach.ts";
 import {
   type ElementSegment,
   limits,
@@ -26,10 +26,15 @@ type IndexMap = Int32Array;
 
 /** Counts of what the rewrite removed. */
 export interface DceCounts {
+  /** Defined functions removed. */
   functionsRemoved: number;
+  /** Imports removed. */
   importsRemoved: number;
+  /** Globals removed. */
   globalsRemoved: number;
+  /** Tables removed. */
   tablesRemoved: number;
+  /** Element segments removed. */
   elementSegmentsRemoved: number;
   /** Functions kept in a table that no call can reach: their bodies became `unreachable`. */
   bodiesEmptied: number;

@@ -6,7 +6,7 @@
  * @module
  */
 import { BinaryenError } from "../errors.ts";
-import { definePass, list, type PassInput } from "./define.ts";
+import { definePass, list, type OptionSpec, type PassFactory, type PassInput } from "./define.ts";
 import type { Binaryen, BinaryenModule } from "./types.ts";
 
 /** Optimization levels as `wasm-opt` spells them: optimize and shrink levels. */
@@ -30,6 +30,12 @@ function items(raw: string[]): string[] {
   return raw.flatMap((r) => r.split(",")).map((s) => s.trim()).filter(Boolean);
 }
 
+/** The options of {@linkcode binaryenPasses}, as its definition declares them. */
+export interface BinaryenPassesSchema extends Record<string, OptionSpec> {
+  /** Optimization levels or binaryen pass names, in order. */
+  passes: OptionSpec<string[]>;
+}
+
 /**
  * The `binaryen` pass.
  *
@@ -44,7 +50,9 @@ function items(raw: string[]): string[] {
  * assert.throws(() => binaryenPasses({ passes: ["no-such-pass!"] }), /not a binaryen pass name/);
  * ```
  */
-export const binaryenPasses = definePass({
+export const binaryenPasses: PassFactory<BinaryenPassesSchema> = definePass<
+  BinaryenPassesSchema
+>({
   name: "binaryen",
   description: "run binaryen optimizations (-O1..-O4, -Os, -Oz) and binaryen passes by name",
   level: "ir",

@@ -10,7 +10,7 @@ import type { WasmModule } from "../wasm/module.ts";
 import { reach, type ReachRoots } from "../wasm/reach.ts";
 import { UsageError } from "../errors.ts";
 import { applyReachability, type DceCounts } from "./_dce_rewrite.ts";
-import { definePass, list, type PassInput } from "./define.ts";
+import { definePass, list, type OptionSpec, type PassFactory, type PassInput } from "./define.ts";
 
 /** Options of {@linkcode eliminateDeadCode}. */
 export interface DceOptions {
@@ -22,11 +22,21 @@ export interface DceOptions {
   file?: string;
 }
 
+/** The options of {@linkcode dce}, as its definition declares them. */
+export interface DceSchema extends Record<string, OptionSpec> {
+  /** Functions to keep (by name-section name) with what they reach. */
+  keep: OptionSpec<string[]>;
+}
+
 /** What {@linkcode eliminateDeadCode} did. */
 export interface DceReport extends DceCounts {
+  /** Defined functions before. */
   functionsBefore: number;
+  /** Defined functions after. */
   functionsAfter: number;
+  /** Code section payload bytes before. */
   codeBytesBefore: number;
+  /** Code section payload bytes after. */
   codeBytesAfter: number;
 }
 
@@ -97,7 +107,7 @@ export function eliminateDeadCode(module: WasmModule, options: DceOptions = {}):
  * assert.ok(report.outputBytes <= report.inputBytes);
  * ```
  */
-export const dce = definePass({
+export const dce: PassFactory<DceSchema> = definePass<DceSchema>({
   name: "dce",
   description: "remove unreachable functions, globals, tables and element segments, without " +
     "binaryen",

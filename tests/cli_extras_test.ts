@@ -42,7 +42,7 @@ Deno.test(
     const order = [
       "reading",
       "loading binaryen",
-      "features",
+      "checking features",
       "parsing (binaryen)",
       "pass panic",
       "emitting (binaryen)",

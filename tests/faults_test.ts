@@ -95,6 +95,10 @@ Deno.test("every command turns a bad input path into one line naming it", async 
       ["inspect", ["inspect", input]],
       ["asm", ["asm", input, "-o", `${dir}/out.o`]],
       ["run", ["run", input]],
+      ["glue", ["glue", input]],
+      ["inspect --top", ["inspect", input, "--top"]],
+      ["why", ["why", input, "main"]],
+      ["diff", ["diff", APP, input]],
     ];
     for (const [name, args] of commands) {
       assertOneLine(await cli(args), 1, pattern, `${name} with ${what} input`);

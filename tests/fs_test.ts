@@ -1,5 +1,5 @@
 import assert from "node:assert";
-import { FileError } from "../errors.ts";
+import { FileError, fileError } from "../errors.ts";
 import { writeOutputs } from "../fs.ts";
 
 const list = (dir: string) => [...Deno.readDirSync(dir)].map((e) => e.name).sort();
@@ -166,4 +166,34 @@ try {
   });
   assert.deepStrictEqual(list(`${dir}/out`), ["app.js", "app.mjs", "app.wasm"]);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("an OS-level permission error is not mistaken for a missing Deno flag", () => {
+  const os = fileError(
+    "read",
+    "app.wasm",
+    new Deno.errors.PermissionDenied("Permission denied (os error 13)"),
+  );
+  assert.ok(os instanceof FileError);
+  assert.match(
+    os.message,
+    /^Cannot read "app\.wasm": the operating system denied access \(not a Deno permission\)/,
+  );
+  const deno = fileError(
+    "read",
+    "app.wasm",
+    new Deno.errors.NotCapable(
+      'Requires read access to "app.wasm", run again with the --allow-read flag',
+    ),
+  );
+  assert.ok(deno instanceof FileError);
+  assert.equal(
+    deno.message,
+    'Cannot read "app.wasm": Deno denied read access; run with --allow-read=app.wasm (or -A)',
+  );
+  const full = fileError("write", "o.wasm", new Error("No space left on device (os error 28)"));
+  assert.ok(full instanceof FileError);
+  assert.match(full.message, /the disk is full/);
+  const bug = new TypeError("x is undefined");
+  assert.equal(fileError("read", "a", bug), bug, "not a file-system error: returned as it is");
 });

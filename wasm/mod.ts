@@ -67,5 +67,11 @@ export {
   readArchive,
   writeArchive,
 } from "./archive.ts";
-export { reach, type Reachability, type ReachOptions, type ReachRoots } from "./reach.ts";
+export {
+  type BodyRefs,
+  reach,
+  type Reachability,
+  type ReachOptions,
+  type ReachRoots,
+} from "./reach.ts";
 export { type Feature, FEATURES, type ModuleFeatures, moduleFeatures } from "./features.ts";
