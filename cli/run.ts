@@ -1,32 +1,34 @@
 /**
  * `linkpass run`: runs a linked module (a binary, or a test harness like libtest) in Deno, Node
- * or headless Chromium, as js-bindgen's runner does. Registered by cli.ts.
+ * or headless Chromium, as js-bindgen's runner does (what the `linkpass-run` shim runs).
  * @module
  */
-import { Option } from "@commander-js/extra-typings";
-import type { Command } from "@commander-js/extra-typings";
-import { UsageError } from "../errors.ts";
+import { type Command, Option } from "../deps/commander.ts";
+import { examples, readInput, status } from "./io.ts";
 
-/** Reads the module, as a one-line user error when it cannot be read. */
-export async function readModuleBytes(path: string): Promise<Uint8Array> {
-  try {
-    return await Deno.readFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new UsageError(`Cannot read "${path}": no such file; check the path`);
-    }
-    if (e instanceof Deno.errors.IsADirectory) {
-      throw new UsageError(`Cannot read "${path}": it is a directory; pass a .wasm file`);
-    }
-    throw e;
-  }
+/** Runs `input` with `args` on `engine`; the module's exit code becomes the process's. */
+export async function runCommand(
+  input: string,
+  args: string[],
+  options: { engine?: string },
+): Promise<void> {
+  const { runModule } = await import("../runner/run.ts");
+  const bytes = await readInput(input, Deno.readFile);
+  const encoder = new TextEncoder();
+  status.exitCode = await runModule(bytes, {
+    file: input,
+    args,
+    engine: options.engine,
+    onOutput: (stream, text) => {
+      const data = encoder.encode(text);
+      const to = stream === "stdout" ? Deno.stdout : Deno.stderr;
+      for (let n = 0; n < data.length;) n += to.writeSync(data.subarray(n));
+    },
+  });
 }
 
-/** Adds `run` to the program; `setExitCode` receives the run's exit code. */
-export function registerRun(
-  program: Command,
-  setExitCode: (code: number) => void,
-): void {
+/** Adds `run` to the program. */
+export function registerRun(program: Command): void {
   program.command("run")
     .description(
       "run a linked module: main/_start, or its js_bindgen.test tests like libtest, in Deno, Node or headless Chromium",
@@ -44,21 +46,13 @@ export function registerRun(
     )
     .allowUnknownOption()
     .allowExcessArguments()
-    .action(async (input, args, options) => {
-      const { runModule } = await import("../runner/run.ts");
-      const bytes = await readModuleBytes(input);
-      const encoder = new TextEncoder();
-      setExitCode(
-        await runModule(bytes, {
-          file: input,
-          args,
-          engine: options.engine,
-          onOutput: (stream, text) => {
-            const data = encoder.encode(text);
-            const to = stream === "stdout" ? Deno.stdout : Deno.stderr;
-            for (let n = 0; n < data.length;) n += to.writeSync(data.subarray(n));
-          },
-        }),
-      );
-    });
+    .addHelpText(
+      "after",
+      examples(
+        "linkpass run app.wasm -- arg1 arg2",
+        "linkpass run tests.wasm math --exact",
+        "linkpass run --engine node tests.wasm",
+      ),
+    )
+    .action(runCommand);
 }

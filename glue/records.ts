@@ -120,9 +120,10 @@ export function decodeSection(section: Section, kind: "import" | "embed"): JsRec
  *
  * @example Round trip
  * ```ts
+ * import assert from "node:assert";
  * import { encodeJsRecord } from "./records.ts";
  * const bytes = encodeJsRecord({ module: "m", name: "f", embeds: [], text: "() => 1" });
- * console.assert(bytes.length === 4 + 2 + 1 + 2 + 1 + 1 + 7);
+ * assert.ok(bytes.length === 4 + 2 + 1 + 2 + 1 + 1 + 7);
  * ```
  */
 export function encodeJsRecord(

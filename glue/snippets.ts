@@ -4,8 +4,8 @@
  * message with the line and column inside the snippet and a code frame.
  * @module
  */
-import { parse } from "acorn";
-import type { Expression, Node, Program } from "acorn";
+import { parse } from "../deps/acorn.ts";
+import type { Expression, Node, Program } from "../deps/acorn.ts";
 
 const PREFIX = "(class { #jsEmbed; #memory; m() { return (\n";
 const SUFFIX = "\n); } });";
@@ -29,11 +29,12 @@ export interface SnippetSyntaxError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert";
  * import { parseSnippet } from "./snippets.ts";
  * const ok = parseSnippet("(x) => this.#jsEmbed.m['f'](x)");
- * console.assert("node" in ok);
+ * assert.ok("node" in ok);
  * const bad = parseSnippet("(x) => x +* 1");
- * console.assert("error" in bad && bad.error.line === 1);
+ * assert.ok("error" in bad && bad.error.line === 1);
  * ```
  */
 export function parseSnippet(

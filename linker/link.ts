@@ -9,7 +9,7 @@
  * @module
  */
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
-import { writeFileAtomic } from "../fs.ts";
+import { type OutputFile, writeOutputs } from "../fs.ts";
 import { FragmentErrors, LinkerFailedError } from "../errors.ts";
 import type { JsRecord } from "../glue/records.ts";
 import { renderGlue } from "../glue/generate.ts";
@@ -503,9 +503,10 @@ export async function postLink(
 }
 
 /**
- * Puts the results in place: the glue files (and their copies where cargo uplifts the output)
- * are written atomically, then the module is renamed from the private file over the output, so
- * links of one output running in parallel each leave a complete, matching pair.
+ * Puts the results in place: the module, its glue files and their copies where cargo uplifts the
+ * output are committed together (fs.ts `writeOutputs`: temporary files renamed only when all are
+ * written), so a failed or interrupted commit leaves none of them, and links of one output running
+ * in parallel each leave a complete, matching set.
  */
 export async function commitOutputs(
   setup: LinkSetup,
@@ -514,15 +515,15 @@ export async function commitOutputs(
   bytes?: Uint8Array,
 ): Promise<void> {
   const uplift = cargoUpliftDir(setup.output, setup.parsed, setup.env);
+  const outputs: OutputFile[] = [
+    { path: setup.output, contents: bytes ?? await Deno.readFile(setup.tmpOutput) },
+  ];
   for (const [name, contents] of files) {
     const path = isAbsolute(name) ? name : join(dirname(setup.output), name);
-    await writeFileAtomic(path, contents);
-    result.files.push(path);
-    if (uplift && !isAbsolute(name)) {
-      await writeFileAtomic(join(uplift, name), contents);
-      result.files.push(join(uplift, name));
-    }
+    outputs.push({ path, contents });
+    if (uplift && !isAbsolute(name)) outputs.push({ path: join(uplift, name), contents });
   }
-  if (bytes) await Deno.writeFile(setup.tmpOutput, bytes);
-  await Deno.rename(setup.tmpOutput, setup.output);
+  await writeOutputs(outputs, { createFolders: false });
+  await Deno.remove(setup.tmpOutput).catch(() => {});
+  result.files.push(...outputs.slice(1).map((o) => o.path));
 }
