@@ -166,6 +166,7 @@ export async function runInChromium(
       child = new Deno.Command(binary, {
         args: [
           ...CHROMIUM_FLAGS,
+          ...engine.args ?? [],
           "--remote-debugging-port=0",
           `--user-data-dir=${profile}`,
           "about:blank",
