@@ -296,10 +296,14 @@ export function deniedPermission(e: Error): { kind: string; path?: string } | un
   return { kind: m[1], path: m[2] || undefined };
 }
 
-/** True for any error of the `Deno.errors` family (file system, permissions, network...). */
+/**
+ * True for any error of the `Deno.errors` family (file system, permissions, network...), and for
+ * the plain `Error`s Deno raises for other OS errors (`No space left on device (os error 28)`).
+ */
 export function isDenoError(e: unknown): e is Error {
   if (!(e instanceof Error)) return false;
-  return Object.values(Deno.errors).some((kind) => e instanceof kind);
+  if (Object.values(Deno.errors).some((kind) => e instanceof kind)) return true;
+  return e.constructor === Error && /\(os error \d+\)/.test(e.message);
 }
 
 /**

@@ -241,14 +241,23 @@ export async function writeOutputs(
 ): Promise<WriteOutputsResult> {
   const result: WriteOutputsResult = { atomic: true, createdFolders: [], staleRemoved: [] };
   const seen = new Set<string>();
+  const seenDirs = new Set<string>();
   for (const f of files) {
     const abs = resolve(f.path);
     if (seen.has(abs)) throw new Error(`writeOutputs: "${f.path}" is given twice`);
     seen.add(abs);
   }
-  for (const dir of new Set(files.map((f) => dirname(resolve(f.path))))) {
-    if (options.createFolders === false) continue;
-    await makeFolder(dir, result.createdFolders);
+  for (const file of files) {
+    const dir = dirname(resolve(file.path));
+    if (options.createFolders === false || seenDirs.has(dir)) continue;
+    seenDirs.add(dir);
+    try {
+      await makeFolder(dir, result.createdFolders);
+    } catch (e) {
+      // No write permission at all: say so about the file the user asked for.
+      const denied = e instanceof FileError && e.cause instanceof Deno.errors.NotCapable;
+      throw denied ? fileError("write", file.path, e.cause) : e;
+    }
   }
   result.atomic = files.every((f) => canRead(dirname(resolve(f.path))));
   const written: string[] = [];

@@ -185,11 +185,18 @@ export function registerSizeCommands(program: Command): void {
     .argument("<before>", "the module before")
     .argument("<after>", "the module after")
     .option("--limit <n>", "items to list (default 20)", count("--limit"))
+    .option("--kind <kinds>", "list only these item kinds, comma-separated (function,data,...)")
     .option("--json", "print JSON (every changed item)")
     .option("--html <file>", "write an interactive treemap of removed/added/grown items")
     .action(async (before, after, o) => {
       const [a, b] = [await analyzeFile(before), await analyzeFile(after)];
       const d = diffSizes(a, b);
+      if (o.kind) {
+        const kinds = new Set(o.kind.split(",").map((k) => k.trim()));
+        d.items = d.items.filter((r) =>
+          kinds.has(r.kind) || (r.kind === "import" && kinds.has("function"))
+        );
+      }
       if (typeof o.html === "string") {
         const { writeFileAtomic } = await import("../fs.ts");
         const { diffReportHtml } = await import("../size/html.ts");

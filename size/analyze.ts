@@ -5,21 +5,14 @@
  * dominator tree. The graph is built on first use: the largest items need only the sizes.
  * @module
  */
+import { WasmParseError } from "../wasm/errors.ts";
 import { WasmModule } from "../wasm/module.ts";
-import {
-  buildGraph,
-  buildNodes,
-  type BuiltGraph,
-  EDGE_KINDS,
-  ITEM_KINDS,
-  type ItemKind,
-  K,
-  type NodeTable,
-} from "./_build.ts";
+import { buildNodes, EDGE_KINDS, ITEM_KINDS, type ItemKind, K, type NodeTable } from "./_nodes.ts";
+import { buildGraph, type BuiltGraph } from "./_graph_build.ts";
 import { type Graph, retainedSizes } from "./graph.ts";
 import { type Demangle, displayName, namePath } from "./names.ts";
 
-export { EDGE_KINDS, type EdgeKind, ITEM_KINDS, type ItemKind } from "./_build.ts";
+export { EDGE_KINDS, type EdgeKind, ITEM_KINDS, type ItemKind } from "./_nodes.ts";
 
 /** One item as the views report it. */
 export interface SizeItem {
@@ -49,6 +42,7 @@ export interface SizeItem {
 
 /** One step of a path from the roots: the item, and how the previous step reaches it. */
 export interface PathStep {
+  /** The item at this step. */
   item: SizeItem;
   /** How the previous step keeps this one (`call`, `export "main"`, ...); "" for the first. */
   via: string;
@@ -99,7 +93,16 @@ export class SizeAnalysis {
 
   /** The reference graph; node 0 is the root. Built on first use (scans every body once). */
   get graph(): Graph {
-    return (this.#built ??= buildGraph(this.#nodes)).graph;
+    if (!this.#built) {
+      try {
+        this.#built = buildGraph(this.#nodes);
+      } catch (e) {
+        // The body scan runs late: name the file, as the eager readers do.
+        if (e instanceof WasmParseError) e.file ??= this.file;
+        throw e;
+      }
+    }
+    return this.#built.graph;
   }
 
   /** Kind code of each node (index into {@linkcode ITEM_KINDS}). */
@@ -145,6 +148,8 @@ export class SizeAnalysis {
 
   /** True when a root reaches `node`. */
   isReachable(node: number): boolean {
+    // Either tree answers; the retained views need only the dominator tree.
+    if (!this.#bfs && this.#idom) return node === 0 || this.#idom[node] >= 0;
     return this.paths.depth[node] >= 0;
   }
 

@@ -12,8 +12,9 @@ export interface DiffRow {
   name: string;
   /** Item kind (`function`, `data`, ...), or `section`. */
   kind: string;
-  /** Bytes before and after (0 when absent). */
+  /** Bytes before (0 when absent). */
   before: number;
+  /** Bytes after (0 when absent). */
   after: number;
   /** `after - before`. */
   delta: number;

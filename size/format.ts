@@ -133,17 +133,20 @@ export function formatDiff(d: SizeDiff, limit = 20): string {
     `${d.files.before ?? "before"} → ${d.files.after ?? "after"}: ${num(before)} → ${
       num(after)
     } bytes (${signed(delta)}, ${
-      before ? `${delta > 0 ? "+" : ""}${((100 * delta) / before).toFixed(1)}%` : "n/a"
+      before
+        ? `${delta > 0 ? "+" : delta < 0 ? "−" : ""}${(Math.abs(100 * delta) / before).toFixed(1)}%`
+        : "n/a"
     })`,
     "",
-    ...table(
-      ["delta", "before", "after", "section"],
-      d.sections.filter((s) => s.delta !== 0).map((
-        s,
-      ) => [signed(s.delta), num(s.before), num(s.after), s.name]),
-      new Set([0, 1, 2]),
-    ),
-    "",
+    ...(d.sections.some((s) => s.delta !== 0)
+      ? table(
+        ["delta", "before", "after", "section"],
+        d.sections.filter((s) => s.delta !== 0).map((
+          s,
+        ) => [signed(s.delta), num(s.before), num(s.after), s.name]),
+        new Set([0, 1, 2]),
+      ).concat([""])
+      : []),
   ];
   const c = d.counts;
   lines.push(

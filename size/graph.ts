@@ -5,55 +5,89 @@
  * @module
  */
 
-/** Collects edges before the graph is frozen. */
+const CHUNK = 1 << 16;
+
+/**
+ * Collects edges before the graph is frozen, in fixed-size chunks (growing never copies, so the
+ * peak memory stays at the edges plus one partly filled chunk).
+ */
 export class EdgeList {
-  from = new Int32Array(1024);
-  to = new Int32Array(1024);
-  kind = new Uint8Array(1024);
+  /** Sources of the edges, chunk by chunk. */
+  readonly from: Int32Array[] = [];
+  /** Targets of the edges. */
+  readonly to: Int32Array[] = [];
+  /** Kinds of the edges (labels the graph keeps). */
+  readonly kind: Uint8Array[] = [];
+  /** Number of edges. */
   length = 0;
 
   /** Adds the edge `from → to` labelled `kind`. */
   add(from: number, to: number, kind: number): void {
-    if (this.length === this.from.length) {
-      const grow = <T extends Int32Array | Uint8Array>(a: T): T => {
-        const b = new (a.constructor as new (n: number) => T)(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.from = grow(this.from);
-      this.to = grow(this.to);
-      this.kind = grow(this.kind);
+    const at = this.length & (CHUNK - 1);
+    if (at === 0) {
+      this.from.push(new Int32Array(CHUNK));
+      this.to.push(new Int32Array(CHUNK));
+      this.kind.push(new Uint8Array(CHUNK));
     }
-    this.from[this.length] = from;
-    this.to[this.length] = to;
-    this.kind[this.length++] = kind;
+    const c = this.from.length - 1;
+    this.from[c][at] = from;
+    this.to[c][at] = to;
+    this.kind[c][at] = kind;
+    this.length++;
   }
 }
 
 /** A frozen graph: successors and predecessors of each node in CSR form. */
 export class Graph {
-  /** Successors of v: `succ[succStart[v] .. succStart[v + 1])`, with edge kinds in `succKind`. */
+  /** Where the successors of v start in `succ` (`succStart[v + 1]` is where they end). */
   readonly succStart: Uint32Array;
+  /** Successors of every node, grouped by node. */
   readonly succ: Int32Array;
+  /** Edge kind of each entry of `succ`. */
   readonly succKind: Uint8Array;
-  /** Predecessors of v: `pred[predStart[v] .. predStart[v + 1])`. */
+  /** Where the predecessors of v start in `pred`. */
   readonly predStart: Uint32Array;
+  /** Predecessors of every node, grouped by node. */
   readonly pred: Int32Array;
+  /** Edge kind of each entry of `pred`. */
   readonly predKind: Uint8Array;
+  /** Number of nodes. */
+  readonly size: number;
 
-  constructor(readonly size: number, edges: EdgeList) {
+  /**
+   * Freezes `edges` over nodes `0 .. size - 1`.
+   *
+   * @example Dominators of a diamond
+   * ```ts
+   * import { EdgeList, Graph } from "./mod.ts";
+   * import assert from "node:assert";
+   * const e = new EdgeList();
+   * for (const [a, b] of [[0, 1], [0, 2], [1, 3], [2, 3]]) e.add(a, b, 0);
+   * assert.deepStrictEqual([...new Graph(4, e).dominators().idom], [-1, 0, 0, 0]);
+   * ```
+   */
+  constructor(size: number, edges: EdgeList) {
+    this.size = size;
     const m = edges.length;
-    const csr = (key: Int32Array, val: Int32Array) => {
+    const csr = (keys: Int32Array[], vals: Int32Array[]) => {
       const start = new Uint32Array(size + 1);
-      for (let i = 0; i < m; i++) start[key[i] + 1]++;
+      for (let c = 0, left = m; c < keys.length; c++, left -= CHUNK) {
+        const key = keys[c];
+        for (let i = 0, n = Math.min(CHUNK, left); i < n; i++) start[key[i] + 1]++;
+      }
       for (let v = 0; v < size; v++) start[v + 1] += start[v];
       const fill = start.slice(0, size);
       const out = new Int32Array(m);
       const kinds = new Uint8Array(m);
-      for (let i = 0; i < m; i++) {
-        const at = fill[key[i]]++;
-        out[at] = val[i];
-        kinds[at] = edges.kind[i];
+      for (let c = 0, left = m; c < keys.length; c++, left -= CHUNK) {
+        const key = keys[c];
+        const val = vals[c];
+        const kind = edges.kind[c];
+        for (let i = 0, n = Math.min(CHUNK, left); i < n; i++) {
+          const at = fill[key[i]]++;
+          out[at] = val[i];
+          kinds[at] = kind[i];
+        }
       }
       return { start, out, kinds };
     };
@@ -115,7 +149,7 @@ export class Graph {
     const parent = new Int32Array(n);
     // Iterative DFS: a stack of nodes and their next edge.
     const stack = new Int32Array(n);
-    const cursor = new Uint32Array(n);
+    const cursor = new Int32Array(n);
     let count = 0;
     let sp = 0;
     dfn[0] = ++count;
@@ -142,12 +176,13 @@ export class Graph {
     const ancestor = new Int32Array(count).fill(-1);
     const idomNum = new Int32Array(count);
     const bucketHead = new Int32Array(count).fill(-1);
-    const bucketNext = new Int32Array(count).fill(-1);
+    // The DFS's stack and cursors are free now: they become the bucket links and the path.
+    const bucketNext = cursor.fill(-1);
     for (let i = 0; i < count; i++) {
       semi[i] = i;
       label[i] = i;
     }
-    const path = new Int32Array(count);
+    const path = stack;
     const evaluate = (v: number): number => {
       if (ancestor[v] < 0) return v;
       // Collect the ancestor chain up to the forest root, then compress it top-down.

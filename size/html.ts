@@ -153,6 +153,7 @@ function page(title: string, data: Record<string, unknown>): string {
   <h1 id="title">${escapeHtml(title)}</h1>
   <input id="search" type="search" placeholder="search items (text or /regex/)" autocomplete="off">
   <span id="count"></span>
+  <button id="up" type="button" hidden>↑ whole module</button>
 </header>
 <main>
   <div id="map" role="tree"></div>
@@ -181,7 +182,7 @@ li:hover { text-decoration: underline; }
 .cell { position: absolute; overflow: hidden; border: 1px solid rgba(255,255,255,.9); font-size: 11px;
   padding: 1px 3px; white-space: nowrap; text-overflow: ellipsis; cursor: pointer; color: #111; }
 .group { position: absolute; border: 1px solid #888; background: #eee; overflow: hidden; }
-.group > .label { font-size: 11px; font-weight: 600; padding: 0 3px; white-space: nowrap; height: 14px;
+.group > .label { cursor: zoom-in; font-size: 11px; font-weight: 600; padding: 0 3px; white-space: nowrap; height: 14px;
   overflow: hidden; text-overflow: ellipsis; }
 .cell.hit { outline: 2px solid #000; z-index: 2; }
 .cell.dim { opacity: .25; }
@@ -217,7 +218,7 @@ function build() {
     node.size += r[2];
     for (const p of path) {
       let next = node.children.get(p);
-      if (!next) { next = { name: p, children: new Map(), size: 0 }; node.children.set(p, next); }
+      if (!next) { next = { name: p, path: (node.path || []).concat([p]), children: new Map(), size: 0 }; node.children.set(p, next); }
       next.size += r[2];
       node = next;
     }
@@ -259,13 +260,20 @@ function squarify(items, x, y, w, h) {
 }
 const map = document.getElementById("map");
 const cells = new Map();
+const tree = build();
+// The group shown full-size: a click on a group's label zooms into it.
+let focus = tree;
 function render() {
   map.textContent = "";
   cells.clear();
-  const tree = build();
   const box = map.getBoundingClientRect();
-  draw(tree, map, 0, 0, box.width, box.height, 0);
+  document.getElementById("up").hidden = focus === tree;
+  document.getElementById("title").textContent = focus === tree
+    ? document.title
+    : document.title + " › " + focus.path.join(" › ") + " (" + fmt(focus.size) + " bytes)";
+  draw(focus, map, 0, 0, box.width, box.height, 0);
 }
+document.getElementById("up").addEventListener("click", () => { focus = tree; render(); });
 function draw(node, parent, x, y, w, h, depth) {
   let kids = [...node.children.values()].sort((a, b) => b.size - a.size);
   // Items too small to see are pooled into one cell per group.
@@ -284,7 +292,8 @@ function draw(node, parent, x, y, w, h, depth) {
       const label = document.createElement("div");
       label.className = "label";
       label.textContent = k.name + " " + fmt(k.size);
-      g.title = k.name + ": " + fmt(k.size) + " bytes";
+      g.title = k.name + ": " + fmt(k.size) + " bytes (click the label to zoom in)";
+      label.addEventListener("click", () => { focus = k; render(); });
       g.append(label);
       parent.append(g);
       if (r.w > 6 && r.h > 20) draw(k, g, 1, 15, r.w - 3, r.h - 17, depth + 1);

@@ -42,6 +42,7 @@ export {
   type WhyReport,
 } from "./views.ts";
 export { type DiffRow, diffSizes, type SizeDiff } from "./diff.ts";
+export { EdgeList, Graph, retainedSizes } from "./graph.ts";
 export { type Demangle, displayName, isMangled, type NamePath, namePath } from "./names.ts";
 export { diffReportHtml, sizeReportHtml } from "./html.ts";
 export { formatDiff, formatGarbage, formatTop, formatWhy } from "./format.ts";

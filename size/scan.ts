@@ -201,7 +201,9 @@ export function scanBodies(
         }
       }
     }
-    if (p !== end) fail(`function body ${f} ends inside an instruction`, end);
+    if (p !== end) {
+      fail(`function body ${f} ends inside an instruction; the file is corrupt, rebuild it`, end);
+    }
   }
 }
 
@@ -299,7 +301,10 @@ function rare(
           sink(Ref.table, u32(), 0);
           return p;
       }
-      return fail(`unknown instruction 0xfc ${sub} in function body ${f}`, at);
+      return fail(
+        `unknown instruction 0xfc ${sub} in function body ${f}; the file is corrupt or uses a proposal linkpass does not know`,
+        at,
+      );
     }
     case FD: {
       const sub = u32();
@@ -335,10 +340,18 @@ function rare(
         skip();
         skip();
         skip();
-      } else fail(`unknown instruction 0xfb ${sub} in function body ${f}`, at);
+      } else {fail(
+          `unknown instruction 0xfb ${sub} in function body ${f}; the file is corrupt or uses a proposal linkpass does not know`,
+          at,
+        );}
       return p;
     }
     default:
-      return fail(`unknown opcode 0x${op.toString(16)} in function body ${f}`, at);
+      return fail(
+        `unknown opcode 0x${
+          op.toString(16)
+        } in function body ${f}; the file is corrupt or uses a proposal linkpass does not know`,
+        at,
+      );
   }
 }

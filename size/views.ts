@@ -28,7 +28,7 @@ export interface TopOptions {
 }
 
 /** Selects the `limit` largest of `count` keys without sorting them all (a bounded heap). */
-function largest(ids: Iterable<number>, key: Float64Array, limit: number): number[] {
+function largest(ids: ArrayLike<number>, key: Float64Array, limit: number): number[] {
   const heap: number[] = []; // min-heap on key
   const less = (a: number, b: number) => key[a] < key[b] || (key[a] === key[b] && a > b);
   const down = (i: number) => {
@@ -43,7 +43,8 @@ function largest(ids: Iterable<number>, key: Float64Array, limit: number): numbe
       i = s;
     }
   };
-  for (const v of ids) {
+  for (let k = 0; k < ids.length; k++) {
+    const v = ids[k];
     if (heap.length < limit) {
       heap.push(v);
       for (let i = heap.length - 1; i > 0;) {
@@ -77,16 +78,18 @@ export function topItems(analysis: SizeAnalysis, options: TopOptions = {}): Size
   const { limit = 20, by = "bytes", kinds } = options;
   const key = by === "retained" ? analysis.retained : analysis.shallow;
   const wanted = kinds ? new Set(kinds.map((k) => ITEM_KINDS.indexOf(k))) : undefined;
-  function* ids() {
-    for (let v = 1; v < analysis.nodeCount; v++) {
-      const k = analysis.kind[v];
-      if (!(wanted ? wanted.has(k) : k < VIRTUAL)) continue;
-      // Retained sizes are about what is kept: garbage has its own view.
-      if (by === "retained" && !analysis.isReachable(v)) continue;
-      yield v;
-    }
+  const kind = analysis.kind;
+  // Retained sizes are about what is kept: garbage has its own view.
+  const idom = by === "retained" ? analysis.idom : undefined;
+  const ids = new Int32Array(kind.length);
+  let n = 0;
+  for (let v = 1; v < kind.length; v++) {
+    const k = kind[v];
+    if (!(wanted ? wanted.has(k) : k < VIRTUAL)) continue;
+    if (idom && idom[v] < 0) continue;
+    ids[n++] = v;
   }
-  return largest(ids(), key, limit).map((v) => analysis.item(v, by === "retained"));
+  return largest(ids.subarray(0, n), key, limit).map((v) => analysis.item(v, by === "retained"));
 }
 
 /** Matches items by name: a `/regex/flags` string, a RegExp, or a name. */
@@ -114,6 +117,7 @@ function matcher(query: string | RegExp): (names: (string | undefined)[]) => boo
 
 /** What {@linkcode whyKept} found for one item. */
 export interface WhyItem {
+  /** The matching item. */
   item: SizeItem;
   /** Up to `paths` shortest paths from the roots, each through a different last step. */
   paths: PathStep[][];

@@ -17,6 +17,7 @@ import { EdgeList, Graph, retainedSizes } from "../size/graph.ts";
 import { readNames } from "../wasm/custom.ts";
 import { WasmModule } from "../wasm/module.ts";
 import { runPipeline } from "../pipeline.ts";
+import { join } from "node:path";
 import { stripCustomSections } from "../passes/strip_custom_sections.ts";
 import { fixture, FIXTURES, needs, run, tool } from "./_tools.ts";
 import { binaryenKeeps } from "./_size_reference.ts";
@@ -278,4 +279,42 @@ Deno.test("analyzeSize() on a relocatable object: names from the symbol table, s
     fns.every((f) => a.isReachable(f.id) && !f.name.startsWith("func[")),
     JSON.stringify(fns.map((f) => f.name)),
   );
+});
+
+const CLANG = tool("clang-19") ?? tool("clang");
+
+Deno.test({
+  name:
+    "analyzeSize() on a clang object: data addresses and function pointers come from relocations",
+  ...needs(CLANG),
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "linkpass_size_obj_" });
+    await Deno.writeTextFile(
+      join(dir, "vt.c"),
+      `static int triple(int x) { return x * 3; }
+static int square(int x) { return x * x; }
+static int (*const ops[])(int) = { triple, square };
+int apply(int i, int x) { return ops[i & 1](x); }
+static const char message[] = "hello from a data segment";
+const char *greet(void) { return message; }
+`,
+    );
+    await run(CLANG!, ["--target=wasm32", "-O1", "-c", join(dir, "vt.c"), "-o", join(dir, "vt.o")]);
+    const a = analyzeSize(await Deno.readFile(join(dir, "vt.o")));
+    assert.ok(a.relocatable);
+    const path = (name: string, n = 0) =>
+      whyKept(a, name, { paths: 5 }).matches[0].paths[n].map((s) => `${s.via} → ${s.item.name}`);
+    // The string is kept by greet's MEMORY_ADDR relocation, not by being active data.
+    assert.deepEqual(path("message"), ["linker symbol → greet", "address → message"]);
+    // triple is reached through the vtable in data (a TABLE_INDEX relocation in reloc.DATA).
+    const viaData = whyKept(a, "triple", { paths: 5 }).matches[0].paths.map((p) =>
+      p.map((s) => `${s.via} → ${s.item.name}`).join(", ")
+    );
+    assert.ok(
+      viaData.includes("linker symbol → apply, address → ops, function pointer → triple"),
+      viaData.join(" | "),
+    );
+    assert.equal(garbageItems(a).length, 0);
+    await Deno.remove(dir, { recursive: true });
+  },
 });

@@ -195,7 +195,27 @@ Deno.test({
       assert.ok(hits.length > 0 && hits.every((h) => h.includes("panicking")), hits.join(" | "));
       await b.eval(`(() => { const s = document.getElementById("search"); s.value = "";
         s.dispatchEvent(new Event("input")); })()`);
-      await b.click(x, y);
+      // A click on a group's label zooms into it; "↑ whole module" goes back.
+      const core = `[...document.querySelectorAll("#map > .group > .group > .label")]
+        .find((l) => l.textContent.startsWith("core "))`;
+      const label = await b.eval<{ x: number; y: number }>(`(() => {
+        const r = ${core}.getBoundingClientRect();
+        return { x: r.left + 8, y: r.top + r.height / 2 };
+      })()`);
+      const before = await b.eval<number>(`document.querySelectorAll(".cell[data-id]").length`);
+      await b.click(label.x, label.y);
+      await b.until(`document.getElementById("title").textContent.includes("› code › core")`);
+      const zoomed = await b.eval<string[]>(
+        `[...document.querySelectorAll(".cell[data-id]")].map((c) => c.title.split("\\n")[0])`,
+      );
+      assert.ok(
+        zoomed.length > 0 && zoomed.every((n) => n.startsWith("core::") || n.startsWith("<")),
+      );
+      assert.ok(zoomed.length < before);
+      await b.click(...Object.values(await clickable(b, "#up")) as [number, number]);
+      await b.until(`document.getElementById("up").hidden`);
+      const { x: x2, y: y2 } = await clickable(b, selector);
+      await b.click(x2, y2);
       const png = join(dir, "treemap.png");
       await b.screenshot(png);
       const head = (await Deno.readFile(png)).subarray(0, 8);

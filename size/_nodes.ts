@@ -1,17 +1,15 @@
 /**
- * Builds the analysis: the node table (every item with its own bytes, by index space) and, on
- * demand, the reference graph from the exports, start, tables, initializers, symbols and a scan
- * of the function bodies.
+ * The node table of a size analysis: every item of the module (function, import, global, table,
+ * memory, element or data segment, custom section, section overhead) with its own bytes, in
+ * index-space blocks, and what names it.
  * @module
  */
 import { readNames } from "../wasm/custom.ts";
 import { WasmParseError } from "../wasm/errors.ts";
 import { readLinking, SymbolFlags, SymbolKind } from "../wasm/linking.ts";
 import { sectionByteLength, SectionId, type WasmModule } from "../wasm/module.ts";
-import { readExports, readStart, readTypes } from "../wasm/types.ts";
-import { EdgeList, Graph } from "./graph.ts";
+import { readExports, readTypes } from "../wasm/types.ts";
 import { type Layout, readLayout } from "./layout.ts";
-import { Ref, scanBodies } from "./scan.ts";
 
 /** Item kinds, by code. */
 export const ITEM_KINDS = [
@@ -50,10 +48,14 @@ export const EDGE_KINDS = [
   "always kept",
   "initializer",
   "symbol",
+  "function pointer",
+  "address",
+  "imported",
 ] as const;
 /** A kind of edge. */
 export type EdgeKind = typeof EDGE_KINDS[number];
-const E = Object.fromEntries(EDGE_KINDS.map((k, i) => [k, i])) as Record<EdgeKind, number>;
+/** Edge kind codes by name. */
+export const E = Object.fromEntries(EDGE_KINDS.map((k, i) => [k, i])) as Record<EdgeKind, number>;
 
 /** Sizes of the index spaces (imports included). */
 interface Spaces {
@@ -87,7 +89,11 @@ export interface NodeTable {
   exportOf: Map<number, string>;
   exportRoots: { node: number; table: number }[];
   symbolRoots: number[];
+  /** Relocatable objects: the node of each symbol (-1 when none). */
+  symbolNodes: Int32Array;
   rawName: (node: number) => string | undefined;
+  /** Signatures by structure (see canonicalTypes). */
+  canonical: { of: number[]; count: number; exact: boolean };
 }
 
 /** Reads the layout of `m` and builds its node table. */
@@ -125,9 +131,13 @@ export function buildNodes(m: WasmModule): NodeTable {
   const contentsBase = sectionBase + sectionCount;
   const fixed = contentsBase + space.tables;
 
-  const kind = new Uint8Array(fixed);
-  const index = new Int32Array(fixed);
-  const shallow = new Float64Array(fixed);
+  // Room for the virtual call_indirect nodes the graph may add (one per table and signature), so
+  // building the graph never copies the node arrays.
+  const canonical = canonicalTypes(m);
+  const capacity = fixed + space.tables * (canonical.count || 1);
+  const kind = new Uint8Array(capacity).subarray(0, fixed);
+  const index = new Int32Array(capacity).subarray(0, fixed);
+  const shallow = new Float64Array(capacity).subarray(0, fixed);
   kind[0] = K.root;
   index[0] = -1;
   const importSize = (i: number) => imp.end[i] - imp.start[i];
@@ -242,11 +252,16 @@ export function buildNodes(m: WasmModule): NodeTable {
   const linking = m.isRelocatable ? readLinking(m) : undefined;
   const symbolName = new Map<number, string>();
   const symbolRoots: number[] = [];
+  // The node of each symbol (-1 for section symbols and what has no node), for relocations.
+  const symbolNodes = new Int32Array(linking?.symbols.length ?? 0).fill(-1);
   if (linking) {
-    for (const sym of linking.symbols) {
+    for (const [s, sym] of linking.symbols.entries()) {
       if (sym.index === undefined || sym.flags & SymbolFlags.undefined) {
-        if (sym.kind === SymbolKind.function && sym.name && sym.index !== undefined) {
-          symbolName.set(funcBase + sym.index, sym.name);
+        if (sym.kind === SymbolKind.function && sym.index !== undefined) {
+          symbolNodes[s] = nodeOf(1, sym.index);
+          if (sym.name) symbolName.set(funcBase + sym.index, sym.name);
+        } else if (sym.kind === SymbolKind.global && sym.index !== undefined) {
+          symbolNodes[s] = nodeOf(3, sym.index);
         }
         continue;
       }
@@ -260,6 +275,7 @@ export function buildNodes(m: WasmModule): NodeTable {
         ? dataBase + sym.index
         : -1;
       if (v < 0) continue;
+      symbolNodes[s] = v;
       if (sym.name && !symbolName.has(v)) symbolName.set(v, sym.name);
       const local = (sym.flags & SymbolFlags.local) !== 0;
       if (!local || sym.flags & (SymbolFlags.noStrip | SymbolFlags.exported)) {
@@ -328,217 +344,9 @@ export function buildNodes(m: WasmModule): NodeTable {
     exportOf,
     exportRoots,
     symbolRoots,
+    symbolNodes,
     rawName,
-  };
-}
-
-/** The graph of `t`, with the virtual call_indirect nodes it adds (kind, index and name). */
-export interface BuiltGraph {
-  graph: Graph;
-  kind: Uint8Array;
-  index: Int32Array;
-  shallow: Float64Array;
-  extraName: string[];
-}
-
-/** Builds the reference graph of a node table (scans every function body once). */
-export function buildGraph(t: NodeTable): BuiltGraph {
-  const {
-    m,
-    layout,
-    kind,
-    index,
-    shallow,
-    fixed,
-    space,
-    funcBase,
-    globalBase,
-    tableBase,
-    memBase,
-    elemBase,
-    dataBase,
-    sectionBase,
-    sectionCount,
-    contentsBase,
-    funcImports,
-    tableImports,
-  } = t;
-  const imp = layout.imports;
-  const code = layout.code;
-  const globalImports = space.globals - layout.globals.start.length;
-  const edges = new EdgeList();
-  for (const { node, table } of t.exportRoots) {
-    edges.add(0, node, E.export);
-    if (table >= 0) edges.add(node, contentsBase + table, E.table);
-  }
-  const start = readStart(m);
-  if (start !== undefined && start < space.funcs) edges.add(0, funcBase + start, E.start);
-  // Imported tables are shared with the host: everything in them is reachable.
-  tableImports.forEach((_, t) => {
-    edges.add(0, tableBase + t, E.export);
-    edges.add(tableBase + t, contentsBase + t, E.table);
-  });
-  // Always kept: memories, active data, declarative element segments, sections.
-  for (let j = 0; j < space.memories; j++) edges.add(0, memBase + j, E["always kept"]);
-  for (let j = 0; j < layout.data.start.length; j++) {
-    if (layout.data.active[j]) edges.add(0, dataBase + j, E["always kept"]);
-  }
-  for (let j = 0; j < sectionCount; j++) edges.add(0, sectionBase + j, E["always kept"]);
-  // Globals and tables: initializers.
-  const g = layout.globals;
-  for (let j = 0; j < g.funcRefs.length; j += 2) {
-    edges.add(
-      globalBase + globalImports + g.funcRefs[j],
-      funcBase + g.funcRefs[j + 1],
-      E.initializer,
-    );
-  }
-  for (let j = 0; j < g.globalRefs.length; j += 2) {
-    edges.add(
-      globalBase + globalImports + g.globalRefs[j],
-      globalBase + g.globalRefs[j + 1],
-      E.initializer,
-    );
-  }
-  const tl = layout.tables;
-  for (let j = 0; j < tl.funcRefs.length; j += 2) {
-    edges.add(
-      tableBase + tableImports.length + tl.funcRefs[j],
-      funcBase + tl.funcRefs[j + 1],
-      E.initializer,
-    );
-  }
-  // Element segments: a table's contents hold its active segments and their functions; passive
-  // segments hold their functions for table.init.
-  const el = layout.elems;
-  const funcType = (f: number) =>
-    f < funcImports.length ? imp.type[funcImports[f]] : layout.funcTypes[f - funcImports.length];
-  const canonical = canonicalTypes(m);
-  const membersByTable: number[][] = Array.from({ length: space.tables }, () => []);
-  for (let s = 0; s < el.start.length; s++) {
-    const mode = el.mode[s];
-    const seg = elemBase + s;
-    if (mode === 2) {
-      edges.add(0, seg, E["always kept"]);
-      continue;
-    }
-    for (let j = el.funcStart[s]; j < el.funcStart[s + 1]; j++) {
-      const f = el.funcs[j];
-      if (f >= space.funcs) continue;
-      if (mode === 1) edges.add(seg, funcBase + f, E.segment);
-      else if (el.table[s] < space.tables) {
-        membersByTable[el.table[s]].push(f);
-        edges.add(contentsBase + el.table[s], funcBase + f, E["table element"]);
-      }
-    }
-    if (mode === 0 && el.table[s] < space.tables) {
-      edges.add(contentsBase + el.table[s], seg, E["element segment"]);
-    }
-  }
-  for (let j = 0; j < el.globalRefs.length; j += 2) {
-    edges.add(elemBase + el.globalRefs[j], globalBase + el.globalRefs[j + 1], E.initializer);
-  }
-  // call_indirect targets: one virtual node per (table, canonical type) that code calls through.
-  let nodeCount = fixed;
-  const extraKind: number[] = [];
-  const extraIndex: number[] = [];
-  const extraName: string[] = [];
-  const indirect = new Map<number, number>();
-  const typeCount = canonical.count || 1;
-  const indirectNode = (table: number, type: number): number => {
-    const canon = canonical.exact ? canonical.of[type] ?? -1 : -1;
-    if (canon < 0) return contentsBase + table; // subtyping or unknown: the whole table
-    const key = table * typeCount + canon;
-    let v = indirect.get(key);
-    if (v !== undefined) return v;
-    v = nodeCount++;
-    indirect.set(key, v);
-    extraKind.push(K.indirect);
-    extraIndex.push(table);
-    extraName.push(`table[${table}] type ${type}`);
-    edges.add(v, tableBase + table, E.table);
-    for (let s = 0; s < el.start.length; s++) {
-      if (el.mode[s] === 0 && el.table[s] === table) {
-        edges.add(v, elemBase + s, E["element segment"]);
-      }
-    }
-    for (const f of membersByTable[table]) {
-      if (canonical.of[funcType(f)] === canon) edges.add(v, funcBase + f, E["table element"]);
-    }
-    return v;
-  };
-  // Function bodies.
-  const seen = new Int32Array(fixed).fill(-1);
-  const seenIndirect = new Int32Array(space.tables * typeCount).fill(-1);
-  let from = 0;
-  let self = -1;
-  scanBodies(
-    code.payload,
-    code.bodyStart,
-    code.bodyEnd,
-    code.base,
-    (i) => {
-      self = i;
-      from = funcBase + funcImports.length + i;
-    },
-    (ref, idx, extra) => {
-      let to: number;
-      let ek: number;
-      switch (ref) {
-        case Ref.call:
-          to = idx < space.funcs ? funcBase + idx : -1;
-          ek = E.call;
-          break;
-        case Ref.refFunc:
-          to = idx < space.funcs ? funcBase + idx : -1;
-          ek = E["ref.func"];
-          break;
-        case Ref.callIndirect:
-          to = idx < space.tables ? indirectNode(idx, extra) : -1;
-          ek = E.call_indirect;
-          break;
-        case Ref.global:
-          to = idx < space.globals ? globalBase + idx : -1;
-          ek = E.global;
-          break;
-        case Ref.table:
-          to = idx < space.tables ? contentsBase + idx : -1;
-          ek = E.table;
-          break;
-        case Ref.data:
-          to = idx < layout.data.start.length ? dataBase + idx : -1;
-          ek = E["data segment"];
-          break;
-        default:
-          to = idx < el.start.length ? elemBase + idx : -1;
-          ek = E["element segment"];
-      }
-      if (to < 0 || to === from) return;
-      const marks = to < fixed ? seen : seenIndirect;
-      const at = to < fixed ? to : to - fixed;
-      if (marks[at] === self) return;
-      marks[at] = self;
-      edges.add(from, to, ek);
-      if (ref === Ref.table) edges.add(from, tableBase + idx, E.table);
-    },
-  );
-  for (const v of t.symbolRoots) edges.add(0, v, E.symbol);
-
-  // Freeze: grow the node arrays by the virtual nodes.
-  const kindAll = new Uint8Array(nodeCount);
-  kindAll.set(kind);
-  kindAll.set(extraKind, fixed);
-  const indexAll = new Int32Array(nodeCount);
-  indexAll.set(index);
-  indexAll.set(extraIndex, fixed);
-  const shallowAll = new Float64Array(nodeCount);
-  shallowAll.set(shallow);
-  return {
-    graph: new Graph(nodeCount, edges),
-    kind: kindAll,
-    index: indexAll,
-    shallow: shallowAll,
-    extraName,
+    canonical,
   };
 }
 
