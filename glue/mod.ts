@@ -21,6 +21,7 @@ export {
   type JsByName,
   type JsOutput,
   readJsOutput,
+  setJs,
 } from "./js_output.ts";
 export { type Selection, selectJs } from "./select.ts";
 export {

@@ -1,8 +1,9 @@
 /**
  * The `chromium` engine: the job's files (engines.ts) are served on 127.0.0.1 from a random port,
- * headless Chromium (a fresh profile) opens the page, and the page runs the harness, posting each
- * piece of output back in order (`/report`) and then the result (`/finished`). Chromium is
- * stopped as soon as the result is in.
+ * headless Chromium (a fresh profile) is driven through the DevTools protocol (its `ws://`
+ * endpoint): it opens the page, and the page runs the harness, posting each piece of output back
+ * in order (`/report`) and then the result (`/finished`). Chromium is closed (`Browser.close`) as
+ * soon as the result is in.
  * @module
  */
 import { join } from "node:path";
@@ -66,6 +67,59 @@ function findChromium(engine: EngineChoice): string {
   );
 }
 
+/** A DevTools protocol connection to the browser (JSON messages over its WebSocket endpoint). */
+class DevTools {
+  #ws: WebSocket;
+  #next = 1;
+  #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  private constructor(ws: WebSocket) {
+    this.#ws = ws;
+    ws.onmessage = (event) => {
+      const message = JSON.parse(String(event.data));
+      const waiting = this.#pending.get(message.id);
+      if (!waiting) return; // an event
+      this.#pending.delete(message.id);
+      if (message.error) waiting.reject(new Error(message.error.message));
+      else waiting.resolve(message.result);
+    };
+    ws.onclose = () => {
+      for (const w of this.#pending.values()) w.reject(new Error("DevTools connection closed"));
+      this.#pending.clear();
+    };
+  }
+
+  /** Connects to the browser's endpoint (`ws://127.0.0.1:PORT/devtools/browser/ID`). */
+  static connect(url: string): Promise<DevTools> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(url);
+      ws.onopen = () => resolve(new DevTools(ws));
+      ws.onerror = () => reject(new UsageError(`Cannot connect to Chromium's DevTools at ${url}`));
+    });
+  }
+
+  /** Sends a command; resolves with its result. */
+  send(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
+    const id = this.#next++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      try {
+        this.#ws.send(JSON.stringify({ id, method, params }));
+      } catch (e) {
+        this.#pending.delete(id);
+        reject(e as Error);
+      }
+    });
+  }
+
+  /** Closes the connection. */
+  close(): void {
+    try {
+      this.#ws.close();
+    } catch { /* closed */ }
+  }
+}
+
 /** Runs the job in headless Chromium; the harness's output reaches `onOutput` in order. */
 export async function runInChromium(
   engine: EngineChoice,
@@ -102,14 +156,20 @@ export async function runInChromium(
     },
   );
   let child: Deno.ChildProcess | undefined;
+  let devtools: DevTools | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), timeoutMs);
+  });
   try {
     try {
       child = new Deno.Command(binary, {
         args: [
           ...CHROMIUM_FLAGS,
+          ...engine.args ?? [],
+          "--remote-debugging-port=0",
           `--user-data-dir=${profile}`,
-          `http://127.0.0.1:${server.addr.port}/`,
+          "about:blank",
         ],
         stdin: "null",
         stdout: "null",
@@ -119,18 +179,41 @@ export async function runInChromium(
       if (!(e instanceof Deno.errors.NotFound)) throw e;
       throw new UsageError(`Cannot run the chromium engine: "${binary}" not found`);
     }
-    const stderr = new Response(child.stderr).text();
-    const exited = child.status.then(async (s) => ({ exited: s.code, stderr: await stderr }));
-    const timedOut = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), timeoutMs);
+    // Chromium prints its DevTools endpoint on stderr; the rest of stderr is kept for errors.
+    const log = { text: "" };
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    const drained = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        log.text += value;
+      }
+    })();
+    const exited = child.status.then(async (s) => {
+      await drained.catch(() => {});
+      return { exited: s.code, stderr: log.text };
     });
-    const outcome = await Promise.race([finished, exited, timedOut]);
+    const endpoint = (async () => {
+      while (true) {
+        const m = /DevTools listening on (ws:\/\/\S+)/.exec(log.text);
+        if (m) return m[1];
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const started = await Promise.race([endpoint, exited, timedOut]);
+    if (typeof started === "string" && started.startsWith("ws://")) {
+      devtools = await DevTools.connect(started);
+      await devtools.send("Target.createTarget", { url: `http://127.0.0.1:${server.addr.port}/` });
+    }
+    const outcome = typeof started === "string" && started.startsWith("ws://")
+      ? await Promise.race([finished, exited, timedOut])
+      : started;
     if (outcome === "timeout") {
       throw new UsageError(
         `Chromium did not finish the run within ${timeoutMs / 1000} s ("${binary}")`,
       );
     }
-    if ("exited" in outcome) {
+    if (typeof outcome === "object" && "exited" in outcome) {
       const last = outcome.stderr.trim().split("\n").at(-1) ?? "";
       throw new UsageError(
         `Chromium ("${binary}") exited with code ${outcome.exited} before the run finished${
@@ -138,21 +221,25 @@ export async function runInChromium(
         }`,
       );
     }
-    return outcome;
+    return outcome as RunResult;
   } finally {
     clearTimeout(timer);
     if (child) {
-      try {
-        child.kill("SIGTERM");
-      } catch { /* already gone */ }
+      // A clean shutdown through the protocol; a signal if that does not end it.
+      await devtools?.send("Browser.close").catch(() => {});
+      devtools?.close();
       const killer = setTimeout(() => {
         try {
           child!.kill("SIGKILL");
         } catch { /* gone */ }
       }, 3000);
+      if (!devtools) {
+        try {
+          child.kill("SIGTERM");
+        } catch { /* already gone */ }
+      }
       await child.status;
       clearTimeout(killer);
-      await child.stderr.cancel().catch(() => {});
     }
     await server.shutdown();
     await Deno.remove(profile, { recursive: true }).catch(() => {});

@@ -8,11 +8,13 @@
  *
  * Choice: `--engine`, else js-bindgen's `JBG_TEST_RUNNER` (`deno`, `node-js`, `chrome-driver`,
  * and `engine`/`web-driver` for the first of each kind; also linkpass's names), else the one
- * engine whose `JBG_TEST_<ENGINE>_PATH` is set, else `deno`.
+ * engine whose `JBG_TEST_<ENGINE>_PATH` is set, else `deno`. `JBG_TEST_<ENGINE>_ARGS` adds
+ * arguments to the engine's process (`<ENGINE>`: `DENO`, `NODE_JS`, `CHROMIUM`).
  * @module
  */
 import { join } from "node:path";
 import { UsageError } from "../errors.ts";
+import { tokenizePosix } from "../linker/args.ts";
 import type { RunData, RunResult } from "./harness.js";
 
 /** The engines. */
@@ -26,6 +28,11 @@ export interface EngineChoice {
   name: EngineName;
   /** The executable, when the engine is a process (from `JBG_TEST_*_PATH`, or PATH). */
   path?: string;
+  /**
+   * Extra arguments for the engine's process, from `JBG_TEST_<ENGINE>_ARGS` (shell-quoted, as
+   * js-bindgen reads them): before the script for Node and Deno, browser flags for Chromium.
+   */
+  args?: string[];
   /** Why: `--engine`, `JBG_TEST_RUNNER`, `JBG_TEST_..._PATH` or `default`. */
   source: string;
 }
@@ -42,7 +49,12 @@ const RUNNER_NAMES: Record<string, EngineName> = {
   chrome: "chromium",
 };
 
-/** `JBG_TEST_<ENV>_PATH` of each engine (js-bindgen's spelling for Deno and Node). */
+/** The `<ENGINE>` of `JBG_TEST_<ENGINE>_PATH`/`_ARGS` (js-bindgen's spelling for Deno and Node). */
+const ENV_NAMES: Record<EngineName, string> = {
+  deno: "DENO",
+  node: "NODE_JS",
+  chromium: "CHROMIUM",
+};
 const PATH_VARS: Record<EngineName, string> = {
   deno: "JBG_TEST_DENO_PATH",
   node: "JBG_TEST_NODE_JS_PATH",
@@ -67,7 +79,13 @@ export function chooseEngine(
   const { env } = options;
   const withPath = (name: EngineName, source: string): EngineChoice => {
     const path = env(PATH_VARS[name]);
-    return path ? { name, path, source } : { name, source };
+    const args = env(`JBG_TEST_${ENV_NAMES[name]}_ARGS`);
+    return {
+      name,
+      ...(path ? { path } : {}),
+      source,
+      ...(args ? { args: tokenizePosix(args) } : {}),
+    };
   };
   const supported = `${ENGINES.join(", ")} (js-bindgen's names: deno, node-js, chrome-driver)`;
   if (options.explicit !== undefined) {

@@ -71,7 +71,7 @@ export async function runModule(bytes: Uint8Array, options: RunOptions = {}): Pr
   if (moduleName !== undefined) data.moduleName = moduleName;
   const glue = await glueSource(module, file);
   let result: RunResult;
-  if (engine.name === "deno" && !engine.path) {
+  if (engine.name === "deno" && !engine.path && !engine.args) {
     result = await runHere(bytes, file, glue.js, data, out, options.imports);
   } else {
     if (options.imports) {

@@ -427,6 +427,15 @@ Deno.test("chooseEngine: --engine, then JBG_TEST_RUNNER, then the one JBG_TEST_<
     "node",
   );
   assert.throws(() => chooseEngine({ explicit: "bun", env: env({}) }), /Unknown engine "bun"/);
+  assert.deepEqual(
+    chooseEngine({
+      env: env({
+        JBG_TEST_RUNNER: "node-js",
+        JBG_TEST_NODE_JS_ARGS: `--stack-size=2000 '--title=a b'`,
+      }),
+    }).args,
+    ["--stack-size=2000", "--title=a b"],
+  );
 });
 
 Deno.test("linkpass glue writes the JS of a module that has only js_output", async () => {
