@@ -252,6 +252,115 @@ export class AssemblerBug extends Error {
   }
 }
 
+/** What linkpass was doing with a file when the file system (or Deno's permissions) said no. */
+export type FileAction = "read" | "write" | "create the folder" | "replace" | "remove";
+
+/**
+ * A file-system error as one line naming the file, what is wrong and what to do. Made from any
+ * `Deno.errors.*` (NotFound, NotCapable, PermissionDenied, IsADirectory, FilesystemLoop, ...) by
+ * {@linkcode fileError}; `cause` is the original error.
+ *
+ * @example A denied permission names the flag to add
+ * ```ts
+ * import assert from "node:assert";
+ * import { FileError, fileError } from "./errors.ts";
+ * const denied = new Deno.errors.NotCapable(
+ *   'Requires write access to "dist/app.wasm", run again with the --allow-write flag',
+ * );
+ * const e = fileError("write", "dist/app.wasm", denied);
+ * assert.ok(e instanceof FileError);
+ * assert.strictEqual(
+ *   e.message,
+ *   'Cannot write "dist/app.wasm": Deno denied write access; run with --allow-write=dist/app.wasm (or -A)',
+ * );
+ * ```
+ */
+export class FileError extends LinkpassError {
+  /** The file or folder. */
+  readonly path: string;
+  /** What linkpass tried to do with it. */
+  readonly action: FileAction;
+  /** `message` says what is wrong and what to do; `cause` is the Deno error. */
+  constructor(action: FileAction, path: string, message: string, cause?: unknown) {
+    super(message, { cause, exitCode: 1 });
+    this.name = "FileError";
+    this.path = path;
+    this.action = action;
+  }
+}
+
+/** The permission a Deno `NotCapable` error asks for: `{ kind: "read", path }`. */
+export function deniedPermission(e: Error): { kind: string; path?: string } | undefined {
+  const m = /Requires (\w+) access(?: to "?([^",]*)"?)?/.exec(e.message);
+  if (!m) return undefined;
+  return { kind: m[1], path: m[2] || undefined };
+}
+
+/**
+ * True for any error of the `Deno.errors` family (file system, permissions, network...), and for
+ * the plain `Error`s Deno raises for other OS errors (`No space left on device (os error 28)`).
+ */
+export function isDenoError(e: unknown): e is Error {
+  if (!(e instanceof Error)) return false;
+  if (Object.values(Deno.errors).some((kind) => e instanceof kind)) return true;
+  return e.constructor === Error && /\(os error \d+\)/.test(e.message);
+}
+
+/**
+ * Turns a file-system or permission error into a {@linkcode FileError}; anything else is returned
+ * as it is. `action` and `path` say what linkpass was doing.
+ */
+export function fileError(action: FileAction, path: string, e: unknown): unknown {
+  if (e instanceof LinkpassError || !isDenoError(e)) return e;
+  const at = `Cannot ${action} "${path}"`;
+  const say = (what: string) => new FileError(action, path, `${at}: ${what}`, e);
+  const errors = Deno.errors;
+  if (e instanceof errors.NotCapable) {
+    const asked = deniedPermission(e);
+    const kind = asked?.kind ?? (action === "read" ? "read" : "write");
+    const target = asked?.path ?? path;
+    return say(`Deno denied ${kind} access; run with --allow-${kind}=${target} (or -A)`);
+  }
+  if (e instanceof errors.PermissionDenied) {
+    return say(
+      "the operating system denied access (not a Deno permission); check the owner and mode of the file and its folder",
+    );
+  }
+  if (e instanceof errors.NotFound) {
+    return say(
+      action === "read"
+        ? "no such file; check the path"
+        : "a folder on its path does not exist or was removed; check the path",
+    );
+  }
+  if (e instanceof errors.IsADirectory) {
+    return say(
+      action === "read" ? "it is a directory; pass a file" : "it is a directory; name a file",
+    );
+  }
+  if (e instanceof errors.NotADirectory) {
+    return say("a part of the path is a file, not a folder; check the path");
+  }
+  if (e instanceof errors.FilesystemLoop) {
+    return say("symbolic links loop back on themselves; point the path at a real file");
+  }
+  if (e instanceof errors.AlreadyExists) {
+    return say("it already exists; remove it or pick another name");
+  }
+  if (e instanceof errors.InvalidData || e instanceof errors.UnexpectedEof) {
+    return say(`${e.message.split("\n")[0]}; the file is truncated or not what it seems`);
+  }
+  const text = e.message.split("\n")[0];
+  if (/No space left|os error 28/i.test(text)) return say("the disk is full; free some space");
+  if (/Read-only file system|os error 30/i.test(text)) {
+    return say("the file system is read-only; write somewhere else");
+  }
+  if (/Illegal seek|os error 29/i.test(text)) {
+    return say("not a regular file (a pipe?); pass a file");
+  }
+  return say(`${text}`);
+}
+
 /** What an entry point prints for an error: detail lines, then `error: message`. */
 export interface DescribedError {
   /** Lines printed before the error line. */
@@ -263,8 +372,29 @@ export interface DescribedError {
 }
 
 /**
- * Describes a user-facing error (and a pass's internal error, which says it is a bug), or returns
- * undefined for any other error: a bug of linkpass, to rethrow with its stack.
+ * A `Deno.errors.*` that escaped a command, as one line: a denied permission names the flag to
+ * add; anything else keeps Deno's own one-line message (which names the path).
+ */
+function describeDenoError(e: Error): DescribedError {
+  if (e instanceof Deno.errors.NotCapable) {
+    const asked = deniedPermission(e);
+    if (asked) {
+      const where = asked.path ? ` to "${asked.path}"` : "";
+      const flag = `--allow-${asked.kind}${asked.path ? `=${asked.path}` : ""}`;
+      return {
+        details: [],
+        message: `Deno denied ${asked.kind} access${where}; run with ${flag} (or -A)`,
+        exitCode: 1,
+      };
+    }
+  }
+  return { details: [], message: `${e.name}: ${e.message.split("\n")[0]}`, exitCode: 1 };
+}
+
+/**
+ * Describes a user-facing error (and a pass's internal error, which says it is a bug) and any
+ * `Deno.errors.*` (a denied permission names the flag to add), or returns undefined for any other
+ * error: a bug of linkpass, to rethrow with its stack.
  */
 export function describeError(e: unknown): DescribedError | undefined {
   if (e instanceof LinkpassError) {
@@ -277,5 +407,41 @@ export function describeError(e: unknown): DescribedError | undefined {
       exitCode: 1,
     };
   }
+  if (isDenoError(e)) return describeDenoError(e);
   return undefined;
+}
+
+/**
+ * binaryen.js failed on a module (it throws raw C++ exception objects): the one-line message it
+ * gave, and what linkpass was doing.
+ */
+export class BinaryenError extends LinkpassError {
+  /** What linkpass asked binaryen to do: `read`, `emit`, `optimize`. */
+  readonly operation: string;
+  /** `operation` failed with binaryen's `message`. */
+  constructor(operation: string, message: string, cause?: unknown) {
+    super(`binaryen could not ${operation} the module: ${message}`, { cause });
+    this.name = "BinaryenError";
+    this.operation = operation;
+  }
+}
+
+/**
+ * The output would need a WebAssembly feature the input does not use, so runtimes that run the
+ * input could reject it.
+ */
+export class FeatureError extends LinkpassError {
+  /** The features the output needs beyond the input's. */
+  readonly features: string[];
+  /** `features` are needed (each with its reason in `reasons`); `by` names the pass(es). */
+  constructor(features: string[], reasons: string[], by?: string) {
+    super(
+      `${by ? `${by} made` : "the output has"} code that needs the WebAssembly feature(s) ` +
+        `${features.map((f) => `"${f}"`).join(", ")} (${reasons.join("; ")}), which the input ` +
+        `does not use; linkpass never adds features, so runtimes that run the input run the ` +
+        `output: drop that pass, or enable the feature in the input's build`,
+    );
+    this.name = "FeatureError";
+    this.features = features;
+  }
 }

@@ -1,11 +1,329 @@
 /**
- * File helpers: atomic writes (temp file + rename) so a failed run leaves no partial output.
+ * Writing the outputs of one run together: every file (module, JS glue, `.d.ts`) goes to a
+ * temporary file beside it, and only when all of them are written are they renamed into place. A
+ * failure, SIGINT or SIGTERM leaves none of them and no temporary file; a temporary file left by a
+ * killed run (SIGKILL, a power cut) is removed by the next run that writes the same output.
+ *
+ * Renaming needs Deno's read permission on the output folder as well as write. With write only
+ * (`--allow-write=dist` and no `--allow-read=dist`) the files are written in place instead, and a
+ * failure removes the ones this run wrote.
  * @module
  */
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
+import { FileError, fileError } from "./errors.ts";
+
+/** One file of a run's output. */
+export interface OutputFile {
+  /** Where it goes. */
+  path: string;
+  /** Its contents; a list of chunks is written without joining them. */
+  contents: Uint8Array | string | readonly Uint8Array[];
+  /** File mode; default: the mode of the file it replaces, else the default for new files. */
+  mode?: number;
+}
+
+/** Options of {@linkcode writeOutputs}. */
+export interface WriteOutputsOptions {
+  /** Create missing output folders (default true); false makes a missing folder an error. */
+  createFolders?: boolean;
+  /** Replace read-only files (default false: a read-only output is refused). */
+  force?: boolean;
+  /** Remove temporary files that killed runs left for these outputs (default true). */
+  cleanStale?: boolean;
+}
+
+/** What {@linkcode writeOutputs} did. */
+export interface WriteOutputsResult {
+  /** False when the files were written in place (no read permission on a folder). */
+  atomic: boolean;
+  /** Folders created for the outputs, outermost first. */
+  createdFolders: string[];
+  /** Temporary files of killed runs that were removed. */
+  staleRemoved: string[];
+}
+
+/** Files this process is writing right now: removed if a signal stops it. */
+const pending = new Set<string>();
+let listening = 0;
+const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+const exitCodes: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+const handlers = new Map<Deno.Signal, () => void>();
 
 /**
- * Writes `data` to `path` atomically: into a temporary file beside it, then renamed over it.
+ * While outputs are being written, SIGINT/SIGTERM remove the unfinished files and then end the
+ * process with the shell's code for the signal (130, 143), as the default action would have.
+ */
+function listen(): void {
+  if (listening++ > 0) return;
+  for (const signal of signals) {
+    const handler = () => {
+      for (const path of pending) {
+        try {
+          Deno.removeSync(path);
+        } catch { /* already gone */ }
+      }
+      Deno.exit(exitCodes[signal] ?? 1);
+    };
+    handlers.set(signal, handler);
+    try {
+      Deno.addSignalListener(signal, handler);
+    } catch { /* signals unsupported here */ }
+  }
+}
+
+function unlisten(): void {
+  if (--listening > 0) return;
+  for (const [signal, handler] of handlers) {
+    try {
+      Deno.removeSignalListener(signal, handler);
+    } catch { /* not registered */ }
+  }
+  handlers.clear();
+}
+
+/** True when Deno lets this process read `path` without asking. */
+function canRead(path: string): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "read", path }).state === "granted";
+  } catch {
+    return false;
+  }
+}
+
+/** Creates `dir` and missing parents (needs write permission only); returns what it created. */
+async function makeFolder(dir: string, created: string[]): Promise<void> {
+  try {
+    await Deno.mkdir(dir);
+    created.push(dir);
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) return;
+    if (e instanceof Deno.errors.NotFound && dirname(dir) !== dir) {
+      await makeFolder(dirname(dir), created);
+      await Deno.mkdir(dir);
+      created.push(dir);
+      return;
+    }
+    throw fileError("create the folder", dir, e);
+  }
+}
+
+/** The temporary file of `path` for this process: `.name.<pid>-<random>.tmp` beside it. */
+function tempName(path: string): string {
+  const id = crypto.randomUUID().slice(0, 8);
+  return join(dirname(path), `.${basename(path)}.${Deno.pid}-${id}.tmp`);
+}
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
+/** True unless `pid` certainly is not running (Linux's /proc, when readable, says so). */
+function alive(pid: number): boolean | undefined {
+  if (pid === Deno.pid) return true;
+  if (Deno.build.os !== "linux" || !canRead(`/proc/${pid}`)) return undefined;
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Removes the temporary files of `path` that killed runs left: those of a process that is gone,
+ * or (when that cannot be told) older than ten minutes.
+ */
+async function removeStale(path: string, removed: string[]): Promise<void> {
+  const dir = dirname(path);
+  const pattern = new RegExp(`^\\.${escape(basename(path))}\\.(\\d+)-[0-9a-f]{8}\\.tmp$`);
+  try {
+    for await (const entry of Deno.readDir(dir)) {
+      const m = pattern.exec(entry.name);
+      if (!m || !entry.isFile) continue;
+      const file = join(dir, entry.name);
+      let stale = alive(Number(m[1])) === false;
+      if (!stale && alive(Number(m[1])) === undefined) {
+        const mtime = (await Deno.lstat(file)).mtime?.getTime() ?? Date.now();
+        stale = Date.now() - mtime > 10 * 60_000;
+      }
+      if (stale) {
+        await Deno.remove(file);
+        removed.push(file);
+      }
+    }
+  } catch { /* best effort: a folder we cannot list keeps its leftovers */ }
+}
+
+async function writeChunks(
+  path: string,
+  contents: OutputFile["contents"],
+  open: Deno.OpenOptions,
+  opened?: () => void,
+): Promise<void> {
+  const file = await Deno.open(path, { write: true, ...open });
+  opened?.();
+  try {
+    const chunks = typeof contents === "string"
+      ? [new TextEncoder().encode(contents)]
+      : contents instanceof Uint8Array
+      ? [contents]
+      : contents;
+    for (const chunk of chunks) {
+      let written = 0;
+      while (written < chunk.length) written += await file.write(chunk.subarray(written));
+    }
+  } finally {
+    file.close();
+  }
+}
+
+/** The file at `path` before the run: its mode, or a refusal (a folder, a read-only file). */
+async function existing(path: string, force: boolean): Promise<number | undefined> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw fileError("write", path, e);
+  }
+  if (info.isDirectory) {
+    throw new FileError("write", path, `Cannot write "${path}": it is a directory; name a file`);
+  }
+  if (!info.isFile) {
+    throw new FileError(
+      "write",
+      path,
+      `Cannot write "${path}": it is not a regular file (a device or a pipe); name a file`,
+    );
+  }
+  const mode = info.mode === null ? undefined : info.mode & 0o7777;
+  if (mode !== undefined && (mode & 0o222) === 0 && !force) {
+    throw new FileError(
+      "replace",
+      path,
+      `Cannot replace "${path}": it is read-only; make it writable (chmod u+w) or pass --force`,
+    );
+  }
+  return mode;
+}
+
+/**
+ * Fails early, before a long run, when `path` cannot be an output: it is a folder, a device or
+ * pipe, or a read-only file (unless `force`). Says nothing when Deno may not read its folder.
+ */
+export async function checkOutputPath(path: string, options: { force?: boolean } = {}) {
+  if (canRead(path)) await existing(path, !!options.force);
+}
+
+/**
+ * Writes several files as one commit (see the module documentation). Missing folders are created;
+ * an existing folder or read-only file at an output path is refused before anything is written;
+ * a replaced file keeps its mode. Errors are {@linkcode FileError}s naming the file.
+ *
+ * @example Write a module and its glue together
+ * ```ts
+ * import assert from "node:assert";
+ * import { writeOutputs } from "./fs.ts";
+ * const dir = await Deno.makeTempDir();
+ * const result = await writeOutputs([
+ *   { path: `${dir}/dist/app.wasm`, contents: new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]) },
+ *   { path: `${dir}/dist/app.js`, contents: "export {};\n" },
+ * ]);
+ * assert.deepStrictEqual(result.createdFolders, [`${dir}/dist`]);
+ * assert.deepStrictEqual([...Deno.readDirSync(`${dir}/dist`)].map((e) => e.name).sort(), [
+ *   "app.js",
+ *   "app.wasm",
+ * ]);
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function writeOutputs(
+  files: readonly OutputFile[],
+  options: WriteOutputsOptions = {},
+): Promise<WriteOutputsResult> {
+  const result: WriteOutputsResult = { atomic: true, createdFolders: [], staleRemoved: [] };
+  const seen = new Set<string>();
+  const seenDirs = new Set<string>();
+  for (const f of files) {
+    const abs = resolve(f.path);
+    if (seen.has(abs)) throw new Error(`writeOutputs: "${f.path}" is given twice`);
+    seen.add(abs);
+  }
+  for (const file of files) {
+    const dir = dirname(resolve(file.path));
+    if (options.createFolders === false || seenDirs.has(dir)) continue;
+    seenDirs.add(dir);
+    try {
+      await makeFolder(dir, result.createdFolders);
+    } catch (e) {
+      // No write permission at all: say so about the file the user asked for.
+      const denied = e instanceof FileError && e.cause instanceof Deno.errors.NotCapable;
+      throw denied ? fileError("write", file.path, e.cause) : e;
+    }
+  }
+  result.atomic = files.every((f) => canRead(dirname(resolve(f.path))));
+  const written: string[] = [];
+  listen();
+  try {
+    if (!result.atomic) {
+      // No read permission on a folder, so no rename: write in place, undo on failure.
+      for (const f of files) {
+        const mine = () => {
+          pending.add(f.path);
+          written.push(f.path);
+        };
+        try {
+          const open = { create: true, truncate: true, mode: f.mode };
+          await writeChunks(f.path, f.contents, open, mine);
+        } catch (e) {
+          throw fileError("write", f.path, e);
+        }
+      }
+      return result;
+    }
+    const plans: { file: OutputFile; tmp: string; mode?: number; isNew: boolean }[] = [];
+    for (const file of files) {
+      const before = await existing(file.path, !!options.force);
+      plans.push({ file, tmp: tempName(file.path), mode: file.mode ?? before, isNew: !before });
+    }
+    for (const { file } of plans) {
+      if (options.cleanStale !== false) await removeStale(file.path, result.staleRemoved);
+    }
+    for (const plan of plans) {
+      try {
+        const mine = () => void pending.add(plan.tmp);
+        await writeChunks(plan.tmp, plan.file.contents, { createNew: true }, mine);
+        if (plan.mode !== undefined && Deno.build.os !== "windows") {
+          await Deno.chmod(plan.tmp, plan.mode);
+        }
+      } catch (e) {
+        throw fileError("write", plan.file.path, e);
+      }
+    }
+    for (const plan of plans) {
+      try {
+        await Deno.rename(plan.tmp, plan.file.path);
+      } catch (e) {
+        throw fileError("write", plan.file.path, e);
+      }
+      pending.delete(plan.tmp);
+      if (plan.isNew) written.push(plan.file.path);
+    }
+    written.length = 0;
+    return result;
+  } catch (e) {
+    for (const path of [...pending, ...written]) await Deno.remove(path).catch(() => {});
+    for (const dir of result.createdFolders.toReversed()) await Deno.remove(dir).catch(() => {});
+    result.createdFolders.length = 0;
+    throw e;
+  } finally {
+    if (result.atomic) written.length = 0;
+    pending.clear();
+    unlisten();
+  }
+}
+
+/**
+ * Writes `data` to `path` atomically: into a temporary file beside it, then renamed over it (a
+ * single-file {@linkcode writeOutputs} that neither creates folders nor looks for leftovers).
  *
  * @example Write a file
  * ```ts
@@ -19,25 +337,11 @@ export async function writeFileAtomic(
   data: Uint8Array | string | Uint8Array[],
   mode?: number,
 ): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${crypto.randomUUID().slice(0, 8)}.tmp`);
-  try {
-    if (typeof data === "string") await Deno.writeTextFile(tmp, data, { mode });
-    else if (Array.isArray(data)) {
-      const file = await Deno.open(tmp, { write: true, createNew: true, mode });
-      try {
-        for (const chunk of data) {
-          let written = 0;
-          while (written < chunk.length) written += await file.write(chunk.subarray(written));
-        }
-      } finally {
-        file.close();
-      }
-    } else await Deno.writeFile(tmp, data, { mode });
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
+  await writeOutputs([{ path, contents: data, mode }], {
+    createFolders: false,
+    cleanStale: false,
+    force: true,
+  });
 }
 
 /** True when both paths name the same existing file. */

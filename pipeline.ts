@@ -5,17 +5,19 @@
  */
 import { sectionByteLength, SectionId, WasmModule } from "./wasm/module.ts";
 import { WasmParseError } from "./wasm/errors.ts";
-import {
-  type Binaryen,
-  type BinaryenModule,
-  type IrPass,
-  type Pass,
-  type PassContext,
-  type PassReport,
-  type SectionPass,
+import type {
+  Binaryen,
+  BinaryenModule,
+  IrPass,
+  Pass,
+  PassContext,
+  PassReport,
+  SectionPass,
 } from "./passes/types.ts";
 import { isBuiltinPass } from "./passes/mod.ts";
-import { PassError, ValidationError } from "./errors.ts";
+import { BinaryenError, FeatureError, PassError, ValidationError } from "./errors.ts";
+import { type Feature, moduleFeatures } from "./wasm/features.ts";
+import { importBinaryen } from "./deps/binaryen.ts";
 
 /** Options of {@linkcode runPipeline}. */
 export interface PipelineOptions {
@@ -103,7 +105,7 @@ export function loadBinaryen(): Promise<Binaryen> {
     console.log = forward(saved.log);
     console.error = forward(saved.error);
     try {
-      return (await import("binaryen")).default as Binaryen;
+      return await importBinaryen();
     } finally {
       console.log = saved.log;
       console.error = saved.error;
@@ -123,16 +125,87 @@ export function validationError(bytes: Uint8Array): string | undefined {
   return "rejected by the engine";
 }
 
-/** Reads binaryen IR from bytes with every feature enabled and names kept. */
-export function readIr(binaryen: Binaryen, bytes: Uint8Array): BinaryenModule {
+/** binaryen.js's flag name for each feature. */
+const BINARYEN_FEATURE: Record<Feature, string> = {
+  "atomics": "Atomics",
+  "bulk-memory": "BulkMemory",
+  "bulk-memory-opt": "BulkMemoryOpt",
+  "call-indirect-overlong": "CallIndirectOverlong",
+  "custom-page-sizes": "CustomPageSizes",
+  "exception-handling": "ExceptionHandling",
+  "extended-const": "ExtendedConst",
+  "fp16": "FP16",
+  "gc": "GC",
+  "memory64": "Memory64",
+  "multimemory": "MultiMemory",
+  "multivalue": "Multivalue",
+  "mutable-globals": "MutableGlobals",
+  "nontrapping-fptoint": "NontrappingFPToInt",
+  "reference-types": "ReferenceTypes",
+  "relaxed-simd": "RelaxedSIMD",
+  "sign-ext": "SignExt",
+  "simd128": "SIMD128",
+  "tail-call": "TailCall",
+  "wide-arithmetic": "WideArithmetic",
+};
+
+/** binaryen's feature bit set for a set of features. */
+export function binaryenFeatures(binaryen: Binaryen, features: Iterable<Feature>): number {
+  const flags = binaryen.Features as unknown as Record<string, number>;
+  let out = 0;
+  for (const f of features) out |= flags[BINARYEN_FEATURE[f]] ?? 0;
+  return out;
+}
+
+/** The first non-empty line binaryen printed or threw. */
+function binaryenMessage(error: unknown, output: string[]): string {
+  const thrown = error && typeof error === "object" && "message" in error
+    ? String((error as { message: unknown }).message)
+    : error === undefined
+    ? undefined
+    : String(error);
+  return firstLine([...output, thrown ?? ""], "unknown binaryen failure");
+}
+
+/**
+ * Reads binaryen IR from bytes with names kept and exactly the features the module uses (from
+ * its `target_features` section and from its contents, see `moduleFeatures`), so that what
+ * binaryen writes back needs no feature the input did not use. Input the engine rejects, and any
+ * binaryen failure, become a {@linkcode BinaryenError} (nothing leaks: binaryen is only called
+ * on valid modules, and a module it read is freed by the caller).
+ */
+export function readIr(
+  binaryen: Binaryen,
+  bytes: Uint8Array,
+  features?: Iterable<Feature>,
+): BinaryenModule {
+  return readIrWithNotes(binaryen, bytes, features).ir;
+}
+
+/** {@linkcode readIr}, also returning what binaryen printed while reading. */
+function readIrWithNotes(
+  binaryen: Binaryen,
+  bytes: Uint8Array,
+  features?: Iterable<Feature>,
+): { ir: BinaryenModule; notes: string[] } {
+  const invalid = validationError(bytes);
+  if (invalid) throw new BinaryenError("read", `the module is invalid: ${invalid}`);
+  const allowed = features ?? moduleFeatures(WasmModule.parse(bytes)).allowed;
   binaryen.setDebugInfo(true);
-  const ir = binaryen.readBinary(bytes);
-  // Every feature but compact imports: with it binaryen groups imports of one module into the
-  // compact-imports encoding (import kind 0x7f), which engines reject without a flag.
-  const compactImports = (binaryen.Features as unknown as Record<string, number>).CompactImports ??
-    0;
-  ir.setFeatures(binaryen.Features.All & ~compactImports);
-  return ir;
+  const { value, error, output } = quiet(() => binaryen.readBinary(bytes));
+  if (!value) throw new BinaryenError("read", binaryenMessage(error, output), error);
+  value.setFeatures(binaryenFeatures(binaryen, allowed));
+  return { ir: value, notes: output };
+}
+
+/**
+ * Throws a {@linkcode FeatureError} when `output` needs a feature `allowed` lacks; `by` names
+ * the pass(es) that produced it.
+ */
+export function checkFeatures(output: WasmModule, allowed: Set<Feature>, by?: string): void {
+  const { detected, why } = moduleFeatures(output);
+  const extra = [...detected].filter((f) => !allowed.has(f));
+  if (extra.length) throw new FeatureError(extra, extra.map((f) => why.get(f)!), by);
 }
 
 /** The raw bytes of every standard (non-custom) section, in order. */
@@ -172,6 +245,14 @@ class PipelineRun {
   readonly phases: Record<string, number> = {};
   readonly warnings: string[] = [];
   irRan = false;
+  /** True when the current module's features were checked against the input's. */
+  featuresChecked = true;
+  #allowed: Set<Feature> | undefined;
+
+  /** The features the input uses: what the output may use. */
+  get allowedFeatures(): Set<Feature> {
+    return this.#allowed ??= this.phase("features", () => moduleFeatures(this.original).allowed);
+  }
   /** The raw bytes of the input's standard sections, taken before any pass edits the module. */
   readonly #inputStandard: (Uint8Array | undefined)[];
   /** The raw bytes of the input's code section. */
@@ -239,6 +320,10 @@ class PipelineRun {
 
   /** Rethrows a pass's error labelled with its name (a user pass's error is its own message). */
   label(pass: Pass, e: unknown): never {
+    if (e && typeof e === "object" && !(e instanceof Error) && "message" in e) {
+      // binaryen.js throws its C++ exceptions as plain objects with a message
+      e = new BinaryenError("transform", binaryenMessage(e, []), e);
+    }
     if (e instanceof PassError || e instanceof ValidationError) throw e;
     if (e instanceof WasmParseError) e.file ??= this.options.file;
     throw new PassError(pass.name, e, { userPass: !isBuiltinPass(pass) });
@@ -262,6 +347,7 @@ class PipelineRun {
     const started = performance.now();
     const warnings: string[] = [];
     let run: PassRun | undefined;
+    const before = standardSections(this.module);
     try {
       const report = await pass.run(this.module, this.context(warnings, () => run!));
       run = this.record(pass, performance.now() - started, warnings, report);
@@ -269,8 +355,14 @@ class PipelineRun {
       this.label(pass, e);
     }
     this.settle();
+    if (!sameSections(before, standardSections(this.module))) this.featuresChecked = false;
     if (this.options.validateEach) {
       this.phase("validate", () => check(this.module.toBytes(), pass.name));
+      if (!this.featuresChecked) {
+        const allowed = this.allowedFeatures;
+        this.phase("features", () => checkFeatures(this.module, allowed, `pass "${pass.name}"`));
+        this.featuresChecked = true;
+      }
     }
   }
 
@@ -295,10 +387,13 @@ class PipelineRun {
     const previousDebug = binaryen.getDebugInfo();
     // binaryen prints what it notices while reading (e.g. "linking section is present"): those
     // lines become warnings of the group's first pass that runs.
-    const read = this.phase("ir parse", () => quiet(() => readIr(binaryen, this.module.toBytes())));
-    if (!read.value) throw read.error;
-    const ir = read.value;
-    let parseNotes = read.output.map((l) => `binaryen: ${l.trim()}`).filter((l) =>
+    const allowed = this.allowedFeatures;
+    const read = this.phase(
+      "ir parse",
+      () => readIrWithNotes(binaryen, this.module.toBytes(), allowed),
+    );
+    const ir = read.ir;
+    let parseNotes = read.notes.map((l) => `binaryen: ${l.trim()}`).filter((l) =>
       l !== "binaryen:"
     );
     try {
@@ -324,6 +419,9 @@ class PipelineRun {
       const bytes = this.phase("ir emit", () => emit(ir, group));
       this.module = WasmModule.parse(bytes, { file: this.options.file });
       this.irRan = true;
+      const ran = group.filter((_, k) => reasons[k] === undefined).map((p) => `"${p.name}"`);
+      this.phase("features", () => checkFeatures(this.module, allowed, `pass ${ran.join(", ")}`));
+      this.featuresChecked = true;
     } finally {
       ir.dispose();
       binaryen.setDebugInfo(previousDebug);
@@ -362,6 +460,10 @@ class PipelineRun {
     const changedStandard = this.irRan ||
       !sameSections(this.#inputStandard, standardSections(this.module));
     let validated = false;
+    if (!this.featuresChecked) {
+      const allowed = this.allowedFeatures;
+      this.phase("features", () => checkFeatures(this.module, allowed));
+    }
     if (validate === true || (validate === "auto" && changedStandard)) {
       bytes = this.phase("validate", () => {
         const out = this.module.toBytes();

@@ -5,15 +5,16 @@
  *
  * @example Assemble one `js_bindgen.wat` record
  * ```ts
+ * import assert from "node:assert";
  * import { assembleFragment } from "./mod.ts";
  * const object = await assembleFragment(`
  *   (func $answer (@sym (name "example.answer")) (result i32)
  *     i32.const 42)`);
- * console.assert(object[0] === 0 && object[1] === 0x61);
+ * assert.ok(object[0] === 0 && object[1] === 0x61);
  * ```
  * @module
  */
-import type wabtInit from "wabt";
+import { importWabt, type WabtInit } from "../deps/wabt.ts";
 import { WasmParseError } from "../wasm/errors.ts";
 import { AsmError, type AsmLocation, AssemblerBug } from "../errors.ts";
 import { codeFrame, lineColumn, offsetOfByteColumn } from "./errors.ts";
@@ -67,12 +68,12 @@ const FEATURES = {
   relaxed_simd: true,
 };
 
-type Wabt = Awaited<ReturnType<typeof wabtInit>>;
+type Wabt = Awaited<ReturnType<WabtInit>>;
 let wabtPromise: Promise<Wabt> | undefined;
 
 /** Loads wabt.js once (about 20 ms); later calls share it. */
 function loadWabt(): Promise<Wabt> {
-  wabtPromise ??= import("wabt").then((m) => (m.default as typeof wabtInit)());
+  wabtPromise ??= importWabt().then((init) => init());
   return wabtPromise;
 }
 
@@ -128,11 +129,12 @@ export async function assembleFragment(
  *
  * @example Assemble a module with an undefined and a defined symbol
  * ```ts
+ * import assert from "node:assert";
  * import { assembleModule } from "./mod.ts";
  * const object = await assembleModule(`(module (@rwat)
  *   (import "env" "log" (func $log (@sym) (param i32)))
  *   (func $hello (@sym) (call $log (@reloc) (i32.const 1))))`);
- * console.assert(object.length > 8);
+ * assert.ok(object.length > 8);
  * ```
  */
 export async function assembleModule(
@@ -166,12 +168,13 @@ export interface WatFragment extends AsmLocation {
  *
  * @example Check two records
  * ```ts
+ * import assert from "node:assert";
  * import { checkWatFragments } from "./mod.ts";
  * const errors = await checkWatFragments([
  *   { text: "(func $ok (@sym))", file: "a.o", record: 1 },
  *   { text: "(func $bad (@sym) call $missing (@reloc))", file: "a.o", record: 2 },
  * ]);
- * console.assert(errors.length === 1 && errors[0].record === 2);
+ * assert.ok(errors.length === 1 && errors[0].record === 2);
  * ```
  */
 export async function checkWatFragments(

@@ -55,9 +55,10 @@ function isSpace(c: string): boolean {
  *
  * @example Read a folded instruction
  * ```ts
+ * import assert from "node:assert";
  * import { readSexprs } from "./sexpr.ts";
  * const [list] = readSexprs("(call $f (@reloc)) ;; done");
- * console.assert(list.type === "list" && list.items.length === 3);
+ * assert.ok(list.type === "list" && list.items.length === 3);
  * ```
  */
 export function readSexprs(text: string): Node[] {

@@ -9,7 +9,8 @@
  *   `wasm-opt --remove-unused-module-elements` (a process, file to file); target ≤ 1.0×.
  * Run with `deno bench -A bench/panic_bench.ts`.
  */
-import { loadBinaryen, panic, readIr, readModule, readNames, runPipeline } from "../mod.ts";
+import { panic, readModule, readNames, runPipeline } from "../mod.ts";
+import { loadBinaryen, readIr } from "../pipeline.ts";
 import { fixture } from "../tests/_tools.ts";
 import { renameFunctions, styles } from "../tests/_rust_names.ts";
 

@@ -3,7 +3,7 @@
  * command line asks for.
  * @module
  */
-import { Option } from "@commander-js/extra-typings";
+import { Option } from "../deps/commander.ts";
 import { UsageError } from "../errors.ts";
 import { flagsOf, type PassFactory } from "../passes/define.ts";
 import type { Pass } from "../passes/types.ts";

@@ -3,7 +3,7 @@
  * `opt --size-diff`. Registered on the program by {@linkcode registerSizeCommands}.
  * @module
  */
-import type { Command } from "@commander-js/extra-typings";
+import type { Command } from "../deps/commander.ts";
 import { formatInspect, inspectModule } from "../inspect.ts";
 import { UsageError, WasmParseError } from "../errors.ts";
 import { readModuleFile } from "../wasm/file.ts";

@@ -29,6 +29,8 @@ export interface JsRecord extends JsName {
   text: string;
   /** File offset of the record's length prefix (for messages; -1 for rebuilt sections). */
   offset: number;
+  /** Where the record came from, for messages (`record 2 of "lib.rlib(a.o)"`), when known. */
+  where?: string;
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
@@ -118,9 +120,10 @@ export function decodeSection(section: Section, kind: "import" | "embed"): JsRec
  *
  * @example Round trip
  * ```ts
+ * import assert from "node:assert";
  * import { encodeJsRecord } from "./records.ts";
  * const bytes = encodeJsRecord({ module: "m", name: "f", embeds: [], text: "() => 1" });
- * console.assert(bytes.length === 4 + 2 + 1 + 2 + 1 + 1 + 7);
+ * assert.ok(bytes.length === 4 + 2 + 1 + 2 + 1 + 1 + 7);
  * ```
  */
 export function encodeJsRecord(

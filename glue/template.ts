@@ -1,21 +1,31 @@
 /**
- * The fixed part of the generated glue, as JS source without any interpolation. It is parsed
- * once (acorn) and the generator replaces the `__LINKPASS_*__` placeholder identifiers with AST
- * nodes built from the records, so no value from a module is ever spliced into text.
+ * The fixed part of the generated glue. The generator replaces the `/*@LINKPASS_*@*\/` markers
+ * with code it builds from string literals (escaped with `safeString`) and snippet sources that
+ * acorn checked to be one expression each (`prepareSnippet`); nothing else is spliced in.
  *
- * Placeholders: `__LINKPASS_MEMORY__` (the main memory's import and descriptor, or null),
- * `__LINKPASS_EMBEDS__` (a statement: the embed assignments), `__LINKPASS_IMPORTS__` (the import
- * object), `__LINKPASS_WASM__` (the sibling .wasm file name).
+ * Markers: `MEMORY` (the main memory's import and descriptor, or null), `WASM` (the sibling .wasm
+ * file name), `EMBEDS` and `IMPORTS` (statements filling `jsEmbed` and `importObject`).
+ *
+ * The class has js-bindgen's surface (`imports.mjs` at js-bindgen 679a992): a constructor taking
+ * the module and an optional memory, `importObject`, `extendImportObject()`, `instantiate()`
+ * resolving to the `WebAssembly.Instance`, and `static instantiateStreaming(...fetchArgs)`.
+ * linkpass's extras: the `memory` getter, more source types for `instantiateStreaming`, and the
+ * module-level `instantiate(source, { imports, memory })`. Import objects have no prototype, so no
+ * module or import name can reach `Object.prototype`.
  * @module
  */
 
 /** The glue module around the generated parts. */
-export const GLUE_TEMPLATE = `
-const MAIN_MEMORY = __LINKPASS_MEMORY__;
-const WASM_FILE = __LINKPASS_WASM__;
+export const GLUE_TEMPLATE = `const MAIN_MEMORY = /*@LINKPASS_MEMORY@*/;
+const WASM_FILE = /*@LINKPASS_WASM@*/;
 
 function createMemory() {
   return MAIN_MEMORY ? new WebAssembly.Memory(MAIN_MEMORY.descriptor) : undefined;
+}
+
+function namespace(object, name) {
+  if (!Object.hasOwn(object, name)) object[name] = Object.create(null);
+  return object[name];
 }
 
 export class JsBindgen {
@@ -30,13 +40,13 @@ export class JsBindgen {
     }
     this.#module = module;
     this.#memory = memory ?? createMemory();
-    this.#jsEmbed = Object.create(null);
-    __LINKPASS_EMBEDS__;
-    this.#importObject = __LINKPASS_IMPORTS__;
-    if (MAIN_MEMORY) {
-      this.#importObject[MAIN_MEMORY.module] ??= {};
-      this.#importObject[MAIN_MEMORY.module][MAIN_MEMORY.name] = this.#memory;
-    }
+    const jsEmbed = Object.create(null);
+    this.#jsEmbed = jsEmbed;
+/*@LINKPASS_EMBEDS@*/
+    const importObject = Object.create(null);
+    this.#importObject = importObject;
+    if (MAIN_MEMORY) namespace(importObject, MAIN_MEMORY.module)[MAIN_MEMORY.name] = this.#memory;
+/*@LINKPASS_IMPORTS@*/
   }
   get importObject() {
     if (this.#finished) throw new Error("create a new \`JsBindgen\` class");
@@ -47,27 +57,28 @@ export class JsBindgen {
   }
   extendImportObject(imports) {
     if (this.#finished) throw new Error("create a new \`JsBindgen\` class");
-    for (const namespace of Object.keys(imports)) {
-      const have = this.#importObject[namespace];
-      if (!have) continue;
-      for (const symbol of Object.keys(imports[namespace])) {
-        if (Object.hasOwn(have, symbol)) {
-          throw new Error(\`found conflicting symbol: \\\`\${namespace}:\${symbol}\\\`\`);
+    for (const module of Object.keys(imports)) {
+      if (!Object.hasOwn(this.#importObject, module)) continue;
+      const have = this.#importObject[module];
+      for (const name of Object.keys(imports[module])) {
+        if (Object.hasOwn(have, name)) {
+          throw new Error(\`found conflicting symbol: \\\`\${module}:\${name}\\\`\`);
         }
       }
     }
-    for (const namespace of Object.keys(imports)) {
-      this.#importObject[namespace] = { ...this.#importObject[namespace], ...imports[namespace] };
+    for (const module of Object.keys(imports)) {
+      const target = namespace(this.#importObject, module);
+      for (const name of Object.keys(imports[module])) target[name] = imports[module][name];
     }
   }
   async instantiate() {
     if (this.#finished) throw new Error("create a new \`JsBindgen\` class");
-    this.#finished = true;
     const instance = await WebAssembly.instantiate(this.#module, this.#importObject);
+    this.#finished = true;
     if (!this.#memory && instance.exports.memory instanceof WebAssembly.Memory) {
       this.#memory = instance.exports.memory;
     }
-    return { instance, exports: instance.exports };
+    return instance;
   }
   static async instantiateStreaming(...args) {
     const module = await compileSource(args.length ? args[0] : new URL(WASM_FILE, import.meta.url), args[1]);
@@ -98,33 +109,34 @@ export async function instantiate(source, options = {}) {
   const module = await compileSource(source ?? new URL(WASM_FILE, import.meta.url));
   const glue = new JsBindgen(module, options.memory);
   if (options.imports) glue.extendImportObject(options.imports);
-  const result = await glue.instantiate();
-  return { ...result, memory: glue.memory };
+  const instance = await glue.instantiate();
+  return { instance, exports: instance.exports, memory: glue.memory };
 }
 `;
 
 /** Type declarations of the glue module (constant: nothing in them comes from a module). */
-export const GLUE_DTS = `// Generated by linkpass js-glue. Do not edit.
-/** What instantiating gives: the instance and its exports. */
-export type JsBindgenInstance = {
-  instance: WebAssembly.Instance;
-  exports: WebAssembly.Instance["exports"];
-};
+export const GLUE_DTS = `// Generated by linkpass. Do not edit.
 /** The host side of the module: its import object, built from the embedded JS snippets. */
 export declare class JsBindgen {
   #private;
   constructor(module: WebAssembly.Module, memory?: WebAssembly.Memory);
   get importObject(): WebAssembly.Imports;
+  /** linkpass extra: the main memory (created from the import's limits unless passed). */
   get memory(): WebAssembly.Memory | undefined;
   extendImportObject(imports: WebAssembly.Imports): void;
-  instantiate(): Promise<JsBindgenInstance>;
+  instantiate(): Promise<WebAssembly.Instance>;
+  /** Without arguments: the sibling .wasm. linkpass extra: any source the module-level instantiate takes. */
   static instantiateStreaming(
-    ...args: [] | [source: string | URL | Response | PromiseLike<Response> | BufferSource | WebAssembly.Module, init?: RequestInit]
-  ): Promise<JsBindgenInstance>;
+    ...args: [] | Parameters<typeof fetch> | [source: string | URL | Response | PromiseLike<Response> | BufferSource | WebAssembly.Module, init?: RequestInit]
+  ): Promise<WebAssembly.Instance>;
 }
-/** Compiles and instantiates in one call (default source: the sibling .wasm file). */
+/** linkpass extra: compiles and instantiates in one call (default source: the sibling .wasm). */
 export declare function instantiate(
   source?: string | URL | Response | PromiseLike<Response> | BufferSource | WebAssembly.Module,
   options?: { imports?: WebAssembly.Imports; memory?: WebAssembly.Memory },
-): Promise<JsBindgenInstance & { memory: WebAssembly.Memory | undefined }>;
+): Promise<{
+  instance: WebAssembly.Instance;
+  exports: WebAssembly.Instance["exports"];
+  memory: WebAssembly.Memory | undefined;
+}>;
 `;

@@ -3,10 +3,12 @@
  * - `objects/<key>-<sum>.o`: assembled WAT fragments, keyed by a hash of (assembler version,
  *   target, fragment) and named with a hash of their own contents, so a corrupt entry is noticed
  *   and rebuilt instead of linked;
- * - `archives/<key>-<sum>.a`: archives cleaned of members the linker rejects (`lib.rmeta`);
+ * - `archives/<key>-<sum>.a`: archives cleaned of members the linker rejects (`lib.rmeta`),
+ *   checked against their SHA-256 (kept in the manifest) before each use;
  * - `manifests/<output>.json`: the entries each output used, and what scanning each of its inputs
- *   found (keyed by the input's path, size, mtime and inode, so a re-link reads no unchanged input
- *   again). After a link, entries that no manifest of an existing output names are removed.
+ *   found (keyed by the input's path, size, mtime, ctime and inode, so a re-link reads no
+ *   unchanged input again), with a checksum of its own contents: an edited manifest is ignored.
+ *   After a link, entries that no manifest of an existing output names are removed.
  * @module
  */
 import { basename, join } from "node:path";
@@ -28,12 +30,26 @@ export interface InputScan {
   fragments: { member?: string; record: number; text: string }[];
   /** Format-version records: crate name and version. */
   versions: { member?: string; crate: string; version: number }[];
+  /** `js_bindgen.import`/`.embed` records, with where they came from (1-based record number). */
+  js: {
+    kind: "import" | "embed";
+    module: string;
+    name: string;
+    embeds: { module: string; name: string }[];
+    text: string;
+    member?: string;
+    record: number;
+  }[];
   /** Archive members dropped from the cleaned copy (non-object members such as `lib.rmeta`). */
   dropped: string[];
   /** File name of the cleaned archive in `archives/`, when one was needed. */
   cleaned?: string;
   /** Size of the cleaned archive in bytes. */
   cleanedSize?: number;
+  /** SHA-256 of the cleaned archive: checked before each link that uses it. */
+  cleanedSha256?: string;
+  /** The cleaned archive's metadata when it was written or last verified (see `lookupArchive`). */
+  cleanedStat?: string;
   /** Members (or the file) that are LLVM bitcode: linked, but not scanned for fragments. */
   bitcode: string[];
   /** Whether the objects import a 64-bit memory (wasm64), when any imports one. */
@@ -42,11 +58,22 @@ export interface InputScan {
   unscanned?: boolean;
 }
 
+const MANIFEST_VERSION = 2;
+
 interface Manifest {
-  version: 1;
+  version: typeof MANIFEST_VERSION;
   output: string;
   entries: string[];
   inputs: Record<string, InputScan>;
+  /** SHA-256 of the manifest without this field: an edited manifest is not trusted. */
+  sum?: string;
+}
+
+/** The checksum of a manifest's contents (every field but `sum`, in a fixed order). */
+async function manifestSum(m: Manifest): Promise<string> {
+  return await sha256(
+    JSON.stringify([m.version, m.output, m.entries, m.inputs]),
+  );
 }
 
 /** The cache directory of one output. */
@@ -66,12 +93,19 @@ export class LinkCache {
     this.output = output;
   }
 
-  /** Opens the cache beside `output` (directories are made on the first write). */
+  /**
+   * Opens the cache beside `output` (directories are made on the first write). A manifest whose
+   * checksum does not match its contents (edited, truncated, another version) is ignored: every
+   * input is scanned again.
+   */
   static async open(output: string, dir: string): Promise<LinkCache> {
     const cache = new LinkCache(dir, output);
     try {
       const parsed = JSON.parse(await Deno.readTextFile(cache.#manifestPath));
-      if (parsed?.version === 1 && typeof parsed.inputs === "object") {
+      if (
+        parsed?.version === MANIFEST_VERSION && typeof parsed.inputs === "object" &&
+        parsed.sum === await manifestSum(parsed)
+      ) {
         cache.#previous = parsed.inputs;
       }
     } catch { /* missing or corrupt: start empty */ }
@@ -87,9 +121,14 @@ export class LinkCache {
     return cache;
   }
 
-  /** The key of an input file from its metadata (a changed file gets a new key). */
+  /**
+   * The key of an input file from its metadata: a changed file gets a new key (a write changes
+   * the size, mtime or ctime; a replaced file also the inode).
+   */
   static inputKey(path: string, stat: Deno.FileInfo): string {
-    return `${path}|${stat.size}|${stat.mtime?.getTime() ?? 0}|${stat.ino ?? 0}`;
+    return `${path}|${stat.size}|${stat.mtime?.getTime() ?? 0}|${stat.ctime?.getTime() ?? 0}|${
+      stat.ino ?? 0
+    }`;
   }
 
   get #manifestPath(): string {
@@ -130,21 +169,25 @@ export class LinkCache {
   }
 
   /**
-   * Checks a cleaned archive by name without hashing its contents (they are large): it must exist
-   * with the recorded size and start with the archive header. Returns its path, or undefined
-   * (after deleting a bad entry).
+   * Checks a cleaned archive: it must exist with the recorded size and SHA-256 (a flipped byte in
+   * a same-size copy is caught). Hashing tens of MB on every link would cost more than the link,
+   * so a copy whose metadata (size, mtime, ctime, inode: any write changes the ctime) still equals
+   * what was recorded when it was written or last hashed is taken as verified; anything else is
+   * hashed. Returns its path and current metadata, or undefined (after deleting a bad entry).
    */
-  async lookupArchive(name: string, size: number): Promise<string | undefined> {
+  async lookupArchive(
+    name: string,
+    expected: { size: number; sha256: string; stat?: string },
+  ): Promise<{ path: string; stat: string } | undefined> {
     const path = join(this.dir, "archives", name);
+    let stat: string;
     let ok = false;
     try {
-      const file = await Deno.open(path);
-      try {
-        const head = new Uint8Array(8);
-        ok = (await file.stat()).size === size && (await file.read(head)) === 8 &&
-          new TextDecoder().decode(head) === "!<arch>\n";
-      } finally {
-        file.close();
+      stat = LinkCache.inputKey(path, await Deno.stat(path));
+      if (expected.stat !== undefined && stat === expected.stat) ok = true;
+      else {
+        const bytes = await Deno.readFile(path);
+        ok = bytes.length === expected.size && await sha256(bytes) === expected.sha256;
       }
     } catch {
       return undefined;
@@ -154,23 +197,23 @@ export class LinkCache {
       return undefined;
     }
     this.#used.add(`archives/${name}`);
-    return path;
+    return { path, stat };
   }
 
-  /** Stores an entry and returns its file name and path. */
+  /** Stores an entry and returns its file name, path and metadata. */
   async store(
     kind: "objects" | "archives",
     key: string,
     ext: string,
     data: Uint8Array,
-  ): Promise<{ name: string; path: string }> {
+  ): Promise<{ name: string; path: string; stat: string }> {
     const name = `${key}-${(await sha256(data)).slice(0, 16)}.${ext}`;
     await Deno.mkdir(join(this.dir, kind), { recursive: true });
     const path = join(this.dir, kind, name);
     await writeFileAtomic(path, data);
     this.#used.add(`${kind}/${name}`);
     this.#listing.get(kind)?.push(name);
-    return { name, path };
+    return { name, path, stat: LinkCache.inputKey(path, await Deno.stat(path)) };
   }
 
   /**
@@ -180,11 +223,12 @@ export class LinkCache {
   async writeManifest(): Promise<void> {
     await Deno.mkdir(join(this.dir, "manifests"), { recursive: true });
     const manifest: Manifest = {
-      version: 1,
+      version: MANIFEST_VERSION,
       output: this.output,
       entries: [...this.#used].sort(),
       inputs: this.#inputs,
     };
+    manifest.sum = await manifestSum(manifest);
     const text = JSON.stringify(manifest);
     if (text === this.#written) return;
     await writeFileAtomic(this.#manifestPath, text);

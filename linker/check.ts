@@ -69,7 +69,7 @@ export async function checkInputs(
     }
     let objects: ObjectInput[];
     try {
-      const scanned = scanInput(path, bytes);
+      const scanned = scanInput(path, bytes, { js: false });
       objects = scanned.objects;
       for (const f of scanned.scan.fragments) fragments.push({ ...f, file: path });
       if (scanned.scan.memory64) memory64 = true;

@@ -13,6 +13,7 @@
  */
 import { dirname, join, resolve } from "node:path";
 import { UsageError } from "../errors.ts";
+import { parse, type ParseError, printParseErrorCode } from "../deps/jsonc_parser.ts";
 
 /** The `linkpass` configuration object. */
 export interface LinkConfig {
@@ -23,28 +24,38 @@ export interface LinkConfig {
   passes?: Record<string, unknown>;
   /** The linker to run (a path or a command on PATH). */
   linker?: string;
+  /**
+   * Write the `.js`/`.d.ts` glue next to the output (default true). The module's
+   * `js_bindgen.js_output` section is written either way; `false` is the linker option
+   * `--no-glue`.
+   */
+  glue?: boolean;
   /** Where the configuration came from, for messages. */
   source?: string;
 }
 
-function stripJsonComments(text: string): string {
-  let out = "";
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"') {
-      const start = i++;
-      while (i < text.length && text[i] !== '"') i += text[i] === "\\" ? 2 : 1;
-      out += text.slice(start, i + 1);
-    } else if (c === "/" && text[i + 1] === "/") {
-      while (i < text.length && text[i] !== "\n") i++;
-      out += "\n";
-    } else if (c === "/" && text[i + 1] === "*") {
-      i += 2;
-      while (i < text.length && !(text[i] === "*" && text[i + 1] === "/")) i++;
-      i++;
-    } else out += c;
+/** `line:column` (1-based) of `offset` in `text`. */
+function lineColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset).split("\n");
+  return `${before.length}:${before.at(-1)!.length + 1}`;
+}
+
+/**
+ * Parses JSON with comments and trailing commas (deno.jsonc) with a real JSONC parser (VS Code's
+ * jsonc-parser): strings are never touched, so `"/\\.debug_[a-z]{1,}/"` stays as written.
+ */
+export function parseJsonc(text: string, source: string): unknown {
+  const errors: ParseError[] = [];
+  const value = parse(text, errors, { allowTrailingComma: true, disallowComments: false });
+  if (errors.length) {
+    const e = errors[0];
+    throw new UsageError(
+      `Invalid JSONC in ${source} at ${lineColumn(text, e.offset)}: ${
+        printParseErrorCode(e.error)
+      }; fix the file (comments and trailing commas are allowed)`,
+    );
   }
-  return out.replace(/,(\s*[}\]])/g, "$1");
+  return value;
 }
 
 function validate(value: unknown, source: string): LinkConfig {
@@ -54,6 +65,11 @@ function validate(value: unknown, source: string): LinkConfig {
   const config = value as LinkConfig;
   if (config.linker !== undefined && typeof config.linker !== "string") {
     throw new UsageError(`Invalid linkpass configuration in ${source}: "linker" must be a string`);
+  }
+  if (config.glue !== undefined && typeof config.glue !== "boolean") {
+    throw new UsageError(
+      `Invalid linkpass configuration in ${source}: "glue" must be true or false`,
+    );
   }
   if (config.passes !== undefined) {
     if (
@@ -103,13 +119,10 @@ export async function loadConfig(
       } catch {
         continue;
       }
-      let parsed: Record<string, unknown>;
-      try {
-        parsed = JSON.parse(name.endsWith("c") ? stripJsonComments(text) : text);
-      } catch (e) {
-        throw new UsageError(`Invalid JSON in "${path}": ${(e as Error).message}`);
-      }
-      return parsed.linkpass === undefined ? {} : validate(parsed.linkpass, `"${path}"`);
+      // Deno itself accepts comments in deno.json too, so both names are read as JSONC.
+      const parsed = parseJsonc(text, `"${path}"`) as Record<string, unknown> | null;
+      const section = typeof parsed === "object" && parsed !== null ? parsed.linkpass : undefined;
+      return section === undefined ? {} : validate(section, `"${path}"`);
     }
     const up = dirname(dir);
     if (up === dir) return {};

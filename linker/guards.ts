@@ -7,7 +7,7 @@
 import { UsageError } from "../errors.ts";
 import { describeForeignFile } from "../wasm/identify.ts";
 import { WasmParseError } from "../wasm/errors.ts";
-import { type LinkArgs, optionValues } from "./args.ts";
+import { hasOption, type LinkArgs, optionValues } from "./args.ts";
 
 /**
  * Libraries that only exist to make a plain linker fail: a crate asks for one with
@@ -33,15 +33,30 @@ export interface FormatRecord {
   version: number;
 }
 
-/** Refuses a flavor other than wasm (`-flavor gnu` means a native link went astray). */
+/** The one-line fix for rustc taking the linker for another flavor. */
+const FLAVOR_FIX =
+  'add "-C linker-flavor=wasm-ld" to the rustflags of the wasm targets (or install the shim under a name ending in "-wasm-ld")';
+
+/**
+ * Refuses command lines made for another linker flavor: `-flavor gnu` (or any flavor but wasm),
+ * and GNU ld's `-shared` without `--experimental-pic` (what rustc 1.63 passes for a cdylib when
+ * it takes a linker named `*-ld` for a GNU ld; LLD would answer with one `recompile with -fPIC`
+ * error per relocation).
+ */
 export function checkFlavor(parsed: LinkArgs): void {
   for (const flavor of optionValues(parsed, "flavor")) {
     if (flavor !== "wasm") {
       throw new UsageError(
-        `linkpass-ld links WebAssembly, but it was called with "-flavor ${flavor}"; set it as the linker of the wasm32/wasm64 targets only (target.wasm32-unknown-unknown.linker in .cargo/config.toml)`,
+        `linkpass-ld links WebAssembly, but it was called with "-flavor ${flavor}" (rustc took it for another kind of linker): ${FLAVOR_FIX}, and set it as the linker of the wasm32/wasm64 targets only`,
         2,
       );
     }
+  }
+  if (hasOption(parsed, "shared") && !hasOption(parsed, "experimental-pic")) {
+    throw new UsageError(
+      `linkpass-ld got GNU ld arguments ("-shared" without "--experimental-pic"): rustc took it for a GNU ld because its name ends in "-ld"; ${FLAVOR_FIX}`,
+      2,
+    );
   }
 }
 

@@ -1,24 +1,39 @@
 /**
  * Linker mode: what `linkpass link <wasm-ld arguments>` (and the `linkpass-ld` shim that cargo
- * and rustc call) does. Parse the arguments, stop early on the guards, scan every input once for
- * embedded WAT and format records, assemble the WAT into objects (cached next to the output),
- * run rust-lld/wasm-ld with the forwarded arguments plus those objects, then post-process the
- * linked module: JS glue, strip `js_bindgen.*`/`linkpass.*`, and the configured passes.
+ * and rustc call) does, as a drop-in for js-bindgen's linker. Each phase is one function:
+ * {@linkcode setUp} (arguments, guards, configuration, cache), {@linkcode scanInputs} (every
+ * object and archive member, once: WAT fragments, JS records, format versions, archives to clean),
+ * {@linkcode assembleFragments}, {@linkcode linkerCommand}, {@linkcode runLinker} (into a private
+ * temporary file), {@linkcode postLink} (configured passes, then js-bindgen's sections and the
+ * glue) and {@linkcode commitOutputs} (module and glue renamed into place together).
  * @module
  */
-import { dirname, isAbsolute, join, resolve } from "node:path";
-import { writeFileAtomic } from "../fs.ts";
-import { FragmentErrors, LinkerFailedError, UsageError } from "../errors.ts";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import { type OutputFile, writeOutputs } from "../fs.ts";
+import { FragmentErrors, LinkerFailedError } from "../errors.ts";
+import type { JsRecord } from "../glue/records.ts";
+import { renderGlue } from "../glue/generate.ts";
 import { type PipelineReport, runPipeline } from "../pipeline.ts";
-import { lastValue, optionValues, parseLinkArgs, quotePosix, targetOf } from "./args.ts";
+import type { Pass } from "../passes/types.ts";
+import { WasmModule } from "../wasm/module.ts";
+import { readImports } from "../wasm/types.ts";
+import {
+  hasOption,
+  lastValue,
+  type LinkArgs,
+  optionValues,
+  parseLinkArgs,
+  quotePosix,
+  targetOf,
+} from "./args.ts";
 import { type InputScan, LinkCache, sha256 } from "./cache.ts";
 import { type LinkConfig, loadConfig } from "./config.ts";
-import { findLinker } from "./find_linker.ts";
+import { findLinker, type LinkerChoice } from "./find_linker.ts";
+import { finishModule, isLibtestInput } from "./finish.ts";
 import { checkFlavor, checkFormatVersions, MARKER_LIBRARIES } from "./guards.ts";
-import { scanInput } from "./scan.ts";
-import { cargoUpliftDir, memoryImport, postLinkPasses } from "./post_link.ts";
 import { renameMemoryImport } from "./memory_import.ts";
-import { WasmModule } from "../wasm/module.ts";
+import { cargoUpliftDir, memoryImport, postLinkPasses } from "./post_link.ts";
+import { scanInput } from "./scan.ts";
 
 /** Options of {@linkcode link}. */
 export interface LinkOptions {
@@ -52,8 +67,50 @@ export interface LinkResult {
   cleanedArchives: string[];
   /** Post-link pipeline report (absent for relocatable links). */
   pipeline?: PipelineReport;
+  /** The JS that went into `js_bindgen.js_output` (absent for relocatable links). */
+  js?: { imports: string[]; embeds: string[]; missing: string[]; dropped: string[] };
   /** Milliseconds spent in each phase. */
   timings: Record<string, number>;
+}
+
+/** What {@linkcode setUp} works out before any input is read. */
+export interface LinkSetup {
+  cwd: string;
+  env: (name: string) => string | undefined;
+  warn: (line: string) => void;
+  parsed: LinkArgs;
+  /** The target the command line names (`-m`), if it does. */
+  explicitTarget?: "wasm32" | "wasm64";
+  /** `-o` as given, and resolved. */
+  outputArg: string;
+  output: string;
+  /**
+   * The private file the linker writes, renamed over `output` at the end: same name (LLD puts
+   * it in the name section), in a directory of its own under the cache.
+   */
+  tmpOutput: string;
+  relocatable: boolean;
+  /** `--help`, `--version`, or `-v` without inputs: the linker prints and writes nothing. */
+  informational: boolean;
+  /** js-bindgen's `--web`. */
+  web: boolean;
+  /** Write the `.js`/`.d.ts` glue (no `--no-glue`, no `"glue": false`). */
+  glue: boolean;
+  config: LinkConfig;
+  cache: LinkCache;
+}
+
+/** What {@linkcode scanInputs} found in the inputs. */
+export interface ScannedInputs {
+  /** Argument index → the words that replace it (cleaned archives, dropped marker libraries). */
+  replaced: Map<number, string[]>;
+  fragments: { text: string; file: string; member?: string; record: number }[];
+  /** The JS records of every object and archive member, linked or not. */
+  records: JsRecord[];
+  cleanedArchives: string[];
+  memory64: boolean;
+  /** An input was a libtest rlib (a `cargo test` harness). */
+  isTest: boolean;
 }
 
 /** Finds `-l name` the way wasm-ld does: `lib<name>.a` (or `:<file>`) in the `-L` paths. */
@@ -68,10 +125,15 @@ function findLibrary(name: string, paths: string[], cwd: string): string | undef
   return undefined;
 }
 
+/** A private file name beside `path` (same directory, so a rename replaces `path` atomically). */
+function privatePath(path: string, suffix: string): string {
+  return join(dirname(path), `.${basename(path)}.${crypto.randomUUID().slice(0, 8)}${suffix}`);
+}
+
 /**
  * Links: see the module documentation. Throws UsageError for guard failures and bad input,
  * {@linkcode FragmentErrors} when embedded WAT does not assemble, {@linkcode LinkerFailedError}
- * when the linker fails. Writes the output (and glue) atomically.
+ * when the linker fails, GlueError for inconsistent JS records. A failed link leaves no output.
  *
  * @example Link the objects rustc produced, as cargo's linker would
  * ```ts ignore
@@ -84,43 +146,126 @@ function findLibrary(name: string, paths: string[], cwd: string): string | undef
  * ```
  */
 export async function link(options: LinkOptions): Promise<LinkResult> {
-  const t0 = performance.now();
   const timings: Record<string, number> = {};
-  const mark = (phase: string, since: number) => (timings[phase] = performance.now() - since);
+  const t0 = performance.now();
+  const timed = async <T>(phase: string, fn: () => Promise<T>): Promise<T> => {
+    const start = performance.now();
+    try {
+      return await fn();
+    } finally {
+      timings[phase] = performance.now() - start;
+    }
+  };
+  const setup = await timed("setup", () => setUp(options));
+  const inputs = await timed("scan", () => scanInputs(setup));
+  const target = setup.explicitTarget ?? (inputs.memory64 ? "wasm64" : "wasm32");
+  const linker = await findLinker({
+    explicit: lastValue(setup.parsed, "linkpass-linker"),
+    configured: setup.config.linker,
+    env: setup.env,
+    memoFile: join(setup.cache.dir, "linker.json"),
+  });
+  const objects = await timed("assemble", () => assembleFragments(setup, inputs, target));
+  const memory = memoryImport(setup.parsed, linker.lldMajor);
+  const passes = postLinkPasses(setup.config); // bad configuration fails before linking
+  const command = await linkerCommand(setup, inputs, objects.paths, target, memory);
+  await setup.cache.writeManifest();
+  const result: LinkResult = {
+    output: setup.output,
+    files: [],
+    linker,
+    linkerArgs: command.args,
+    objects: { total: objects.paths.length, assembled: objects.assembled },
+    cleanedArchives: inputs.cleanedArchives,
+    timings,
+  };
+  try {
+    await timed("linker", () => runLinker(setup, linker, command.args, options.onStdout));
+    if (!setup.informational) {
+      if (setup.relocatable) await commitOutputs(setup, [], result);
+      else {
+        const out = await timed("post-link", () => postLink(setup, inputs, memory, passes));
+        result.pipeline = out.report;
+        result.js = out.js;
+        await timed("write", () => commitOutputs(setup, out.files, result, out.bytes));
+      }
+    }
+  } finally {
+    await Deno.remove(dirname(setup.tmpOutput), { recursive: true }).catch(() => {});
+    await Deno.remove(dirname(dirname(setup.tmpOutput))).catch(() => {}); // when empty
+    if (command.responseFile) await Deno.remove(command.responseFile).catch(() => {});
+  }
+  await timed("cache", () => setup.cache.finish());
+  timings.total = performance.now() - t0;
+  return result;
+}
+
+/** Parses the command line, applies the guards and opens the cache. */
+export async function setUp(options: LinkOptions): Promise<LinkSetup> {
   const cwd = options.cwd ?? Deno.cwd();
   const env = options.env ?? ((n: string) => Deno.env.get(n));
   const warn = options.onWarning ?? (() => {});
   const parsed = parseLinkArgs(options.args, (p) => Deno.readTextFileSync(resolve(cwd, p)));
   checkFlavor(parsed);
-  const explicitTarget = lastValue(parsed, "m") === undefined ? undefined : targetOf(parsed);
   for (const w of parsed.warnings) warn(w);
-
   const outputArg = lastValue(parsed, "o") ?? "a.out";
   const output = resolve(cwd, outputArg);
-  const relocatable = parsed.args.some((a) => a.type === "option" && a.id === "relocatable");
+  const hasInputs = parsed.args.some((a) => a.type === "input");
   const config = options.config ?? await loadConfig(cwd, env);
-  const cache = await LinkCache.open(output, join(dirname(output), ".linkpass"));
-  mark("setup", t0);
+  return {
+    cwd,
+    env,
+    warn,
+    parsed,
+    explicitTarget: lastValue(parsed, "m") === undefined ? undefined : targetOf(parsed),
+    outputArg,
+    output,
+    tmpOutput: join(
+      dirname(output),
+      ".linkpass",
+      "tmp",
+      crypto.randomUUID().slice(0, 12),
+      basename(output),
+    ),
+    relocatable: hasOption(parsed, "relocatable"),
+    informational: parsed.args.some((a) =>
+      a.type === "option" && (a.id === "help" || a.id === "version" || (a.id === "v" && !hasInputs))
+    ),
+    web: hasOption(parsed, "linkpass-web"),
+    glue: !hasOption(parsed, "linkpass-no-glue") && config.glue !== false,
+    config,
+    cache: await LinkCache.open(output, join(dirname(output), ".linkpass")),
+  };
+}
 
-  // Scan inputs: files and -l libraries (markers dropped).
-  const t1 = performance.now();
+/**
+ * Reads every input once (objects, archives, `-l` libraries; marker libraries dropped), reusing
+ * the scans the cache recorded for unchanged files, and cleans archives the linker would reject.
+ */
+export async function scanInputs(setup: LinkSetup): Promise<ScannedInputs> {
+  const { parsed, cwd, cache } = setup;
   const searchPaths = optionValues(parsed, "library-path");
-  const replaced = new Map<number, string[]>(); // arg index → replacement words
-  const fragments: { text: string; file: string; member?: string; record: number }[] = [];
+  const found: ScannedInputs = {
+    replaced: new Map(),
+    fragments: [],
+    records: [],
+    cleanedArchives: [],
+    memory64: false,
+    isTest: false,
+  };
   const versions: { crate: string; version: number; from: string }[] = [];
-  const cleanedArchives: string[] = [];
-  let memory64 = false;
   for (const [index, arg] of parsed.args.entries()) {
     let path: string | undefined;
     if (arg.type === "input") path = arg.path;
     else if (arg.type === "option" && arg.id === "library") {
       if (MARKER_LIBRARIES.includes(arg.values[0])) {
-        replaced.set(index, []);
+        found.replaced.set(index, []);
         continue;
       }
       path = findLibrary(arg.values[0], searchPaths, cwd);
     }
     if (path === undefined) continue;
+    if (isLibtestInput(path)) found.isTest = true;
     const abs = resolve(cwd, path);
     let stat: Deno.FileInfo;
     try {
@@ -132,183 +277,253 @@ export async function link(options: LinkOptions): Promise<LinkResult> {
     let scan: InputScan | undefined = cache.scanOf(key);
     let cleanedPath: string | undefined;
     if (scan?.cleaned) {
-      cleanedPath = await cache.lookupArchive(scan.cleaned, scan.cleanedSize ?? -1);
-      if (!cleanedPath) scan = undefined; // rebuild a missing or corrupt copy
+      const found = await cache.lookupArchive(scan.cleaned, {
+        size: scan.cleanedSize ?? -1,
+        sha256: scan.cleanedSha256 ?? "",
+        stat: scan.cleanedStat,
+      });
+      if (found) {
+        cleanedPath = found.path;
+        scan = { ...scan, cleanedStat: found.stat };
+      } else scan = undefined; // rebuild a missing or corrupt copy
     }
     if (!scan) {
-      const bytes = await Deno.readFile(abs);
-      const result = scanInput(path, bytes);
+      const result = scanInput(path, await Deno.readFile(abs));
       scan = result.scan;
       if (result.cleaned) {
-        const entry = await cache.store(
-          "archives",
-          (await sha256(key)).slice(0, 24),
-          "a",
-          result.cleaned,
-        );
+        const name = (await sha256(key)).slice(0, 24);
+        const entry = await cache.store("archives", name, "a", result.cleaned);
         scan.cleaned = entry.name;
         scan.cleanedSize = result.cleaned.length;
+        scan.cleanedSha256 = await sha256(result.cleaned);
+        scan.cleanedStat = entry.stat;
         cleanedPath = entry.path;
       }
     }
     cache.recordScan(key, scan);
-    for (const f of scan.fragments) fragments.push({ ...f, file: path });
-    if (scan.memory64) memory64 = true;
+    for (const f of scan.fragments) found.fragments.push({ ...f, file: path });
+    for (const r of scan.js) {
+      const where = `record ${r.record} of "${r.member ? `${path}(${r.member})` : path}"`;
+      found.records.push({ ...r, offset: -1, where });
+    }
+    if (scan.memory64) found.memory64 = true;
     for (const v of scan.versions) {
-      versions.push({
-        crate: v.crate,
-        version: v.version,
-        from: v.member ? `${path}(${v.member})` : path,
-      });
+      const from = v.member ? `${path}(${v.member})` : path;
+      versions.push({ crate: v.crate, version: v.version, from });
     }
     if (cleanedPath) {
-      cleanedArchives.push(path);
-      replaced.set(index, [cleanedPath]);
+      found.cleanedArchives.push(path);
+      found.replaced.set(index, [cleanedPath]);
     }
   }
   checkFormatVersions(versions);
-  const target = explicitTarget ?? (memory64 ? "wasm64" : "wasm32");
-  const linker = await findLinker({
-    explicit: lastValue(parsed, "linkpass-linker"),
-    configured: config.linker,
-    env,
-    memoFile: join(cache.dir, "linker.json"),
-  });
-  mark("scan", t1);
+  return found;
+}
 
-  // Assemble fragments (deduplicated by content), reusing cached objects.
-  const t2 = performance.now();
-  const objects: string[] = [];
+/** Assembles the WAT fragments (deduplicated by content) into objects, reusing cached ones. */
+export async function assembleFragments(
+  setup: LinkSetup,
+  inputs: ScannedInputs,
+  target: "wasm32" | "wasm64",
+): Promise<{ paths: string[]; assembled: number }> {
+  const paths: string[] = [];
   let assembled = 0;
-  if (fragments.length) {
-    const asm = await import("../asm/mod.ts");
-    const seen = new Set<string>();
-    const errors: { message: string; frame: string }[] = [];
-    for (const f of fragments) {
-      const key = (await sha256(`${asm.ASSEMBLER_VERSION}\0${target}\0${f.text}`)).slice(0, 32);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      let path = await cache.lookup("objects", key);
-      if (!path) {
-        let bytes: Uint8Array;
-        try {
-          bytes = await asm.assembleFragment(f.text, {
-            target,
-            file: f.file,
-            member: f.member,
-            record: f.record,
-          });
-        } catch (e) {
-          if (!(e instanceof asm.AsmError)) throw e;
-          errors.push({ message: e.message, frame: e.frame });
-          continue;
-        }
-        path = (await cache.store("objects", key, "o", bytes)).path;
-        assembled++;
+  if (!inputs.fragments.length) return { paths, assembled };
+  const asm = await import("../asm/mod.ts");
+  const seen = new Set<string>();
+  const errors: { message: string; frame: string }[] = [];
+  for (const f of inputs.fragments) {
+    const key = (await sha256(`${asm.ASSEMBLER_VERSION}\0${target}\0${f.text}`)).slice(0, 32);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    let path = await setup.cache.lookup("objects", key);
+    if (!path) {
+      let bytes: Uint8Array;
+      try {
+        bytes = await asm.assembleFragment(f.text, {
+          target,
+          file: f.file,
+          member: f.member,
+          record: f.record,
+        });
+      } catch (e) {
+        if (!(e instanceof asm.AsmError)) throw e;
+        errors.push({ message: e.message, frame: e.frame });
+        continue;
       }
-      objects.push(path);
+      path = (await setup.cache.store("objects", key, "o", bytes)).path;
+      assembled++;
     }
-    if (errors.length) throw new FragmentErrors(errors);
+    paths.push(path);
   }
-  mark("assemble", t2);
+  if (errors.length) throw new FragmentErrors(errors);
+  return { paths, assembled };
+}
 
-  // The linker's command line.
-  const memory = memoryImport(parsed, linker.lldMajor);
-  const passes = postLinkPasses(config, memory, output); // bad configuration fails before linking
+/**
+ * The linker's command line: the forwarded arguments (linkpass's own options dropped, cleaned
+ * archives swapped in, `-o` pointed at the private file), the assembled objects, and what
+ * js-bindgen's linker adds: the main memory import and `--max-memory` unless given. A response
+ * file on the way in gives a (private) response file on the way out.
+ */
+export async function linkerCommand(
+  setup: LinkSetup,
+  inputs: ScannedInputs,
+  objects: string[],
+  target: "wasm32" | "wasm64",
+  memory: { add?: string },
+): Promise<{ args: string[]; responseFile?: string }> {
+  const { parsed } = setup;
+  await Deno.mkdir(dirname(setup.tmpOutput), { recursive: true });
   const words: string[] = [];
+  let sawOutput = false;
   parsed.args.forEach((arg, i) => {
     if (arg.type === "option" && (arg.own || arg.id === "flavor")) return;
-    words.push(...(replaced.get(i) ?? arg.raw));
+    if (arg.type === "option" && arg.id === "o") {
+      if (!sawOutput) words.push("-o", setup.tmpOutput);
+      sawOutput = true;
+      return;
+    }
+    words.push(...(inputs.replaced.get(i) ?? arg.raw));
   });
+  if (!sawOutput && !setup.informational) words.push("-o", setup.tmpOutput);
   words.push(...objects);
-  if (!explicitTarget && target === "wasm64") words.push("-mwasm64"); // detected from the inputs
-  if (memory.add && !relocatable) words.push(memory.add);
-  let linkerArgs = ["-flavor", "wasm", ...words];
-  if (parsed.usedResponseFile) {
-    const rsp = join(cache.dir, `${outputArg.replace(/[^A-Za-z0-9._-]/g, "_")}.rsp`);
-    await writeFileAtomic(rsp, words.map(quotePosix).join("\n"));
-    linkerArgs = ["-flavor", "wasm", "--rsp-quoting=posix", `@${rsp}`];
+  if (!setup.explicitTarget && target === "wasm64") words.push("-mwasm64"); // from the inputs
+  if (!setup.relocatable) {
+    if (memory.add) words.push(memory.add);
+    if (!hasOption(parsed, "max-memory")) {
+      words.push(`--max-memory=${target === "wasm64" ? "17179869184" : "4294967296"}`);
+    }
   }
+  if (!parsed.usedResponseFile) return { args: ["-flavor", "wasm", ...words] };
+  await Deno.mkdir(setup.cache.dir, { recursive: true });
+  const responseFile = privatePath(
+    join(setup.cache.dir, setup.outputArg.replace(/[^A-Za-z0-9._-]/g, "_")),
+    ".rsp",
+  );
+  await Deno.writeTextFile(responseFile, words.map(quotePosix).join("\n"));
+  return {
+    args: ["-flavor", "wasm", "--rsp-quoting=posix", `@${responseFile}`],
+    responseFile,
+  };
+}
 
-  await cache.writeManifest();
-  const t3 = performance.now();
+/** Runs the linker; its warnings go to `warn`, a failure throws {@linkcode LinkerFailedError}. */
+export async function runLinker(
+  setup: LinkSetup,
+  linker: LinkerChoice,
+  args: string[],
+  onStdout?: (text: string) => void,
+): Promise<void> {
   const run = await new Deno.Command(linker.path, {
-    args: linkerArgs,
-    cwd,
+    args,
+    cwd: setup.cwd,
     stdout: "piped",
     stderr: "piped",
   }).output();
-  mark("linker", t3);
-  const stderr = new TextDecoder().decode(run.stderr);
-  if (run.stdout.length) options.onStdout?.(new TextDecoder().decode(run.stdout));
+  const stderr = new TextDecoder().decode(run.stderr).replaceAll(setup.tmpOutput, setup.output);
+  if (run.stdout.length) onStdout?.(new TextDecoder().decode(run.stdout));
   if (!run.success) {
-    const called = optionValues(parsed, "flavor").length === 0 &&
+    const gnuEntry = optionValues(setup.parsed, "flavor").length === 0 &&
       /entry symbol not defined/.test(stderr);
     throw new LinkerFailedError(
       linker.path,
       run.code,
-      called
+      gnuEntry
         ? `${stderr}hint: no "-flavor wasm" and no --no-entry: rustc probably took this linker for a GNU ld (its name ends in "-ld"); add "-C linker-flavor=wasm-ld" or name the shim "...-wasm-ld"\n`
         : stderr,
     );
   }
-  for (const line of stderr.split("\n")) if (line.trim()) warn(line);
+  for (const line of stderr.split("\n")) if (line.trim()) setup.warn(line);
+}
 
-  const result: LinkResult = {
-    output,
-    files: [],
-    linker,
-    linkerArgs,
-    objects: { total: objects.length, assembled },
-    cleanedArchives,
-    timings,
-  };
-  // --help and --version print and stop; -v prints and links when there are inputs.
-  const hasInputs = parsed.args.some((a) => a.type === "input");
-  const informational = parsed.args.some((a) =>
-    a.type === "option" && (a.id === "help" || a.id === "version" || (a.id === "v" && !hasInputs))
-  );
-  if (!relocatable && !informational) {
-    const t4 = performance.now();
-    const bytes = await Deno.readFile(output);
-    let linked: Uint8Array = bytes;
-    if (memory.rename && memory.add) {
-      const module = WasmModule.parse(bytes, { file: outputArg });
-      if (renameMemoryImport(module, { module: "env", name: "memory" }, memory)) {
-        linked = module.toBytes();
-      }
+/**
+ * Post-processes the linked module: the memory import renamed for old LLDs, the configured passes
+ * (with the strip of the records linkpass consumed), then js-bindgen's sections from the inputs'
+ * records, pruned to the imports the module kept; and the glue, unless turned off.
+ */
+export async function postLink(
+  setup: LinkSetup,
+  inputs: ScannedInputs,
+  memory: { module: string; name: string; add?: string; rename?: boolean },
+  passes: Pass[],
+): Promise<{
+  bytes: Uint8Array;
+  files: [string, string | Uint8Array][];
+  report: PipelineReport;
+  js: NonNullable<LinkResult["js"]>;
+}> {
+  const bytes = await Deno.readFile(setup.tmpOutput);
+  let linked: Uint8Array = bytes;
+  if (memory.rename && memory.add) {
+    const module = WasmModule.parse(bytes, { file: setup.outputArg });
+    if (renameMemoryImport(module, { module: "env", name: "memory" }, memory)) {
+      linked = module.toBytes();
     }
-    let pipeline;
-    try {
-      pipeline = await runPipeline(linked, passes, { file: outputArg });
-    } catch (e) {
-      // The linker's output was not post-processed: leave no half-made output behind.
-      await Deno.remove(output).catch(() => {});
-      throw e;
-    }
-    const { bytes: out, files, report } = pipeline;
-    if (out !== bytes) await writeFileAtomic(output, out);
-    const uplift = cargoUpliftDir(output, parsed, env);
-    for (const [name, contents] of files) {
-      const path = isAbsolute(name) ? name : join(dirname(output), name);
-      await writeFileAtomic(path, contents);
-      result.files.push(path);
-      if (uplift && !isAbsolute(name)) {
-        await writeFileAtomic(join(uplift, name), contents);
-        result.files.push(join(uplift, name));
-      }
-    }
-    result.pipeline = report;
-    for (const run of report.passes) {
-      for (const w of (run.report.warnings as string[] | undefined) ?? []) {
-        warn(`${run.name}: ${w}`);
-      }
-    }
-    mark("post-link", t4);
   }
-  const t5 = performance.now();
-  await cache.finish();
-  mark("cache", t5);
-  timings.total = performance.now() - t0;
-  return result;
+  const pipeline = await runPipeline(linked, passes, { file: setup.outputArg });
+  for (const run of pipeline.report.passes) {
+    for (const w of (run.report.warnings as string[] | undefined) ?? []) {
+      setup.warn(`${run.name}: ${w}`);
+    }
+  }
+  const module = WasmModule.parse(pipeline.bytes, { file: setup.outputArg });
+  const mainMemory = { module: memory.module, name: memory.name };
+  const selection = finishModule(module, {
+    records: inputs.records,
+    mainMemory,
+    web: setup.web,
+    isTest: inputs.isTest,
+  });
+  const files: [string, string | Uint8Array][] = [...pipeline.files];
+  if (setup.glue) {
+    const stem = basename(setup.output).replace(/\.wasm$/i, "");
+    const limits = readImports(module).find((i) =>
+      i.kind === "memory" && i.module === mainMemory.module && i.name === mainMemory.name
+    );
+    const glue = renderGlue(
+      selection.output,
+      limits?.kind === "memory" ? limits.memory : undefined,
+      basename(setup.output),
+      selection.embedOrder,
+    );
+    files.push([`${stem}.js`, glue.js], [`${stem}.d.ts`, glue.dts]);
+  }
+  return {
+    bytes: module.toBytes(),
+    files,
+    report: pipeline.report,
+    js: {
+      imports: selection.imports,
+      embeds: selection.embeds,
+      missing: selection.missing,
+      dropped: selection.dropped,
+    },
+  };
+}
+
+/**
+ * Puts the results in place: the module, its glue files and their copies where cargo uplifts the
+ * output are committed together (fs.ts `writeOutputs`: temporary files renamed only when all are
+ * written), so a failed or interrupted commit leaves none of them, and links of one output running
+ * in parallel each leave a complete, matching set.
+ */
+export async function commitOutputs(
+  setup: LinkSetup,
+  files: [string, string | Uint8Array][],
+  result: LinkResult,
+  bytes?: Uint8Array,
+): Promise<void> {
+  const uplift = cargoUpliftDir(setup.output, setup.parsed, setup.env);
+  const outputs: OutputFile[] = [
+    { path: setup.output, contents: bytes ?? await Deno.readFile(setup.tmpOutput) },
+  ];
+  for (const [name, contents] of files) {
+    const path = isAbsolute(name) ? name : join(dirname(setup.output), name);
+    outputs.push({ path, contents });
+    if (uplift && !isAbsolute(name)) outputs.push({ path: join(uplift, name), contents });
+  }
+  await writeOutputs(outputs, { createFolders: false });
+  await Deno.remove(setup.tmpOutput).catch(() => {});
+  result.files.push(...outputs.slice(1).map((o) => o.path));
 }

@@ -204,4 +204,8 @@ export const WASM_LD_OPTIONS: readonly OptionSpec[] = table;
 export const LINKPASS_OPTIONS: readonly OptionSpec[] = [
   { id: "linkpass-linker", name: "linker", prefixes: TWO, kind: "separate" },
   { id: "linkpass-linker", name: "linker=", prefixes: TWO, kind: "joined" },
+  // js-bindgen's own option (its linker takes it with one or two dashes): a `--web` module has
+  // no js_bindgen.is_compat and no js_bindgen.is_test.
+  { id: "linkpass-web", name: "web", prefixes: ONE_OR_TWO, kind: "flag" },
+  { id: "linkpass-no-glue", name: "no-glue", prefixes: TWO, kind: "flag" },
 ];

@@ -1,16 +1,16 @@
 /**
  * The post-link side of linker mode: which memory import to ask for, which passes run on the
- * linked module (registry order, js-glue and the strip of linkpass's own sections included), and
- * where cargo will copy the output.
+ * linked module (registry order, the strip of the records linkpass consumed included), and where
+ * cargo will copy the output.
  * @module
  */
 import { basename, dirname } from "node:path";
 import type { Pass, SectionPass } from "../passes/types.ts";
 import { orderPasses, passesFromConfig } from "../passes/mod.ts";
 import { stripCustomSections } from "../passes/strip_custom_sections.ts";
-import { jsGlue } from "../passes/js_glue.ts";
 import { lastValue, type LinkArgs } from "./args.ts";
 import type { LinkConfig } from "./config.ts";
+import { CONSUMED_SECTIONS, KEPT_SECTIONS } from "./finish.ts";
 
 /** The main memory the glue sees, and whether linkpass asked for the import. */
 export function memoryImport(
@@ -51,29 +51,22 @@ export function cargoUpliftDir(
 }
 
 /**
- * Builds the post-link passes: the configured ones (as `passesFromConfig` reads them), js-glue,
- * and the strip of the records linkpass consumed (`js_bindgen.test` stays for the runner), in
- * registry order.
+ * Builds the post-link passes: the configured ones (as `passesFromConfig` reads them; `js-glue`
+ * is left out, the link writes the glue itself) and the strip of the records linkpass consumed
+ * (`js_bindgen.*` and `linkpass.*`, but `js_bindgen.test`, which the runner reads), in registry
+ * order.
  */
-export function postLinkPasses(
-  config: LinkConfig,
-  memory: { module: string; name: string },
-  output: string,
-): Pass[] {
+export function postLinkPasses(config: LinkConfig): Pass[] {
   const configured = passesFromConfig(config.passes ?? {}, config.source)
     .filter((p) => p.name !== "js-glue");
-  const glue = jsGlue({
-    name: basename(output),
-    memory: { module: memory.module, name: memory.name },
-  });
   const records = stripCustomSections({
-    remove: ["js_bindgen.*", "linkpass.*"],
-    keep: ["js_bindgen.test"],
+    remove: CONSUMED_SECTIONS,
+    keep: KEPT_SECTIONS,
   }) as SectionPass;
   // The records may or may not be there: no "matched nothing" warnings for this internal strip.
   const ownStrip: SectionPass = {
     ...records,
     run: (module, ctx) => records.run(module, { ...ctx, warn: () => {} }),
   };
-  return orderPasses([...configured, glue, ownStrip], []);
+  return orderPasses([...configured, ownStrip], []);
 }

@@ -4,6 +4,7 @@
  * members the linker rejects get a cleaned copy.
  * @module
  */
+import { decodeSection, EMBED_SECTION, IMPORT_SECTION } from "../glue/records.ts";
 import { type Archive, readArchive, writeArchive } from "../wasm/archive.ts";
 import { WasmParseError } from "../wasm/errors.ts";
 import { WasmModule } from "../wasm/module.ts";
@@ -41,7 +42,7 @@ export interface ScanResult {
   objects: ObjectInput[];
 }
 
-function scanObject(obj: ObjectInput, scan: InputScan): void {
+function scanObject(obj: ObjectInput, scan: InputScan, js: boolean): void {
   const where = obj.member ? `${obj.file}(${obj.member})` : obj.file;
   let module: WasmModule;
   try {
@@ -56,6 +57,21 @@ function scanObject(obj: ObjectInput, scan: InputScan): void {
     if (memory?.kind === "memory") scan.memory64 = memory.memory.is64;
   }
   for (const section of module.customSections()) {
+    if (js && (section.name === IMPORT_SECTION || section.name === EMBED_SECTION)) {
+      const kind = section.name === IMPORT_SECTION ? "import" : "embed";
+      let records;
+      try {
+        records = decodeSection(section, kind);
+      } catch (e) {
+        if (e instanceof WasmParseError) e.file = where;
+        throw e;
+      }
+      for (const { module, name, embeds, text } of records) {
+        const record = scan.js.filter((r) => r.kind === kind && r.member === obj.member).length + 1;
+        scan.js.push({ kind, module, name, embeds, text, member: obj.member, record });
+      }
+      continue;
+    }
     if (section.name !== WAT_SECTION && section.name !== FORMAT_SECTION) continue;
     let records: Uint8Array[];
     try {
@@ -96,8 +112,14 @@ function scanObject(obj: ObjectInput, scan: InputScan): void {
  * Scans one linker input. Throws the guard error for native objects, a WasmParseError for a
  * broken Wasm object; non-object archive members (`lib.rmeta`) are dropped into a cleaned copy.
  */
-export function scanInput(file: string, bytes: Uint8Array): ScanResult {
-  const scan: InputScan = { fragments: [], versions: [], dropped: [], bitcode: [] };
+export function scanInput(
+  file: string,
+  bytes: Uint8Array,
+  /** `js: false` leaves the JS records out (`check` decodes them itself, reporting each error). */
+  options: { js?: boolean } = {},
+): ScanResult {
+  const js = options.js ?? true;
+  const scan: InputScan = { fragments: [], versions: [], js: [], dropped: [], bitcode: [] };
   const objects: ObjectInput[] = [];
   if (bytes.length >= 8 && new TextDecoder().decode(bytes.subarray(0, 8)) === "!<arch>\n") {
     const archive: Archive = readArchive(bytes, file);
@@ -107,7 +129,7 @@ export function scanInput(file: string, bytes: Uint8Array): ScanResult {
         kept.push(i);
         const obj = { file, member: m.name, bytes: m.data };
         objects.push(obj);
-        scanObject(obj, scan);
+        scanObject(obj, scan, js);
       } else if (isBitcode(m.data)) {
         kept.push(i);
         scan.bitcode.push(m.name);
@@ -140,6 +162,6 @@ export function scanInput(file: string, bytes: Uint8Array): ScanResult {
   if (foreign) refuseForeign(file, foreign);
   const obj = { file, bytes };
   objects.push(obj);
-  scanObject(obj, scan);
+  scanObject(obj, scan, js);
   return { scan, objects };
 }

@@ -9,15 +9,15 @@
  * @module
  */
 
+import { importDemangler } from "../deps/gecko_profiler_demangle.ts";
+
 type DemangleFn = (name: string) => string;
 
 let demanglerPromise: Promise<DemangleFn> | undefined;
 
 /** Loads the demangler once (a small Wasm module). */
 export function loadDemangler(): Promise<DemangleFn> {
-  demanglerPromise ??= import("gecko-profiler-demangle").then((m) =>
-    (m as { demangle_any: DemangleFn }).demangle_any
-  );
+  demanglerPromise ??= importDemangler();
   return demanglerPromise;
 }
 

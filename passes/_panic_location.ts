@@ -16,9 +16,8 @@ export interface CallSites {
 
 /** The Location parameter of a root, checked against constant operands at its call sites. */
 export function locationParam(
-  binaryen: Binaryen,
   rule: RootRule,
-  params: number[],
+  params: string[],
   sites: CallSites | undefined,
   image: DataImage,
   inner: Set<number> | undefined,
@@ -40,7 +39,7 @@ export function locationParam(
   // Link-time optimization drops and reorders parameters, so the signature alone proves nothing:
   // the last parameter counts as the Location only when call sites pass constants that are one.
   const index = params.length - 1;
-  if (index < 0 || params[index] !== binaryen.i32) {
+  if (index < 0 || params[index] !== "i32") {
     return viaBody() ?? { note: "trap: the last parameter is not a 32-bit pointer", records };
   }
   const constants = sites?.constants.get(index) ?? [];

@@ -63,7 +63,8 @@ export interface OptionSpec<T = unknown> {
 /** The options of a pass, by key (camelCase, as library users write them). */
 export type OptionSchema = Record<string, OptionSpec>;
 
-type ValueOf<S> = S extends OptionSpec<infer T> ? T : never;
+/** The value type of an option spec. */
+export type ValueOf<S> = S extends OptionSpec<infer T> ? T : never;
 
 /** What `create` receives: every option typed, defaults filled in. */
 export type ResolvedOptions<S extends OptionSchema> = {
@@ -87,6 +88,11 @@ export interface Placement {
 export interface SectionPassBody {
   /** Edits `module` in place; returns the pass's report. */
   run(module: WasmModule, ctx: PassContext): PassReport | void | Promise<PassReport | void>;
+  /**
+   * For passes with a second engine on binaryen IR (`panic --panic-engine binaryen`): when
+   * given, the pass runs as this IR pass instead of `run`.
+   */
+  ir?: IrPassBody;
 }
 
 /** What `create` returns for an IR pass. */
@@ -97,7 +103,8 @@ export interface IrPassBody {
   run(module: BinaryenModule, ctx: IrPassContext): PassReport | void | Promise<PassReport | void>;
 }
 
-interface DefinitionBase<S extends OptionSchema> {
+/** What section and IR pass definitions share. */
+export interface DefinitionBase<S extends OptionSchema> {
   /** The pass name, kebab-case (`strip-custom-sections`); also its CLI flag and config key. */
   name: string;
   /** One line saying what the pass does. */
@@ -153,12 +160,24 @@ export function definePass<const S extends OptionSchema>(
   const factory = (input: PassInput<S> = {}) => {
     const resolved = resolveOptions(definition, input as Record<string, unknown>);
     // deno-lint-ignore no-explicit-any
-    const body = definition.create(resolved as any);
+    const made = definition.create(resolved as any);
+    const ir = (made as SectionPassBody).ir;
+    if (ir) {
+      return {
+        ...ir,
+        name: definition.name,
+        description: definition.description,
+        level: "ir",
+        options: Object.freeze(resolved),
+      };
+    }
+    const { ir: _, ...body } = made as SectionPassBody;
     return {
       ...body,
       name: definition.name,
       description: definition.description,
       level: definition.level,
+      options: Object.freeze(resolved),
     } as Pass;
   };
   return Object.assign(factory, { definition }) as PassFactory<S>;
@@ -303,7 +322,8 @@ function showDefault(value: unknown): string | undefined {
 
 // ---- option builders -------------------------------------------------------------------------
 
-interface Common<T> {
+/** What every option builder (`flag`, `string`, `integer`, `list`, ...) takes. */
+export interface BuilderOptions<T> {
   /** One line of help. */
   help: string;
   /** Flag name when not `<pass>-<key>`. */
@@ -313,6 +333,9 @@ interface Common<T> {
   /** Default value. */
   default?: T;
 }
+
+/** An option spec with a default, so `create` always sees a value (for explicit schema types). */
+export type WithDefault<T> = OptionSpec<T> & { default: T };
 
 /** The spec type, with `default` required when the options gave one (so `create` sees a value). */
 export type Spec<T, O> =
@@ -332,7 +355,7 @@ const describe = (raw: unknown) => typeof raw === "string" ? `"${raw}"` : JSON.s
  * assert.throws(() => flag({ help: "x" }).parse("yes please"), /true or false/);
  * ```
  */
-export function flag(options: Common<boolean>): OptionSpec<boolean> & { default: boolean } {
+export function flag(options: BuilderOptions<boolean>): OptionSpec<boolean> & { default: boolean } {
   return {
     kind: "flag",
     default: false,
@@ -359,9 +382,10 @@ export function flag(options: Common<boolean>): OptionSpec<boolean> & { default:
  */
 export function string<
   const C extends string = string,
-  const O extends Common<C> & { choices?: readonly C[]; check?: (value: string) => void } = Common<
-    C
-  >,
+  const O extends BuilderOptions<C> & { choices?: readonly C[]; check?: (value: string) => void } =
+    BuilderOptions<
+      C
+    >,
 >(options: O & { choices?: readonly C[] }): Spec<C, O> {
   const { check, ...rest } = options;
   return {
@@ -393,7 +417,7 @@ export function string<
  * assert.throws(() => integer({ help: "n", min: 1 }).parse("0"), /from 1/);
  * ```
  */
-export function integer<const O extends Common<number> & { min?: number; max?: number }>(
+export function integer<const O extends BuilderOptions<number> & { min?: number; max?: number }>(
   options: O,
 ): Spec<number, O> {
   const min = options.min ?? 0;
@@ -424,7 +448,7 @@ export function integer<const O extends Common<number> & { min?: number; max?: n
  * ```
  */
 export function list<
-  const O extends Common<string[]> & {
+  const O extends BuilderOptions<string[]> & {
     check?: (value: string) => void;
     choices?: readonly string[];
   },
@@ -464,7 +488,7 @@ export function list<
  */
 export function custom<
   // deno-lint-ignore no-explicit-any
-  const O extends Common<any> & { parse(raw: unknown): unknown },
+  const O extends BuilderOptions<any> & { parse(raw: unknown): unknown },
 >(options: O): Spec<ReturnType<O["parse"]>, O> {
   return { kind: "value", ...options } as Spec<ReturnType<O["parse"]>, O>;
 }
@@ -481,7 +505,7 @@ export function custom<
  * });
  * ```
  */
-export function importName<const O extends Common<{ module: string; name: string }>>(
+export function importName<const O extends BuilderOptions<{ module: string; name: string }>>(
   options: O,
 ): Spec<{ module: string; name: string }, O> {
   return custom({

@@ -25,8 +25,32 @@ import {
 } from "../wasm/types.ts";
 import { helperBody, type HelperPlan, MIN_BATCH } from "./_externref_helper.ts";
 import type { PassReport } from "./types.ts";
-import { custom, definePass, flag, integer, type PassInput, string } from "./define.ts";
+import {
+  custom,
+  definePass,
+  flag,
+  integer,
+  type OptionSpec,
+  type PassFactory,
+  type PassInput,
+  string,
+  type WithDefault,
+} from "./define.ts";
 import { UsageError } from "../errors.ts";
+
+/** The options of {@linkcode externrefBatch}, as its definition declares them. */
+export interface ExternrefBatchSchema extends Record<string, OptionSpec> {
+  /** `geometric` or a fixed number of slots per batch. */
+  strategy: WithDefault<"geometric" | number>;
+  /** The most slots one batch adds. */
+  max: OptionSpec<number>;
+  /** Only this table (by name or index). */
+  table: OptionSpec<string>;
+  /** Only sites with a constant delta. */
+  constantOnly: WithDefault<boolean>;
+  /** Export the helper under this name. */
+  exportHelper: OptionSpec<string>;
+}
 
 /**
  * The `externref-batch` pass.
@@ -40,7 +64,7 @@ import { UsageError } from "../errors.ts";
  * assert.throws(() => externrefBatch({ strategy: 0 }), /"geometric" or a whole number/);
  * ```
  */
-export const externrefBatch = definePass({
+export const externrefBatch: PassFactory<ExternrefBatchSchema> = definePass<ExternrefBatchSchema>({
   name: "externref-batch",
   description: "grow externref tables in batches behind a reserve (same contract for callers)",
   level: "sections",

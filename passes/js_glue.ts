@@ -13,13 +13,29 @@
  */
 import { basename } from "node:path";
 import type { GlueReport } from "../glue/generate.ts";
-import { definePass, importName, type PassInput, string } from "./define.ts";
+import {
+  definePass,
+  type ImportName,
+  importName,
+  type OptionSpec,
+  type PassFactory,
+  type PassInput,
+  string,
+} from "./define.ts";
 
 export type { Glue, GlueOptions, GlueProblem, GlueReport } from "../glue/generate.ts";
 
 /** The stem of a module file name: `dir/app.wasm` → `app`. */
 export function glueStem(name: string): string {
   return basename(name).replace(/\.wasm$/i, "");
+}
+
+/** The options of {@linkcode jsGlue}, as its definition declares them. */
+export interface JsGlueSchema extends Record<string, OptionSpec> {
+  /** File name or stem of the glue. */
+  name: OptionSpec<string>;
+  /** The main memory import. */
+  memory: OptionSpec<ImportName>;
 }
 
 /**
@@ -34,7 +50,7 @@ export function glueStem(name: string): string {
  * assert.throws(() => jsGlue({ memory: "memory" }), /write module\/name/);
  * ```
  */
-export const jsGlue = definePass({
+export const jsGlue: PassFactory<JsGlueSchema> = definePass<JsGlueSchema>({
   name: "js-glue",
   description:
     "write an ES module (<output>.js + .d.ts) from the js_bindgen.import/embed snippets and strip them",

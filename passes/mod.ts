@@ -15,6 +15,7 @@
  */
 import { UsageError } from "../errors.ts";
 import { type PassFactory, passFromConfig, type Placement } from "./define.ts";
+import { dce } from "./dce.ts";
 import { externrefBatch } from "./externref_batch.ts";
 import { jsGlue } from "./js_glue.ts";
 import { panic } from "./panic.ts";
@@ -28,6 +29,7 @@ import type { Pass } from "./types.ts";
 export const builtinPasses: readonly PassFactory[] = Object.freeze([
   panic,
   externrefBatch,
+  dce,
   jsGlue,
   stripCustomSections,
 ] as PassFactory[]);

@@ -14,7 +14,7 @@
 import { readNames } from "../wasm/custom.ts";
 import type { WasmModule } from "../wasm/module.ts";
 import { readImports, readTags } from "../wasm/types.ts";
-import { canonicalPath, loadDemangler } from "./_demangle.ts";
+import { canonicalPath, isMangled, loadDemangler } from "./_demangle.ts";
 import { walk } from "./_ir_walk.ts";
 import {
   type CallApi,
@@ -28,8 +28,21 @@ import {
 import { type CallSites, collectMessages, locationParam, prepareHook } from "./_panic_location.ts";
 import { DataImage, type LocationRecord, RangeSet } from "./_panic_data.ts";
 import { matchRoot, ROOT_HINT, type RootRule } from "./_panic_roots.ts";
-import type { BinaryenModule, IrPassContext, PassReport } from "./types.ts";
-import { definePass, flag, importName, type PassInput, string } from "./define.ts";
+import type { BinaryenModule, IrPassContext, PassContext, PassReport } from "./types.ts";
+import { rewriteOnBytes, whyBodyMayReturn } from "./_panic_bytes.ts";
+import { eliminateDeadCode } from "./dce.ts";
+import { readCode, readFunctions, readTypes } from "../wasm/types.ts";
+import {
+  definePass,
+  flag,
+  type ImportName,
+  importName,
+  type OptionSpec,
+  type PassFactory,
+  type PassInput,
+  string,
+  type WithDefault,
+} from "./define.ts";
 import { UsageError } from "../errors.ts";
 
 /** One root in the report. */
@@ -45,6 +58,19 @@ export interface PanicRoot {
 }
 
 const MODES = ["trap", "hook"] as const;
+const ENGINES = ["bytes", "binaryen"] as const;
+
+/** The options of {@linkcode panic}, as its definition declares them. */
+export interface PanicSchema extends Record<string, OptionSpec> {
+  /** `trap` or `hook`. */
+  mode: WithDefault<"trap" | "hook">;
+  /** The hook import in `hook` mode. */
+  hook: WithDefault<ImportName>;
+  /** Run on panic=unwind modules. */
+  allowUnwindChange: WithDefault<boolean>;
+  /** `bytes` (rewrite on the code bytes, then dce) or `binaryen` (the reference engine). */
+  engine: WithDefault<"bytes" | "binaryen">;
+}
 
 /**
  * The `panic` pass.
@@ -60,10 +86,10 @@ const MODES = ["trap", "hook"] as const;
  * assert.throws(() => panic({ mode: "abort" as "trap" }), /use one of "trap", "hook"/);
  * ```
  */
-export const panic = definePass({
+export const panic: PassFactory<PanicSchema> = definePass<PanicSchema>({
   name: "panic",
   description: "remove Rust's panic machinery",
-  level: "ir",
+  level: "sections",
   main: "mode",
   options: {
     mode: string({
@@ -82,16 +108,26 @@ export const panic = definePass({
       help: "run --panic on panic=unwind modules, where unwinding panics become traps",
       flag: "allow-unwind-change",
     }),
+    engine: string({
+      help: "bytes: rewrite the code bytes and remove dead code without binaryen (trap mode); " +
+        "binaryen: through binaryen's IR (always used in hook mode)",
+      choices: ENGINES,
+      value: "engine",
+      default: "bytes",
+    }),
   },
-  create: (options) => ({
-    run: (ir, ctx) =>
-      runPanic(ir, ctx, {
-        mode: options.mode,
-        hookModule: options.hook.module,
-        hookName: options.hook.name,
-        allowUnwindChange: options.allowUnwindChange,
-      }),
-  }),
+  create: (options) => {
+    const settings: PanicSettings = {
+      mode: options.mode,
+      hookModule: options.hook.module,
+      hookName: options.hook.name,
+      allowUnwindChange: options.allowUnwindChange,
+    };
+    const ir = options.engine === "binaryen" || options.mode === "hook"
+      ? { run: (ir: BinaryenModule, ctx: IrPassContext) => runPanic(ir, ctx, settings) }
+      : undefined;
+    return { run: (m, ctx) => runPanicBytes(m, ctx, settings), ir };
+  },
 });
 
 /** Options of {@linkcode panic}. */
@@ -105,16 +141,21 @@ interface PanicSettings {
   allowUnwindChange: boolean;
 }
 
-function quoted(ctx: IrPassContext): string {
+function quoted(ctx: PassContext): string {
   return ctx.file ? `"${ctx.file}"` : "the module";
 }
 
 /** Refuses modules that use exception handling for panics, unless allowed. */
-function checkUnwind(ctx: IrPassContext, names: Map<number, string>, allow: boolean): string[] {
+function checkUnwind(
+  ctx: PassContext,
+  input: WasmModule,
+  names: Map<number, string>,
+  allow: boolean,
+): string[] {
   const signs: string[] = [];
-  const tags = readTags(ctx.input).length;
+  const tags = readTags(input).length;
   if (tags) signs.push(`${tags} exception tag(s)`);
-  for (const imp of readImports(ctx.input)) {
+  for (const imp of readImports(input)) {
     if (imp.kind === "tag") signs.push(`the tag import "${imp.module}"/"${imp.name}"`);
   }
   for (const name of names.values()) {
@@ -163,7 +204,7 @@ async function runPanic(
         `wasm-bindgen --remove-name-section), and run panic before strip-custom-sections`,
     );
   }
-  const unwindSigns = checkUnwind(ctx, names, options.allowUnwindChange ?? false);
+  const unwindSigns = checkUnwind(ctx, ctx.input, names, options.allowUnwindChange ?? false);
   const codeBytesBefore = codeBytes(ctx.input);
   const functionsBefore = ir.getNumFunctions();
   // Names by function index from the name section; when an earlier IR pass of the same run
@@ -252,8 +293,10 @@ async function runPanic(
   const messages = new RangeSet();
   for (const r of roots) {
     const s = sites.get(r.internal);
-    const params = binaryen.expandType(fn(binaryen).getParams(r.func));
-    const loc = locationParam(binaryen, r.rule, params, s, image, innerConstants.get(r.internal));
+    const params = binaryen.expandType(fn(binaryen).getParams(r.func)).map((t) =>
+      t === binaryen.i32 ? "i32" : String(t)
+    );
+    const loc = locationParam(r.rule, params, s, image, innerConstants.get(r.internal));
     for (const rec of loc.records) locations.set(rec.address, rec);
     collectMessages(s, image, otherConstants, messages);
     const entry: PanicRoot = { name: r.name, path: r.path, action: "trap" };
@@ -315,6 +358,7 @@ async function runPanic(
   }
   const out: PassReport = {
     mode: options.mode,
+    engine: "binaryen",
     rootsFound: roots.length,
     roots: report,
     functionsBefore,
@@ -334,6 +378,117 @@ async function runPanic(
   if (hook) out.hook = { import: `${hook.module}/${hook.name}`, roots: hooked };
   if (unwindSigns.length) out.unwindChangeAllowed = unwindSigns;
   return out;
+}
+
+/** The module checks both engines make before touching anything. */
+function checkInput(m: WasmModule, ctx: PassContext): Map<number, string> {
+  if (m.isRelocatable) {
+    throw new UsageError(
+      `${quoted(ctx)} is a relocatable object: the panic pass works on linked modules, where ` +
+        `every caller of a panic function is known; run it on the linker's output`,
+    );
+  }
+  const names = readNames(m)?.functions;
+  if (!names || names.size === 0) {
+    throw new UsageError(
+      `${quoted(ctx)} has no function names (no "name" section), and the panic pass finds ` +
+        `panic functions only by name, never by guessing; keep names: build without stripping ` +
+        `symbols (Cargo profile strip = "none" or "debuginfo", no wasm-strip, no ` +
+        `wasm-bindgen --remove-name-section), and run panic before strip-custom-sections`,
+    );
+  }
+  return names;
+}
+
+/** Trap mode on bytes: roots and call sites rewritten on the code, then `dce`. */
+async function runPanicBytes(
+  m: WasmModule,
+  ctx: PassContext,
+  options: PanicSettings,
+): Promise<PassReport> {
+  const names = checkInput(m, ctx);
+  const unwindSigns = checkUnwind(ctx, m, names, options.allowUnwindChange);
+  const codeBytesBefore = codeBytes(m);
+  const imported = readImports(m).filter((i) => i.kind === "func").length;
+  const bodies = readCode(m);
+  const types = readTypes(m);
+  const funcTypes = readFunctions(m);
+  const hinted = [...names].filter(([, name]) => ROOT_HINT.test(name)).sort((a, b) => a[0] - b[0]);
+  // The demangler (a Wasm module) is loaded only when a name needs it.
+  const demangle = hinted.some(([, name]) => isMangled(name))
+    ? await loadDemangler()
+    : (name: string) => name;
+  const roots: { index: number; name: string; path: string; rule: RootRule }[] = [];
+  for (const [index, name] of hinted) {
+    const path = canonicalPath(name, demangle);
+    const rule = matchRoot(path);
+    if (!rule) continue;
+    const why = index < imported
+      ? "it is imported"
+      : index - imported < bodies.length
+      ? whyBodyMayReturn(bodies[index - imported].body)
+      : "it has no body";
+    if (why) ctx.warn(`"${name}" is named like a panic root but ${why}; left alone`);
+    else roots.push({ index, name, path, rule });
+  }
+  const image = new DataImage(m);
+  const functionsBefore = imported + bodies.length;
+  const rewrite = rewriteOnBytes(m, new Set(roots.map((r) => r.index)));
+  const report: PanicRoot[] = [];
+  const locations = new Map<number, LocationRecord>();
+  const messages = new RangeSet();
+  for (const r of roots) {
+    const s = rewrite.sites.get(r.index);
+    const t = types[funcTypes[r.index - imported]];
+    const params = t?.kind === "func" ? t.params : [];
+    const loc = locationParam(r.rule, params, s, image, rewrite.innerConstants.get(r.index));
+    for (const rec of loc.records) locations.set(rec.address, rec);
+    collectMessages(s, image, rewrite.otherConstants, messages);
+    report.push({ name: r.name, path: r.path, action: "trap" });
+  }
+  if (roots.length === 0) ctx.warn(`no panic roots found in ${quoted(ctx)}; nothing changed`);
+  const removed = roots.length ? eliminateDeadCode(m, { file: ctx.file }) : undefined;
+  const out: PassReport = {
+    mode: options.mode,
+    engine: "bytes",
+    rootsFound: roots.length,
+    roots: report,
+    functionsBefore,
+    functionsAfter: functionsBefore - (removed?.functionsRemoved ?? 0),
+    functionsRemoved: removed?.functionsRemoved ?? 0,
+    callSitesRewritten: rewrite.callSitesRewritten,
+    codeBytesBefore,
+    codeBytesAfter: codeBytes(m),
+    deadData: deadData(locations, messages, rewrite.otherConstants, true),
+  };
+  if (unwindSigns.length) out.unwindChangeAllowed = unwindSigns;
+  return out;
+}
+
+/** The dead-data estimate: Location records, their file names, and messages. */
+function deadData(
+  locations: Map<number, LocationRecord>,
+  messages: RangeSet,
+  otherConstants: Set<number>,
+  locationsDead: boolean,
+) {
+  const dead = new RangeSet();
+  const fileNames = new RangeSet();
+  if (locationsDead) {
+    for (const rec of locations.values()) {
+      if (otherConstants.has(rec.address)) continue;
+      dead.add(rec.address, 16);
+      if (!otherConstants.has(rec.filePtr)) fileNames.add(rec.filePtr, rec.fileLen);
+    }
+  }
+  return {
+    note: "estimated bytes left in data segments that only panics used (not removed)",
+    locationRecords: locationsDead ? locations.size : 0,
+    locationBytes: dead.bytes,
+    fileNameBytes: fileNames.bytes,
+    messageBytes: messages.bytes,
+    total: dead.bytes + fileNames.bytes + messages.bytes,
+  };
 }
 
 function countFunctions(m: WasmModule): number {

@@ -16,7 +16,14 @@ import {
 import { WasmParseError } from "../wasm/errors.ts";
 import { type Section, sectionByteLength, type WasmModule } from "../wasm/module.ts";
 import type { PassReport } from "./types.ts";
-import { definePass, list, type PassInput } from "./define.ts";
+import {
+  definePass,
+  list,
+  type OptionSpec,
+  type PassFactory,
+  type PassInput,
+  type WithDefault,
+} from "./define.ts";
 
 /** Named groups of custom sections. */
 export const CATEGORIES: Record<string, { description: string; test: (name: string) => boolean }> =
@@ -85,6 +92,14 @@ function isStructural(name: string): boolean {
   return name === "linking" || name.startsWith("reloc.");
 }
 
+/** The options of {@linkcode stripCustomSections}, as its definition declares them. */
+export interface StripSchema extends Record<string, OptionSpec> {
+  /** Selectors of the sections to remove. */
+  remove: WithDefault<string[]>;
+  /** Selectors of the sections to keep (wins over `remove`). */
+  keep: WithDefault<string[]>;
+}
+
 /**
  * The `strip-custom-sections` pass: removes custom sections by name, glob, regex or category.
  * Selectors that match no section of the module are reported as warnings (with a "did you mean"
@@ -101,7 +116,7 @@ function isStructural(name: string): boolean {
  * assert.ok(report.outputBytes < report.inputBytes);
  * ```
  */
-export const stripCustomSections = definePass({
+export const stripCustomSections: PassFactory<StripSchema> = definePass<StripSchema>({
   name: "strip-custom-sections",
   description: "remove custom sections by name, prefix*, /regex/ or category",
   level: "sections",
@@ -250,7 +265,16 @@ function stripObject(module: WasmModule, drop: Set<Section>): string[] {
     r.target = newSection.get(r.target)!;
     for (const e of r.entries) {
       if (e.type === RelocType.TYPE_INDEX_LEB) continue;
-      const to = newSymbol.get(e.index)!;
+      const to = newSymbol.get(e.index);
+      if (to === undefined) {
+        // Only a corrupt object gets here: a valid one keeps the sections its relocations use.
+        throw new WasmParseError(
+          `malformed ${s.name} section: a relocation at 0x${
+            e.offset.toString(16)
+          } names symbol ${e.index}, the symbol of a section that is being removed`,
+          Math.max(0, s.payloadOffset),
+        );
+      }
       if (to !== e.index) {
         e.index = to;
         changed = true;

@@ -3,12 +3,8 @@
  * @module
  */
 import type { WasmModule } from "../wasm/module.ts";
-import type binaryenNs from "binaryen";
-
-/** The binaryen.js namespace, loaded only when an IR pass runs. */
-export type Binaryen = typeof binaryenNs;
-/** A binaryen.js module (the IR that `level: "ir"` passes receive). */
-export type BinaryenModule = binaryenNs.Module;
+export type { Binaryen, BinaryenModule } from "../deps/binaryen.ts";
+import type { Binaryen, BinaryenModule } from "../deps/binaryen.ts";
 
 /** What a pass returns: a JSON-serializable summary for the report. */
 export type PassReport = Record<string, unknown>;
@@ -47,6 +43,8 @@ export interface SectionPass {
   description: string;
   /** Works on the zero-copy section model. */
   level: "sections";
+  /** The options the pass was made with, defaults filled in (set by `definePass` factories). */
+  options?: Readonly<Record<string, unknown>>;
   /** Edits `module` in place; returns the pass's report. */
   run(module: WasmModule, ctx: PassContext): PassReport | void | Promise<PassReport | void>;
 }
@@ -59,6 +57,8 @@ export interface IrPass {
   description: string;
   /** Works on binaryen IR. */
   level: "ir";
+  /** The options the pass was made with, defaults filled in (set by `definePass` factories). */
+  options?: Readonly<Record<string, unknown>>;
   /**
    * Checked on the section model before binaryen parses anything: a returned reason skips the
    * pass (reported as `skipped`). When every pass of a group of IR passes skips, the module is

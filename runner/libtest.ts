@@ -1,15 +1,16 @@
 /**
- * Running the tests of a module with a `js_bindgen.test` section the way Rust's libtest does:
- * the same arguments (a substring filter, `--exact`, `--ignored`, `--include-ignored`,
- * `--nocapture`, `--list`), the same output lines and summary, exit code 101 on failure.
- * Each test gets a fresh instance; its console output is captured and shown when it fails.
+ * The host side of running tests the way Rust's libtest does: the `js_bindgen.test` records, the
+ * same arguments (a substring filter, `--exact`, `--ignored`, `--include-ignored`, `--nocapture`,
+ * `--list`), and the selection the harness (harness.js) then runs in the chosen engine, each
+ * test in a fresh instance.
  * @module
  */
 import { WasmParseError } from "../wasm/errors.ts";
 import type { WasmModule } from "../wasm/module.ts";
 import { UsageError } from "../errors.ts";
-import { type LoadedModule, loadModule, unprovidedImports, wasmFrames } from "./load.ts";
-import { describeThrown, PANIC_EXIT_CODE, type RunOptions } from "./run.ts";
+import type { TestRun } from "./harness.js";
+
+export { panicPayload } from "./harness.js";
 
 /** The section listing the tests. */
 export const TEST_SECTION = "js_bindgen.test";
@@ -141,167 +142,54 @@ export function parseTestArgs(args: string[]): TestArgs {
   return out;
 }
 
-/** Runs the tests; returns 0 when all passed, 101 otherwise. */
-export async function runTests(
-  module: WasmModule,
-  bytes: Uint8Array,
-  options: RunOptions,
-): Promise<number> {
-  const file = options.file ?? "module.wasm";
-  const out = (text: string) => options.onOutput?.("stdout", text);
-  const args = parseTestArgs(options.args ?? []);
+/** What {@linkcode planTests} decided. */
+export type TestPlan =
+  /** Print `output` and exit 0 (`--list`, or no test selected). */
+  | { kind: "done"; output: string }
+  /** Run these tests in an engine. */
+  | { kind: "run"; data: TestRun };
+
+/**
+ * Plans a test run from libtest's arguments: `--list` and an empty selection (also a harness with
+ * no tests at all: `js_bindgen.is_test` without `js_bindgen.test`) are answered here, the rest is
+ * run by the harness in the chosen engine.
+ */
+export function planTests(module: WasmModule, file: string, argv: string[]): TestPlan {
+  const args = parseTestArgs(argv);
   const all = readTests(module);
   const matches = (t: TestRecord) =>
     !args.filters.length ||
     args.filters.some((f) => args.exact ? t.name === f : t.name.includes(f));
   const selected = all.filter((t) => matches(t) && (!args.ignored || t.ignore !== false));
   if (args.list) {
-    for (const t of selected) out(`${t.name}: test\n`);
-    out(`\n${selected.length} tests, 0 benchmarks\n`);
-    return 0;
-  }
-  const loaded = await loadModule(module, bytes, file);
-  const started = performance.now();
-  out(`\nrunning ${selected.length} test${selected.length === 1 ? "" : "s"}\n`);
-  let passed = 0;
-  let ignored = 0;
-  const failures: { name: string; output: string }[] = [];
-  for (const test of selected) {
-    const label = `test ${test.name}${test.shouldPanic !== false ? " - should panic" : ""} ... `;
-    const run = !test.ignore || args.ignored || args.includeIgnored;
-    if (!run) {
-      ignored++;
-      out(`${label}ignored${typeof test.ignore === "string" ? `, ${test.ignore}` : ""}\n`);
-      continue;
-    }
-    if (args.nocapture) out(label);
-    const result = await runOne(loaded, test, file, args.nocapture, options.imports);
-    if (!args.nocapture) out(label);
-    if (result.ok) {
-      passed++;
-      out("ok\n");
-    } else {
-      failures.push({ name: test.name, output: result.output });
-      out("FAILED\n");
-    }
-  }
-  if (failures.length) {
-    out("\nfailures:\n\n");
-    for (const f of failures) out(`---- ${f.name} stdout ----\n${f.output}\n`);
-    out("\nfailures:\n");
-    for (const f of failures) out(`    ${f.name}\n`);
-  }
-  const secs = ((performance.now() - started) / 1000).toFixed(2);
-  out(
-    `\ntest result: ${
-      failures.length ? "FAILED" : "ok"
-    }. ${passed} passed; ${failures.length} failed; ${ignored} ignored; 0 measured; ${
-      all.length - selected.length
-    } filtered out; finished in ${secs}s\n\n`,
-  );
-  return failures.length ? PANIC_EXIT_CODE : 0;
-}
-
-const CONSOLE_METHODS = ["log", "info", "debug", "warn", "error", "trace"] as const;
-
-/** Runs one test in a fresh instance, capturing console output unless `nocapture`. */
-async function runOne(
-  loaded: LoadedModule,
-  test: TestRecord,
-  file: string,
-  nocapture: boolean,
-  extra?: WebAssembly.Imports,
-): Promise<{ ok: boolean; output: string }> {
-  let captured = "";
-  let message: string | undefined;
-  const glue = new loaded.JsBindgen(loaded.compiled);
-  const readString = (ptr: unknown, len: unknown) => {
-    if (typeof ptr === "string") return ptr;
-    const memory = glue.memory;
-    if (!memory) return String(ptr);
-    return new TextDecoder().decode(
-      new Uint8Array(memory.buffer, Number(ptr) >>> 0, Number(len) >>> 0),
-    );
-  };
-  glue.extendImportObject({
-    js_bindgen_test: {
-      set_message: (ptr: unknown, len: unknown) => (message = readString(ptr, len)),
-      set_payload: (ptr: unknown, len: unknown) => (message ??= readString(ptr, len)),
-    },
-  });
-  if (extra) glue.extendImportObject(extra);
-  const missing = unprovidedImports(loaded.compiled, glue.importObject);
-  if (missing.length) {
-    throw new UsageError(
-      `Cannot run the tests of "${file}": no JS for ${
-        missing.join(", ")
-      }; embed a snippet (js_bindgen.import) for it`,
-    );
-  }
-  const saved = CONSOLE_METHODS.map((m) => console[m]);
-  if (!nocapture) {
-    for (const m of CONSOLE_METHODS) {
-      console[m] = (...data: unknown[]) => {
-        captured += data.map((d) => typeof d === "string" ? d : Deno.inspect(d)).join(" ") + "\n";
-      };
-    }
-  }
-  let thrown: unknown;
-  let panicked = false;
-  try {
-    const { exports } = await glue.instantiate();
-    const fn = exports[test.export];
-    if (typeof fn !== "function") {
-      throw new UsageError(
-        `Cannot run test "${test.name}": "${file}" does not export "${test.export}"; export the test function under its record's name`,
-      );
-    }
-    (fn as () => unknown)();
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    thrown = e;
-    panicked = true;
-  } finally {
-    CONSOLE_METHODS.forEach((m, i) => (console[m] = saved[i] as typeof console.log));
-  }
-  const panicLines = () => {
-    let text = message !== undefined
-      ? `thread '${test.name}' ${
-        message.startsWith("panicked at") ? message : `panicked: ${message}`
-      }\n`
-      : `thread '${test.name}' panicked: ${describeThrown(thrown)}\n`;
-    const frames = wasmFrames(thrown);
-    if (message === undefined && frames.length) text += `wasm stack:\n${frames.join("\n")}\n`;
-    return text;
-  };
-  if (test.shouldPanic === false) {
-    return panicked
-      ? { ok: false, output: captured + panicLines() }
-      : { ok: true, output: captured };
-  }
-  if (!panicked) {
-    return { ok: false, output: `${captured}note: test did not panic as expected\n` };
-  }
-  const text = message !== undefined ? panicPayload(message) : describeThrown(thrown);
-  if (typeof test.shouldPanic === "string" && !text.includes(test.shouldPanic)) {
     return {
-      ok: false,
-      output:
-        `${captured}${panicLines()}note: panic did not contain expected string\n      panic message: \`${
-          JSON.stringify(text)
-        }\`,\n expected substring: \`${JSON.stringify(test.shouldPanic)}\`\n`,
+      kind: "done",
+      output: selected.map((t) => `${t.name}: test\n`).join("") +
+        `\n${selected.length} tests, 0 benchmarks\n`,
     };
   }
-  return { ok: true, output: captured };
-}
-
-/**
- * The payload of a panic message as std's hook formats it: `panicked at 'MSG', file:1:2` (Rust
- * before 1.73) or `panicked at file:1:2:\nMSG` (later); other text is returned as it is.
- */
-export function panicPayload(message: string): string {
-  const old = /^panicked at '([\s\S]*)', [^\n]*:\d+:\d+$/.exec(message);
-  if (old) return old[1];
-  const now = /^panicked at [^\n]*:\d+:\d+:\n([\s\S]*)$/.exec(message);
-  return now ? now[1] : message;
+  const filtered = all.length - selected.length;
+  if (!selected.length) {
+    return {
+      kind: "done",
+      output:
+        `\nrunning 0 tests\n\ntest result: ok. 0 passed; 0 failed; 0 ignored; 0 measured; ${filtered} filtered out; finished in 0.00s\n\n`,
+    };
+  }
+  return {
+    kind: "run",
+    data: {
+      kind: "test",
+      file,
+      nocapture: args.nocapture,
+      filtered,
+      tests: selected.map((t) => ({
+        name: t.name,
+        export: t.export,
+        ignore: t.ignore,
+        shouldPanic: t.shouldPanic,
+        run: !t.ignore || args.ignored || args.includeIgnored,
+      })),
+    },
+  };
 }

@@ -1,33 +1,25 @@
 /**
- * Loading a linked module with its glue generated in memory: the glue's ES module is imported
- * from a `data:` URL, so nothing is written next to the module.
+ * Where the runner's glue comes from, in this order: the module's `js_bindgen.js_output` (what
+ * js-bindgen's linker and `linkpass link` write), its `js_bindgen.import`/`.embed` records (a
+ * module linked by a plain wasm-ld), or the `<stem>.js` written next to it by `opt --js-glue`.
  * @module
  */
-import { generateGlue, type GlueReport } from "../glue/generate.ts";
-import { UsageError } from "../errors.ts";
 import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { generateGlue, glueFromJsOutput, type GlueReport } from "../glue/generate.ts";
+import { UsageError } from "../errors.ts";
 import type { WasmModule } from "../wasm/module.ts";
 import { readExports, readFunctions, readImports, readTypes, type ValType } from "../wasm/types.ts";
 
-/** The part of the generated glue module the runner uses. */
-export interface GlueClass {
-  new (module: WebAssembly.Module, memory?: WebAssembly.Memory): {
-    readonly importObject: WebAssembly.Imports;
-    readonly memory: WebAssembly.Memory | undefined;
-    extendImportObject(imports: WebAssembly.Imports): void;
-    instantiate(): Promise<{ instance: WebAssembly.Instance; exports: WebAssembly.Exports }>;
-  };
-}
-
-/** A compiled module with its glue class. */
-export interface LoadedModule {
-  compiled: WebAssembly.Module;
-  JsBindgen: GlueClass;
-  /** The generated glue's report (absent when the sibling glue file was used). */
+/** The glue's source and where it came from. */
+export interface GlueSource {
+  /** The ES module text; it exports the `JsBindgen` class. */
+  js: string;
+  /** `js_output`, `records` (generated from the snippet sections), or `sibling` (a file). */
+  origin: "js_output" | "records" | "sibling";
+  /** The sibling file, when that is where it came from. */
+  path?: string;
+  /** The generator's report, when the glue was generated. */
   report?: GlueReport;
-  /** The glue file used instead of generating glue, when there was one. */
-  glueFile?: string;
 }
 
 /** True when the module still carries the JS snippets the glue is generated from. */
@@ -38,52 +30,34 @@ function hasSnippets(module: WasmModule): boolean {
 }
 
 /**
- * The glue written next to a module by `linkpass link` / `opt --js-glue` (`app.wasm` → `app.js`),
- * used when the link already consumed the module's snippet sections.
+ * The glue of a module (see the module documentation). `file` is the module's path: the sibling
+ * glue is looked for next to it, and the glue loads that file name by default.
  */
-async function siblingGlue(
-  file: string,
-): Promise<{ JsBindgen: GlueClass; path: string } | undefined> {
-  if (!file.endsWith(".wasm")) return undefined;
-  const path = resolve(`${file.slice(0, -".wasm".length)}.js`);
-  try {
-    await Deno.stat(path);
-  } catch {
-    return undefined;
+export async function glueSource(module: WasmModule, file: string): Promise<GlueSource> {
+  const wasmFile = file.split("/").pop();
+  const fromOutput = glueFromJsOutput(module, { wasmFile });
+  if (fromOutput) return { js: fromOutput.js, origin: "js_output", report: fromOutput.report };
+  if (!hasSnippets(module) && file.endsWith(".wasm")) {
+    const path = resolve(`${file.slice(0, -".wasm".length)}.js`);
+    let js: string | undefined;
+    try {
+      js = await Deno.readTextFile(path);
+    } catch { /* no sibling glue */ }
+    if (js !== undefined) {
+      if (!/\bexport\s+class\s+JsBindgen\b/.test(js)) {
+        throw new UsageError(
+          `Cannot run "${file}": "${path}" exists but is not linkpass glue (it exports no JsBindgen class); remove it or regenerate it with linkpass`,
+        );
+      }
+      return { js, origin: "sibling", path };
+    }
   }
-  const glue = await import(pathToFileURL(path).href) as { JsBindgen?: GlueClass };
-  if (typeof glue.JsBindgen !== "function") {
-    throw new UsageError(
-      `Cannot run "${file}": "${path}" exists but is not linkpass glue (it exports no JsBindgen class); remove it or regenerate it with linkpass`,
-    );
-  }
-  return { JsBindgen: glue.JsBindgen, path };
+  const glue = generateGlue(module, { wasmFile });
+  return { js: glue.js, origin: "records", report: glue.report };
 }
 
-/**
- * Imports the module's glue — the sibling `<stem>.js` when the link already turned the snippet
- * sections into it, otherwise glue generated in memory — and compiles the module.
- */
-export async function loadModule(
-  module: WasmModule,
-  bytes: Uint8Array,
-  file: string,
-): Promise<LoadedModule> {
-  const sibling = hasSnippets(module) ? undefined : await siblingGlue(file);
-  if (sibling) {
-    return {
-      compiled: await compile(bytes, file),
-      JsBindgen: sibling.JsBindgen,
-      glueFile: sibling.path,
-    };
-  }
-  const glue = generateGlue(module, { wasmFile: file.split("/").pop() });
-  const url = `data:text/javascript;base64,${base64(new TextEncoder().encode(glue.js))}`;
-  const { JsBindgen } = await import(url) as { JsBindgen: GlueClass };
-  return { compiled: await compile(bytes, file), JsBindgen, report: glue.report };
-}
-
-async function compile(bytes: Uint8Array, file: string): Promise<WebAssembly.Module> {
+/** Compiles a module, as a one-line user error when the engine refuses it. */
+export async function compile(bytes: Uint8Array, file: string): Promise<WebAssembly.Module> {
   try {
     return await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
   } catch (e) {
@@ -91,12 +65,14 @@ async function compile(bytes: Uint8Array, file: string): Promise<WebAssembly.Mod
   }
 }
 
-function base64(bytes: Uint8Array): string {
+/** A `data:` URL of an ES module's text (what the in-process engine imports). */
+export function moduleUrl(js: string): string {
+  const bytes = new TextEncoder().encode(js);
   let s = "";
   for (let i = 0; i < bytes.length; i += 0x8000) {
     s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   }
-  return btoa(s);
+  return `data:text/javascript;base64,${btoa(s)}`;
 }
 
 /** Parameter and result types of an exported function, or undefined when there is no such export. */
@@ -113,23 +89,4 @@ export function exportSignature(
     : readFunctions(module)[exp.index - imported.length];
   const type = types[typeIndex];
   return type?.kind === "func" ? { params: type.params, results: type.results } : undefined;
-}
-
-/** The imports of `compiled` that `imports` does not provide, as `"module"/"name"`. */
-export function unprovidedImports(
-  compiled: WebAssembly.Module,
-  imports: WebAssembly.Imports,
-): string[] {
-  return WebAssembly.Module.imports(compiled).filter((i) => {
-    const mod = imports[i.module];
-    return !mod || !Object.hasOwn(mod, i.name);
-  }).map((i) => `"${i.module}"/"${i.name}"`);
-}
-
-/** The lines of a JS stack that are WebAssembly frames. */
-export function wasmFrames(error: unknown): string[] {
-  const stack = error instanceof Error ? error.stack ?? "" : "";
-  return stack.split("\n").filter((l) => /wasm-function\[|wasm:\/\//.test(l)).map((l) =>
-    `  ${l.trim()}`
-  );
 }

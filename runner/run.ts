@@ -1,19 +1,27 @@
 /**
- * The `run` command's library: runs a linked module in this JS host with its glue generated in
- * memory. A module with a `js_bindgen.test` section runs as a test harness (libtest.ts); any
- * other module runs as a binary: `main` (with argc/argv when it takes them) or `_start`.
+ * The `run` command's library, a drop-in for js-bindgen's runner: runs a linked module with its
+ * glue (load.ts) in an engine (engines.ts). A module with `js_bindgen.test` records, or the
+ * `js_bindgen.is_test` marker, runs as a test harness (libtest.ts); any other module runs as a
+ * binary: `main` (with argc/argv when it takes them) or `_start`. As in js-bindgen's runner, a
+ * binary of a module marked `js_bindgen.is_compat` gets an empty argv; without the marker (a
+ * `--web` link, or a module no js-bindgen linker marked) it gets the file and the arguments.
  *
- * Library code: output of the runner itself goes through `onOutput`; what the module prints
- * through its snippets goes to the host's console, as it would in an application.
+ * Library code: everything the run prints (the runner's lines and the module's console output)
+ * goes through `onOutput`.
  * @module
  */
 import { UsageError } from "../errors.ts";
+import { IS_COMPAT_SECTION, IS_TEST_SECTION } from "../glue/js_output.ts";
 import { WasmModule } from "../wasm/module.ts";
-import { TEST_SECTION } from "./libtest.ts";
-import { exportSignature, loadModule, unprovidedImports, wasmFrames } from "./load.ts";
+import { readImports } from "../wasm/types.ts";
+import { readNames } from "../wasm/custom.ts";
+import { chooseEngine, type EngineChoice, type EngineName, runInProcess } from "./engines.ts";
+import { PANIC_EXIT_CODE, type RunData, type RunResult } from "./harness.js";
+import { planTests, TEST_SECTION } from "./libtest.ts";
+import { compile, exportSignature, glueSource, moduleUrl } from "./load.ts";
 
-/** Exit code of a trap or a failed test run: Rust's panic exit code. */
-export const PANIC_EXIT_CODE = 101;
+export { PANIC_EXIT_CODE };
+export { describeThrown, writeArgv } from "./harness.js";
 
 /** Options of {@linkcode runModule}. */
 export interface RunOptions {
@@ -21,10 +29,14 @@ export interface RunOptions {
   file?: string;
   /** Program arguments (binaries) or libtest arguments (test modules). */
   args?: string[];
-  /** Receives the runner's own output, with newlines. */
+  /** Receives everything the run prints, with newlines. */
   onOutput?: (stream: "stdout" | "stderr", text: string) => void;
-  /** Extra imports, for imports no snippet provides. */
+  /** Extra imports, for imports no snippet provides (the in-process `deno` engine only). */
   imports?: WebAssembly.Imports;
+  /** The engine (default: chosen from the environment, see engines.ts). */
+  engine?: EngineName | string;
+  /** Environment lookup (default: Deno.env). */
+  env?: (name: string) => string | undefined;
 }
 
 /**
@@ -38,21 +50,55 @@ export interface RunOptions {
  */
 export async function runModule(bytes: Uint8Array, options: RunOptions = {}): Promise<number> {
   const file = options.file ?? "module.wasm";
+  const out = options.onOutput ?? (() => {});
+  const engine = chooseEngine({
+    explicit: options.engine,
+    env: options.env ?? readEnv,
+  });
   const module = WasmModule.parse(bytes, { file });
-  if (module.customSections(TEST_SECTION).length) {
-    const { runTests } = await import("./libtest.ts");
-    return await runTests(module, bytes, options);
+  let data: RunData;
+  if (module.customSections(TEST_SECTION).length || module.customSections(IS_TEST_SECTION).length) {
+    const plan = planTests(module, file, options.args ?? []);
+    if (plan.kind === "done") {
+      out("stdout", plan.output);
+      return 0;
+    }
+    data = plan.data;
+  } else {
+    data = binaryRun(module, file, options.args ?? []);
   }
-  return await runBinary(module, bytes, options);
+  const moduleName = readNames(module)?.module;
+  if (moduleName !== undefined) data.moduleName = moduleName;
+  const glue = await glueSource(module, file);
+  let result: RunResult;
+  if (engine.name === "deno" && !engine.path) {
+    result = await runHere(bytes, file, glue.js, data, out, options.imports);
+  } else {
+    if (options.imports) {
+      throw new UsageError(
+        `Extra imports can only be passed to the in-process deno engine, not to ${engine.name}`,
+      );
+    }
+    result = await runElsewhere(engine, { wasm: bytes, glue: glue.js, data }, out);
+  }
+  if (result.error !== undefined) throw new UsageError(result.error);
+  return result.status;
 }
 
-async function runBinary(
-  module: WasmModule,
-  bytes: Uint8Array,
-  options: RunOptions,
-): Promise<number> {
-  const file = options.file ?? "module.wasm";
-  const out = options.onOutput ?? (() => {});
+/** Reads an environment variable; without `--allow-env` the variable counts as unset. */
+function readEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch (e) {
+    if (e instanceof Deno.errors.PermissionDenied || e instanceof Deno.errors.NotCapable) {
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+/** The run of a binary: its entry point, and argv as js-bindgen's runner passes it. */
+function binaryRun(module: WasmModule, file: string, args: string[]): RunData {
   const entry = ["main", "_start"].find((n) => exportSignature(module, n));
   if (!entry) {
     throw new UsageError(
@@ -60,76 +106,59 @@ async function runBinary(
     );
   }
   const sig = exportSignature(module, entry)!;
-  const loaded = await loadModule(module, bytes, file);
-  const glue = new loaded.JsBindgen(loaded.compiled);
-  if (options.imports) glue.extendImportObject(options.imports);
-  const missing = unprovidedImports(loaded.compiled, glue.importObject);
-  if (missing.length) {
-    throw new UsageError(
-      `Cannot run "${file}": no JS for the import${missing.length > 1 ? "s" : ""} ${
-        missing.join(", ")
-      }; embed a snippet for ${
-        missing.length > 1 ? "them" : "it"
-      } (js_bindgen.import) or pass it in the imports`,
-    );
-  }
-  const { exports } = await glue.instantiate();
-  const fn = exports[entry] as (...args: unknown[]) => unknown;
-  let args: unknown[] = [];
-  if (sig.params.length === 2) {
-    const memory = glue.memory ?? (exports.memory as WebAssembly.Memory | undefined);
-    if (!memory) {
-      throw new UsageError(`Cannot pass arguments to "${file}": it has no memory`);
-    }
-    args = writeArgv(memory, [file, ...(options.args ?? [])], sig.params[1] === "i64");
-    if (sig.params[0] === "i64") args[0] = BigInt(args[0] as number);
-  } else if (sig.params.length !== 0) {
+  if (sig.params.length !== 0 && sig.params.length !== 2) {
     throw new UsageError(
       `Cannot run "${file}": "${entry}" takes (${
         sig.params.join(", ")
       }); a binary's entry takes nothing or (argc, argv)`,
     );
   }
-  let result: unknown;
-  try {
-    result = fn(...args);
-  } catch (e) {
-    out("stderr", `error: "${file}" trapped: ${describeThrown(e)}\n`);
-    const frames = wasmFrames(e);
-    if (frames.length) out("stderr", `wasm stack:\n${frames.join("\n")}\n`);
-    return PANIC_EXIT_CODE;
+  const compat = module.customSections(IS_COMPAT_SECTION).length > 0;
+  const memory = readImports(module).find((i) => i.kind === "memory");
+  return {
+    kind: "binary",
+    file,
+    entry,
+    params: sig.params,
+    argv: compat ? [] : [file, ...args],
+    ...(memory ? { memory: { module: memory.module, name: memory.name } } : {}),
+  };
+}
+
+/** The in-process `deno` engine: the harness and the glue are imported into this isolate. */
+async function runHere(
+  bytes: Uint8Array,
+  file: string,
+  glue: string,
+  data: RunData,
+  out: (stream: "stdout" | "stderr", text: string) => void,
+  imports?: WebAssembly.Imports,
+): Promise<RunResult> {
+  const { run } = await import("./harness.js");
+  const compiled = await compile(bytes, file);
+  const { JsBindgen } = await import(moduleUrl(glue));
+  if (typeof JsBindgen !== "function") {
+    throw new UsageError(`Cannot run "${file}": its glue exports no JsBindgen class`);
   }
-  if (typeof result === "bigint") return Number(BigInt.asIntN(32, result));
-  return typeof result === "number" ? result | 0 : 0;
+  return await run(
+    compiled,
+    JsBindgen,
+    data,
+    out,
+    imports as Record<string, Record<string, unknown>> | undefined,
+  );
 }
 
-/** `RuntimeError: unreachable` for traps, the message for other exceptions. */
-export function describeThrown(e: unknown): string {
-  if (e instanceof WebAssembly.RuntimeError) return `RuntimeError: ${e.message}`;
-  if (e instanceof Error) return `${e.name}: ${e.message}`;
-  return `uncaught exception: ${String(e)}`;
-}
-
-/**
- * Writes C-style `argv` into fresh pages at the end of `memory` (the module's allocator only
- * ever grows memory past them) and returns `[argc, argv]`.
- */
-export function writeArgv(memory: WebAssembly.Memory, argv: string[], is64: boolean): unknown[] {
-  const enc = new TextEncoder();
-  const strings = argv.map((a) => enc.encode(a + "\0"));
-  const ptrSize = is64 ? 8 : 4;
-  const tableSize = ptrSize * (argv.length + 1);
-  const size = tableSize + strings.reduce((n, s) => n + s.length, 0);
-  const pages = Math.ceil(size / 65536);
-  const grown = memory.grow(is64 ? BigInt(pages) as unknown as number : pages);
-  const base = Number(grown) * 65536;
-  const view = new DataView(memory.buffer);
-  let at = base + tableSize;
-  strings.forEach((s, i) => {
-    new Uint8Array(memory.buffer, at, s.length).set(s);
-    if (is64) view.setBigUint64(base + i * 8, BigInt(at), true);
-    else view.setUint32(base + i * 4, at, true);
-    at += s.length;
-  });
-  return is64 ? [argv.length, BigInt(base)] : [argv.length, base];
+/** Node, another Deno, or Chromium. */
+async function runElsewhere(
+  engine: EngineChoice,
+  job: { wasm: Uint8Array; glue: string; data: RunData },
+  out: (stream: "stdout" | "stderr", text: string) => void,
+): Promise<RunResult> {
+  if (engine.name === "chromium") {
+    const { runInChromium } = await import("./chromium.ts");
+    const seconds = Number(readEnv("LINKPASS_RUN_TIMEOUT") ?? "");
+    return await runInChromium(engine, job, out, seconds > 0 ? seconds * 1000 : undefined);
+  }
+  return await runInProcess(engine, job, out);
 }

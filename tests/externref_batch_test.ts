@@ -1,23 +1,7 @@
 import assert from "node:assert/strict";
-import wabtInit from "wabt";
 import { externrefBatch, readExports, readModule, readNames, runPipeline } from "../mod.ts";
 import { thrown } from "./_tools.ts";
-
-const wabt = await wabtInit();
-
-/** Assembles WAT with the features the fixtures use. */
-export function wat(text: string): Uint8Array {
-  const m = wabt.parseWat("test.wat", text, {
-    reference_types: true,
-    bulk_memory: true,
-    memory64: true,
-  });
-  m.resolveNames();
-  m.validate();
-  const { buffer } = m.toBinary({ write_debug_names: true });
-  m.destroy();
-  return buffer;
-}
+import { wat } from "./_wat.ts";
 
 /**
  * A js-bindgen-shaped allocator: an imported externref table, `js_sys.externref.grow` growing it

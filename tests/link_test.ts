@@ -78,7 +78,8 @@ interface Demo {
 
 /** Instantiates a linked module with hand-written imports (the glue's job, done by the test). */
 async function instantiate(bytes: Uint8Array): Promise<Demo> {
-  const memory = new WebAssembly.Memory({ initial: 17 });
+  // js-bindgen's default --max-memory (4 GiB: 65536 pages) is on the import.
+  const memory = new WebAssembly.Memory({ initial: 17, maximum: 65536 });
   const table = new WebAssembly.Table({ initial: 1, element: "externref" as "anyfunc" });
   const log: string[] = [];
   const { instance } = await WebAssembly.instantiate(bytes as BufferSource, {
@@ -147,12 +148,15 @@ Deno.test(
     const bytes = await Deno.readFile(`${dir}/app.wasm`);
     const module = WasmModule.parse(bytes);
     const names = module.customSections().map((s) => s.name);
+    // The records are consumed; js-bindgen's markers and its JS output come last, in its order.
     assert.deepEqual(
       names.filter((n) => n.startsWith("js_bindgen.") || n.startsWith("linkpass.")),
-      [],
+      ["js_bindgen.is_compat", "js_bindgen.js_output"],
     );
+    assert.deepEqual(names.slice(-2), ["js_bindgen.is_compat", "js_bindgen.js_output"]);
     const memory = readImports(module).find((i) => i.kind === "memory");
     assert.deepEqual([memory?.module, memory?.name], ["js_bindgen", "memory"]);
+    assert.equal(memory?.kind === "memory" && memory.memory.max, 65536n);
     const demo = await instantiate(bytes);
     assert.equal(demo.exports.run(), 1193);
     assert.deepEqual(demo.log, ["described:", "110", "after remove:", "-1", "size:", "6"]);
@@ -497,9 +501,12 @@ for (
       // The memory layout (so the initial size) is LLD's choice and differs between versions.
       const imported = readImports(WasmModule.parse(linked)).find((i) => i.kind === "memory");
       assert.ok(imported?.kind === "memory" && imported.memory.is64, "a 64-bit memory import");
+      // js-bindgen's wasm64 default --max-memory: 16 GiB.
+      assert.equal(imported.memory.max, 17179869184n / 65536n);
       const memory = new WebAssembly.Memory(
         {
           initial: BigInt(imported.memory.min),
+          maximum: imported.memory.max,
           address: "i64",
         } as unknown as WebAssembly.MemoryDescriptor,
       );
@@ -688,25 +695,32 @@ Deno.test("linkpass link prints one error line for a guard and exits 2", async (
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("a failing post-link pass leaves no output and names the pass", needs(LLD), async () => {
-  const dir = await tempDir();
-  const conflicting = concat(
-    new Uint8Array([4, 0]),
-    new TextEncoder().encode("demo"),
-    new Uint8Array([4, 0]),
-    new TextEncoder().encode("make"),
-    new Uint8Array([0]),
-    new TextEncoder().encode("(n) => n"),
-  );
-  await Deno.writeFile(`${dir}/dup.o`, objectWith([["js_bindgen.import", record(conflicting)]]));
-  const e = await linkIn(dir, [...RUSTC_FLAGS, "dup.o", "-o", "app.wasm"]).result.catch((e) => e);
-  const { describeError } = await import("../errors.ts");
-  const described = describeError(e);
-  assert.ok(described, String(e));
-  assert.match(described.message, /^pass "js-glue" failed: .*demo.*make/);
-  assert.deepEqual([...Deno.readDirSync(dir)].map((d) => d.name).sort(), [".linkpass", "dup.o"]);
-  await Deno.remove(dir, { recursive: true });
-});
+Deno.test(
+  "conflicting JS records fail the link, name both records and leave no output",
+  needs(LLD),
+  async () => {
+    const dir = await tempDir();
+    const conflicting = concat(
+      new Uint8Array([4, 0]),
+      new TextEncoder().encode("demo"),
+      new Uint8Array([4, 0]),
+      new TextEncoder().encode("make"),
+      new Uint8Array([0]),
+      new TextEncoder().encode("(n) => n"),
+    );
+    await Deno.writeFile(`${dir}/dup.o`, objectWith([["js_bindgen.import", record(conflicting)]]));
+    const e = await linkIn(dir, [...RUSTC_FLAGS, "dup.o", "-o", "app.wasm"]).result.catch((e) => e);
+    const { describeError } = await import("../errors.ts");
+    const described = describeError(e);
+    assert.ok(described, String(e));
+    assert.match(
+      described.message,
+      /^Conflicting JS for import "demo"\/"make": record \d of "dup\.o" says .*, record \d of "dup\.o" says "\(n\) => n"/,
+    );
+    assert.deepEqual([...Deno.readDirSync(dir)].map((d) => d.name).sort(), [".linkpass", "dup.o"]);
+    await Deno.remove(dir, { recursive: true });
+  },
+);
 
 Deno.test("link() reads the linkpass key of the nearest deno.jsonc", needs(LLD), async () => {
   const dir = await tempDir();
@@ -891,5 +905,30 @@ Deno.test(
     );
     assert.deepEqual(fromLinked, [2, 2, 3, { n: 1 }, "two", null, null]);
     await Deno.remove(dir, { recursive: true });
+  },
+);
+
+Deno.test(
+  '"glue": false in the configuration (or --no-glue) writes no .js, js_output all the same',
+  needs(LLD),
+  async () => {
+    for (const [config, extra] of [[{ glue: false }, []], [{}, ["--no-glue"]]] as const) {
+      const dir = await tempDir();
+      const r = await link({
+        args: [...RUSTC_FLAGS, ...extra, OBJECT, "-o", "app.wasm"],
+        cwd: dir,
+        config,
+      });
+      assert.deepEqual(r.files, []);
+      assert.ok(!r.linkerArgs.includes("--no-glue"));
+      assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+        ".linkpass",
+        "app.wasm",
+      ]);
+      const names = WasmModule.parse(await Deno.readFile(`${dir}/app.wasm`)).customSections()
+        .map((s) => s.name);
+      assert.ok(names.includes("js_bindgen.js_output"));
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 );

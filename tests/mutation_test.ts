@@ -22,9 +22,9 @@ import {
   readTypes,
   runPipeline,
   stripCustomSections,
-  validationError,
   WasmParseError,
 } from "../mod.ts";
+import { validationError } from "../pipeline.ts";
 import { fixture, FIXTURES } from "./_tools.ts";
 
 /** A mutation of a real module: flips, overwrites, truncation, insertion, deletion. */

@@ -121,3 +121,61 @@ Deno.test("onOutput() sees the written module and its fields join the pass's rep
   const { report } = await runPipeline(await Deno.readFile(APP), [sizes]);
   assert.deepEqual(report.passes[0].report, { exportsBefore: 8, exportsAfter: 9 });
 });
+
+Deno.test("a pass that changes the code drops the stale .debug_* sections and says so", async () => {
+  const input = await Deno.readFile(APP);
+  const debugIn = readModule(input).customSections().filter((s) => s.name.startsWith(".debug_"));
+  assert.ok(debugIn.length > 0, "the fixture has DWARF");
+  const recode: Pass = {
+    name: "recode",
+    description: "re-encodes the code section unchanged",
+    level: "sections",
+    run(module) {
+      const code = module.sections.find((s) => s.id === 10)!;
+      code.payload = code.payload.slice(); // same bytes, but a new payload: the code changed
+    },
+  };
+  const dropped = await runPipeline(input, [recode]);
+  assert.deepEqual(dropped.report.staleDebug?.action, "dropped");
+  assert.deepEqual(dropped.report.staleDebug?.sections, debugIn.map((s) => s.name));
+  const out = readModule(dropped.bytes).customSections().map((s) => s.name);
+  assert.ok(!out.some((n) => n.startsWith(".debug_")), out.join());
+  assert.ok(out.includes("name"), "other custom sections stay");
+
+  const kept = await runPipeline(input, [recode], { keepStaleDebug: true });
+  assert.equal(kept.report.staleDebug?.action, "kept");
+  assert.match(kept.report.warnings?.[0] ?? "", /are stale/);
+  assert.equal(
+    readModule(kept.bytes).customSections().filter((s) => s.name.startsWith(".debug_")).length,
+    debugIn.length,
+  );
+
+  const untouched = await runPipeline(input, [stripCustomSections({ remove: ["producers"] })]);
+  assert.equal(untouched.report.staleDebug, undefined);
+  assert.equal(
+    readModule(untouched.bytes).customSections().filter((s) => s.name.startsWith(".debug_"))
+      .length,
+    debugIn.length,
+  );
+});
+
+Deno.test("assigning a section's payload is written out (no setPayload needed)", async () => {
+  const input = await Deno.readFile(APP);
+  const rename: Pass = {
+    name: "rename-first-export",
+    description: "renames the first export by editing the payload bytes",
+    level: "sections",
+    run(module) {
+      const exports = module.sections.find((s) => s.id === 7)!;
+      const bytes = exports.payload.slice();
+      // count, then the first export's name length and name: upper-case its first letter.
+      bytes[2] = bytes[2] >= 0x61 && bytes[2] <= 0x7a ? bytes[2] - 0x20 : bytes[2];
+      exports.payload = bytes;
+    },
+  };
+  const before = readExports(readModule(input))[0].name;
+  const { bytes } = await runPipeline(input, [rename]);
+  const after = readExports(readModule(bytes))[0].name;
+  assert.notEqual(after, before);
+  assert.equal(after.toLowerCase(), before.toLowerCase());
+});

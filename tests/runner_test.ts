@@ -52,7 +52,7 @@ Deno.test("run: a trap prints the panic, the message and the wasm stack, and exi
   assert.equal(lines[0], "panicked at 'asked to panic', app.rs:76:13");
   assert.equal(lines[1], 'error: "app.wasm" trapped: RuntimeError: unreachable');
   assert.equal(lines[2], "wasm stack:");
-  assert.ok(lines.some((l) => /^ {2}at main \(wasm:\/\//.test(l)), r.stderr);
+  assert.ok(lines.some((l) => /^ {2}at main \(wasm:0x[0-9a-f]+\)$/.test(l)), r.stderr);
   assert.ok(lines.some((l) => /core::panicking::panic_fmt/.test(l)), r.stderr);
 });
 
@@ -217,4 +217,27 @@ Deno.test("run: the linkpass-run shim runs tests like `linkpass run`", async () 
   }).output();
   assert.equal(out.code, 0);
   assert.match(new TextDecoder().decode(out.stdout), /test math::adds \.\.\. ok\n/);
+});
+
+Deno.test("runModule: an onOutput that prints with console.log gets the module's lines once each", async () => {
+  const printed: string[] = [];
+  const log = console.log;
+  console.log = (...a: unknown[]) => printed.push(a.join(" "));
+  let code;
+  try {
+    code = await runModule(await Deno.readFile(fixture("glue/app.wasm")), {
+      file: "app.wasm",
+      engine: "deno",
+      onOutput: (_stream, text) => console.log(text.trimEnd()),
+    });
+  } finally {
+    console.log = log;
+  }
+  assert.equal(code, 0);
+  assert.deepEqual(printed, [
+    "hello from Rust",
+    "JS array: [1.5,2,3.5]",
+    "sum from JS: 7",
+    "args: app.wasm",
+  ]);
 });

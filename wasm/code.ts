@@ -9,17 +9,23 @@ import { valType } from "./types.ts";
 
 /** An index immediate inside a body. */
 export interface IndexImmediate {
+  /** The index space it refers to. */
   kind: "func" | "table" | "type" | "global";
-  /** Offset of the LEB inside the body, and its length in bytes. */
+  /** Offset of the LEB inside the body. */
   offset: number;
+  /** Length of the LEB in bytes (5 when padded for relocation). */
   length: number;
+  /** The index. */
   value: number;
 }
 
 /** An instruction that takes an index (see `INDEXED` in rwat.ts), with its index immediates. */
 export interface IndexedInstruction {
+  /** The instruction's text name (`call`, `global.get`, ...). */
   name: string;
+  /** Offset of its opcode inside the body. */
   offset: number;
+  /** Its index immediates, in order. */
   immediates: IndexImmediate[];
   /** Offset of the instruction just before this one in the body, or -1 for the first. */
   previous: number;

@@ -23,9 +23,10 @@ function readAt(file: Deno.FsFile, buffer: Uint8Array, start: number, end: numbe
  *
  * @example Read a module from a file
  * ```ts
+ * import assert from "node:assert";
  * import { readModuleFile } from "./file.ts";
  * const m = await readModuleFile(new URL("../examples/demo/app.wasm", import.meta.url).pathname);
- * console.assert(m.customSections().length > 0);
+ * assert.ok(m.customSections().length > 0);
  * ```
  */
 export async function readModuleFile(path: string, options: ReadOptions = {}): Promise<WasmModule> {

@@ -451,3 +451,18 @@ function indexSections(bytes: Uint8Array, loadCustom?: LazyLoader): Section[] {
   }
   return sections;
 }
+
+/**
+ * Reads a module or relocatable object: the header and section table now, contents on demand.
+ *
+ * @example Read a module
+ * ```ts
+ * import assert from "node:assert";
+ * import { readModule } from "./module.ts";
+ * const m = readModule(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0]));
+ * assert.strictEqual(m.sections.length, 0);
+ * ```
+ */
+export function readModule(bytes: Uint8Array, options?: ReadOptions): WasmModule {
+  return WasmModule.parse(bytes, options);
+}

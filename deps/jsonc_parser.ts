@@ -1,0 +1,5 @@
+/**
+ * jsonc-parser (reads `deno.jsonc`: comments and trailing commas, as VS Code does).
+ * @module
+ */
+export * from "npm:jsonc-parser@3.3.1";

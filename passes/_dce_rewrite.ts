@@ -1,0 +1,461 @@
+/**
+ * The rewrite behind the `dce` pass: drops what {@linkcode reach} found unreachable and renumbers
+ * every index that refers to functions, globals, tables and element segments, section by
+ * section on the zero-copy model. Bodies are rewritten in one streaming pass from the references
+ * reachability already found; a body whose references keep their indices is copied as bytes.
+ * @module
+ */
+import { ByteReader, ByteWriter } from "../wasm/bytes.ts";
+import { decodeInstructions, Imm } from "../wasm/instructions.ts";
+import { SectionId, type WasmModule } from "../wasm/module.ts";
+import { type Reachability } from "../wasm/reach.ts";
+import {
+  type ElementSegment,
+  limits,
+  readCode,
+  readData,
+  readExports,
+  readTables,
+  skipConstExpr,
+  valType,
+} from "../wasm/types.ts";
+import { UsageError } from "../errors.ts";
+
+/** Old index → new index, or -1 when removed. */
+type IndexMap = Int32Array;
+
+/** Counts of what the rewrite removed. */
+export interface DceCounts {
+  functionsRemoved: number;
+  importsRemoved: number;
+  globalsRemoved: number;
+  tablesRemoved: number;
+  elementSegmentsRemoved: number;
+  /** Functions kept in a table that no call can reach: their bodies became `unreachable`. */
+  bodiesEmptied: number;
+}
+
+/** A growable output buffer. */
+class Out {
+  buf = new Uint8Array(1 << 16);
+  len = 0;
+  ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.len + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+  copy(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+  u32(v: number): void {
+    this.ensure(5);
+    do {
+      let byte = v & 0x7f;
+      v >>>= 7;
+      if (v !== 0) byte |= 0x80;
+      this.buf[this.len++] = byte;
+    } while (v !== 0);
+  }
+  result(): Uint8Array {
+    return this.buf.slice(0, this.len);
+  }
+}
+
+function lebLength(v: number): number {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+}
+
+function makeMap(live: Uint8Array): { map: IndexMap; removed: number } {
+  const map = new Int32Array(live.length);
+  let next = 0;
+  for (let i = 0; i < live.length; i++) map[i] = live[i] ? next++ : -1;
+  return { map, removed: live.length - next };
+}
+
+/** The maps of one rewrite. */
+interface Maps {
+  func: IndexMap;
+  global: IndexMap;
+  table: IndexMap;
+  elem: IndexMap;
+}
+
+function mapped(maps: Maps, kind: number, value: number): number {
+  const map = kind === Imm.func
+    ? maps.func
+    : kind === Imm.global
+    ? maps.global
+    : kind === Imm.table
+    ? maps.table
+    : kind === Imm.elem
+    ? maps.elem
+    : undefined;
+  if (!map) return value;
+  const v = map[value];
+  if (v === undefined || v < 0) {
+    throw new RangeError(`dce: a live reference to removed ${kind} index ${value}`);
+  }
+  return v;
+}
+
+/**
+ * Writes `bytes[start, end)` to `out` with the given references (flat kind/value/at/length
+ * quadruples, positions relative to `bytes`) renumbered and re-encoded minimally.
+ * Returns false (writing nothing) when no reference changes.
+ */
+function patched(
+  bytes: Uint8Array,
+  refs: ArrayLike<number>,
+  maps: Maps,
+  out: Out,
+  force: boolean,
+): boolean {
+  let changed = force;
+  if (!changed) {
+    for (let i = 0; i < refs.length; i += 4) {
+      const v = mapped(maps, refs[i], refs[i + 1]);
+      if (v !== refs[i + 1] || lebLength(v) !== refs[i + 3]) {
+        changed = true;
+        break;
+      }
+    }
+  }
+  if (!changed) return false;
+  let pos = 0;
+  for (let i = 0; i < refs.length; i += 4) {
+    const at = refs[i + 2];
+    out.copy(bytes.subarray(pos, at));
+    out.u32(mapped(maps, refs[i], refs[i + 1]));
+    pos = at + refs[i + 3];
+  }
+  out.copy(bytes.subarray(pos));
+  return true;
+}
+
+/** A constant expression (with its `end`) renumbered. */
+function patchExpr(expr: Uint8Array, maps: Maps): Uint8Array {
+  const refs: number[] = [];
+  decodeInstructions(expr, 0, expr.length, false, {
+    immediate(kind, value, at, length) {
+      if (kind === Imm.func || kind === Imm.global) refs.push(kind, value, at, length);
+    },
+  });
+  const out = new Out();
+  return patched(expr, refs, maps, out, false) ? out.result() : expr;
+}
+
+/** Applies `reach`'s result to `m`. */
+export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
+  const func = makeMap(r.functions);
+  const global = makeMap(r.globals);
+  const tables = readTables(m);
+  if (tables.some((t) => t.init)) r.tables.fill(1); // tables with initializers: kept (GC)
+  const table = makeMap(r.tables);
+  const segs = r.segments;
+  const declarativeLive = segs.map((s, i) =>
+    s.mode === "declarative" && !r.elements[i] &&
+    (s.functions ?? []).some((f) => r.functions[f])
+  );
+  const liveSegs = Uint8Array.from(segs, (_, i) => r.elements[i] || declarativeLive[i] ? 1 : 0);
+  const elem = makeMap(liveSegs);
+  const maps: Maps = { func: func.map, global: global.map, table: table.map, elem: elem.map };
+  const counts: DceCounts = {
+    functionsRemoved: func.removed,
+    importsRemoved: 0,
+    globalsRemoved: global.removed,
+    tablesRemoved: table.removed,
+    elementSegmentsRemoved: elem.removed,
+    bodiesEmptied: 0,
+  };
+  const identity = func.removed === 0 && global.removed === 0 && table.removed === 0 &&
+    elem.removed === 0;
+
+  // Imports.
+  const importSection = m.section(SectionId.import);
+  if (importSection && (func.removed || global.removed)) {
+    const rd = m.reader(importSection);
+    const w = new ByteWriter();
+    let kept = 0;
+    let f = 0, g = 0, t = 0;
+    const count = rd.u32();
+    for (let i = 0; i < count; i++) {
+      const start = rd.pos;
+      rd.name();
+      rd.name();
+      const kind = rd.u8();
+      let live = true;
+      if (kind === 0) {
+        rd.u32();
+        live = r.functions[f++] === 1;
+      } else if (kind === 1) {
+        valType(rd);
+        limits(rd);
+        live = r.tables[t++] === 1;
+      } else if (kind === 2) limits(rd);
+      else if (kind === 3) {
+        valType(rd);
+        rd.u8();
+        live = r.globals[g++] === 1;
+      } else if (kind === 4) {
+        rd.u8();
+        rd.u32();
+      } else rd.fail(`invalid import kind ${kind}`, start);
+      if (live) {
+        w.bytes(rd.bytes.subarray(start, rd.pos));
+        kept++;
+      } else counts.importsRemoved++;
+    }
+    m.setPayload(importSection, new ByteWriter().u32(kept).bytes(w.finish()).finish());
+  }
+
+  // Function section.
+  const fnSection = m.section(SectionId.function);
+  if (fnSection && func.removed) {
+    const rd = m.reader(fnSection);
+    const n = rd.u32();
+    const types: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = rd.u32();
+      if (r.functions[r.importedFunctions + i]) types.push(t);
+    }
+    const w = new ByteWriter().u32(types.length);
+    for (const t of types) w.u32(t);
+    m.setPayload(fnSection, w.finish());
+  }
+
+  // Table section: drop dead defined tables.
+  const tableSection = m.section(SectionId.table);
+  if (tableSection && table.removed) {
+    const rd = m.reader(tableSection);
+    const n = rd.u32();
+    const w = new ByteWriter();
+    let kept = 0;
+    for (let i = 0; i < n; i++) {
+      const start = rd.pos;
+      valType(rd);
+      limits(rd);
+      if (r.tables[r.importedTables + i]) {
+        w.bytes(rd.bytes.subarray(start, rd.pos));
+        kept++;
+      }
+    }
+    m.setPayload(tableSection, new ByteWriter().u32(kept).bytes(w.finish()).finish());
+  }
+
+  // Globals.
+  const globalSection = m.section(SectionId.global);
+  if (globalSection && !identity) {
+    const rd = m.reader(globalSection);
+    const n = rd.u32();
+    const w = new ByteWriter();
+    let kept = 0;
+    for (let i = 0; i < n; i++) {
+      const start = rd.pos;
+      valType(rd);
+      rd.u8();
+      const exprStart = rd.pos;
+      skipConstExpr(rd);
+      if (!r.globals[r.importedGlobals + i]) continue;
+      kept++;
+      w.bytes(rd.bytes.subarray(start, exprStart));
+      w.bytes(patchExpr(rd.bytes.subarray(exprStart, rd.pos), maps));
+    }
+    m.setPayload(globalSection, new ByteWriter().u32(kept).bytes(w.finish()).finish());
+  }
+
+  // Exports.
+  const exportSection = m.section(SectionId.export);
+  if (exportSection && !identity) {
+    const w = new ByteWriter();
+    let kept = 0;
+    for (const e of readExports(m)) {
+      const map = e.kind === "func"
+        ? maps.func
+        : e.kind === "global"
+        ? maps.global
+        : e.kind === "table"
+        ? maps.table
+        : undefined;
+      const index = map ? map[e.index] : e.index;
+      if (index < 0) continue;
+      kept++;
+      w.name(e.name).byte(["func", "table", "memory", "global", "tag"].indexOf(e.kind)).u32(index);
+    }
+    m.setPayload(exportSection, new ByteWriter().u32(kept).bytes(w.finish()).finish());
+  }
+
+  // Start.
+  const startSection = m.section(SectionId.start);
+  if (startSection && func.removed) {
+    const old = m.reader(startSection).u32();
+    m.setPayload(startSection, new ByteWriter().u32(maps.func[old]).finish());
+  }
+
+  // Elements.
+  const elemSection = m.section(SectionId.element);
+  if (elemSection && !identity) {
+    const w = new ByteWriter();
+    let kept = 0;
+    segs.forEach((s, i) => {
+      if (!liveSegs[i]) return;
+      kept++;
+      encodeSegment(w, s, maps, !r.elements[i]);
+    });
+    m.setPayload(elemSection, new ByteWriter().u32(kept).bytes(w.finish()).finish());
+  }
+
+  // Code.
+  const codeSection = m.section(SectionId.code);
+  if (codeSection) {
+    const bodies = readCode(m);
+    const out = new Out();
+    out.ensure(codeSection.payload.length);
+    out.u32(bodies.length - (func.removed - countRemovedImports(r)));
+    const tmp = new Out();
+    let changed = func.removed > 0;
+    for (let i = 0; i < bodies.length; i++) {
+      if (!r.functions[r.importedFunctions + i]) continue;
+      const body = bodies[i].body;
+      if (!r.called[r.importedFunctions + i]) {
+        // Kept only because a live table holds it, but no call can reach it: it traps instead.
+        if (!isTrapBody(body)) {
+          counts.bodiesEmptied++;
+          changed = true;
+        }
+        out.u32(TRAP_BODY.length);
+        out.copy(TRAP_BODY);
+        continue;
+      }
+      const refs = r.refs[i]!;
+      tmp.len = 0;
+      if (patched(body, refs, maps, tmp, false)) {
+        changed = true;
+        out.u32(tmp.len);
+        out.copy(tmp.buf.subarray(0, tmp.len));
+      } else {
+        out.u32(body.length);
+        out.copy(body);
+      }
+    }
+    if (changed) m.setPayload(codeSection, out.result());
+  }
+
+  // Data: offsets may read globals.
+  const dataSection = m.section(SectionId.data);
+  if (dataSection && global.removed) {
+    const w = new ByteWriter();
+    const data = readData(m);
+    for (const d of data) {
+      if (d.mode === "passive") w.byte(1);
+      else if (d.memory === 0) w.byte(0);
+      else w.byte(2).u32(d.memory);
+      if (d.offset) w.bytes(patchExpr(withEnd(d.offset), maps));
+      w.sized(d.data);
+    }
+    m.setPayload(dataSection, new ByteWriter().u32(data.length).bytes(w.finish()).finish());
+  }
+
+  // Names.
+  const names = m.section("name");
+  if (names && !identity) m.setPayload(names, renumberNames(m.reader(names), maps));
+  return counts;
+}
+
+/** A body that traps at once: no locals, `unreachable`, `end`. */
+const TRAP_BODY = new Uint8Array([0x00, 0x00, 0x0b]);
+
+function isTrapBody(body: Uint8Array): boolean {
+  return body.length === 3 && body[0] === 0 && body[1] === 0 && body[2] === 0x0b;
+}
+
+function countRemovedImports(r: Reachability): number {
+  let n = 0;
+  for (let f = 0; f < r.importedFunctions; f++) if (!r.functions[f]) n++;
+  return n;
+}
+
+function withEnd(expr: Uint8Array): Uint8Array {
+  const out = new Uint8Array(expr.length + 1);
+  out.set(expr);
+  out[expr.length] = 0x0b;
+  return out;
+}
+
+const REF_TYPES: Record<string, number> = { funcref: 0x70, externref: 0x6f };
+
+/** Encodes a live element segment; `declarativeOnly` keeps only live functions. */
+function encodeSegment(w: ByteWriter, s: ElementSegment, maps: Maps, declarativeOnly: boolean) {
+  const table = maps.table[s.table] ?? s.table;
+  const offset = s.offset ? patchExpr(withEnd(s.offset), maps) : undefined;
+  if (s.functions) {
+    const funcs = (declarativeOnly ? s.functions.filter((f) => maps.func[f] >= 0) : s.functions)
+      .map((f) => mapped(maps, Imm.func, f));
+    if (s.mode === "active" && table === 0) w.byte(0).bytes(offset!);
+    else if (s.mode === "active") w.byte(2).u32(table).bytes(offset!).byte(0);
+    else w.byte(s.mode === "passive" ? 1 : 3).byte(0);
+    w.u32(funcs.length);
+    for (const f of funcs) w.u32(f);
+    return;
+  }
+  const type = REF_TYPES[s.type];
+  if (type === undefined) {
+    throw new UsageError(
+      `dce cannot rewrite an element segment of type ${s.type} (a GC module); run dce on ` +
+        `modules without typed-reference element segments`,
+    );
+  }
+  const exprs = s.expressions!.map((e) => patchExpr(withEnd(e), maps));
+  if (s.mode === "active" && table === 0 && type === 0x70) w.byte(4).bytes(offset!);
+  else if (s.mode === "active") w.byte(6).u32(table).bytes(offset!).byte(type);
+  else w.byte(s.mode === "passive" ? 5 : 7).byte(type);
+  w.u32(exprs.length);
+  for (const e of exprs) w.bytes(e);
+}
+
+/** The name section with function, global, table and element-segment indices renumbered. */
+function renumberNames(rd: ByteReader, maps: Maps): Uint8Array {
+  const w = new ByteWriter();
+  while (!rd.done) {
+    const id = rd.u8();
+    const size = rd.u32();
+    const sub = new ByteReader(rd.take(size));
+    const map = id === 1 || id === 2 || id === 3
+      ? maps.func
+      : id === 5
+      ? maps.table
+      : id === 7
+      ? maps.global
+      : id === 8
+      ? maps.elem
+      : undefined;
+    if (!map) {
+      w.byte(id).sized(sub.bytes);
+      continue;
+    }
+    const inner = new ByteWriter();
+    let kept = 0;
+    const count = sub.u32();
+    for (let i = 0; i < count; i++) {
+      const index = sub.u32();
+      const start = sub.pos;
+      if (id === 2 || id === 3) {
+        const n = sub.u32();
+        for (let k = 0; k < n; k++) {
+          sub.u32();
+          sub.take(sub.u32());
+        }
+      } else sub.take(sub.u32());
+      const to = map[index];
+      if (to === undefined || to < 0) continue;
+      kept++;
+      inner.u32(to).bytes(sub.bytes.subarray(start, sub.pos));
+    }
+    w.byte(id).sized(new ByteWriter().u32(kept).bytes(inner.finish()).finish());
+  }
+  return w.finish();
+}

@@ -1,0 +1,333 @@
+/**
+ * The byte engine of the `panic` pass (trap mode): root bodies and call sites are rewritten on
+ * the code bytes, without binaryen. A root's body becomes `unreachable`; a call to a root becomes
+ * `unreachable` too (its operands are still evaluated, then the trap the root would have hit
+ * happens), dropping the operands that are plain constants or local/global reads, and the code
+ * after it up to the end of its block, which can no longer run. Then `dce` removes what nothing
+ * reaches any more. Bodies without calls to roots are copied as bytes.
+ * @module
+ */
+import { decodeInstructions, Imm } from "../wasm/instructions.ts";
+import { SectionId, type WasmModule } from "../wasm/module.ts";
+import { readCode, readFunctions, readImports, readTypes } from "../wasm/types.ts";
+
+/** Why a body may return normally, or undefined when it provably never does. */
+export function whyBodyMayReturn(body: Uint8Array): string | undefined {
+  // One frame per open block: its kind and whether the code after it is reachable.
+  const kinds: number[] = [0]; // 0 = function, 1 = block/try/if with else, 2 = loop, 3 = if
+  const reachable: boolean[] = [true];
+  /** Frames a branch targets: their end is reachable (loops: their start). */
+  const targeted: boolean[] = [false];
+  let why: string | undefined;
+  let opaque = false;
+  let labelDepths: number[] = [];
+  decodeInstructions(body, 0, body.length, true, {
+    immediate(kind, value) {
+      if (kind === Imm.label) labelDepths.push(value);
+    },
+    instruction(op) {
+      const top = kinds.length - 1;
+      const live = reachable[top];
+      if (live) {
+        for (const d of labelDepths) {
+          const target = top - d;
+          if (target >= 0) targeted[target] = true;
+        }
+      }
+      labelDepths = [];
+      switch (op) {
+        case 0x02:
+        case 0x04:
+        case 0x06:
+        case 0x1f:
+          kinds.push(op === 0x04 ? 3 : 1);
+          reachable.push(live);
+          targeted.push(false);
+          return;
+        case 0x03:
+          kinds.push(2);
+          reachable.push(live);
+          targeted.push(false);
+          return;
+        case 0x05: // else: the other arm starts live when the if was entered live
+        case 0x07: // catch
+        case 0x19: // catch_all
+          // the arm that ended falls through to the end when it was live
+          if (live) targeted[top] = true;
+          if (op === 0x05) kinds[top] = 1;
+          reachable[top] = top > 0 ? reachable[top - 1] : true;
+          return;
+        case 0x0b:
+        case 0x18: { // end, delegate
+          if (kinds.length === 1) {
+            if (live || targeted[0]) why ??= "its body can complete normally";
+            kinds.pop();
+            return;
+          }
+          // an if without else falls through when the condition is false
+          const endLive = (kinds[top] !== 2 && targeted[top]) || live ||
+            (kinds[top] === 3 && reachable[top - 1]);
+          kinds.pop();
+          reachable.pop();
+          targeted.pop();
+          reachable[top - 1] = reachable[top - 1] && endLive;
+          return;
+        }
+        case 0x0f:
+          if (live) why ??= "its body contains a return";
+          reachable[top] = false;
+          return;
+        case 0x12:
+        case 0x13:
+        case 0x15:
+          if (live) why ??= "its body contains a tail call";
+          reachable[top] = false;
+          return;
+        case 0x00:
+        case 0x08:
+        case 0x09:
+        case 0x0a:
+        case 0x0c:
+        case 0x0e:
+          reachable[top] = false;
+          return;
+        case 0xd5:
+        case 0xd6:
+        case 0xfb:
+          opaque = true;
+      }
+    },
+  });
+  if (!why && opaque) why = "its body has instructions this pass cannot inspect";
+  return why;
+}
+
+/** What the rewrite did and saw. */
+export interface ByteRewrite {
+  /** Calls to trapping roots turned into `unreachable`. */
+  callSitesRewritten: number;
+  /** Per root (function index): constant i32 operands of its call sites, by parameter index. */
+  sites: Map<number, { count: number; constants: Map<number, number[]> }>;
+  /** Constant i32 values used anywhere else outside root bodies. */
+  otherConstants: Set<number>;
+  /** Per root: constants its own body passes last to other roots (LTO-specialized roots). */
+  innerConstants: Map<number, Set<number>>;
+}
+
+const PURE_PRODUCERS = new Set([0x20, 0x23, 0x41, 0x42, 0x43, 0x44, 0xd0, 0xd2]);
+const OPENS = new Set([0x02, 0x03, 0x04, 0x06, 0x1f]);
+const NEVER_FALLS_THROUGH = new Set([0x00, 0x08, 0x09, 0x0a, 0x0c, 0x0e, 0x0f, 0x12, 0x13, 0x15]);
+
+/** Reads the i32.const at `at` (a signed LEB after the opcode), as an unsigned value. */
+function constAt(body: Uint8Array, at: number): number {
+  let result = 0, shift = 0, b;
+  let pos = at + 1;
+  do {
+    b = body[pos++];
+    result |= (b & 0x7f) << shift;
+    shift += 7;
+  } while (b & 0x80 && shift < 35);
+  if (shift < 32 && b & 0x40) result |= -1 << shift;
+  return result >>> 0;
+}
+
+/**
+ * Rewrites the code section of `m` in place: each root's body becomes `unreachable`, each call to
+ * a root in other bodies becomes `unreachable` (see the module doc).
+ */
+export function rewriteOnBytes(m: WasmModule, roots: Set<number>): ByteRewrite {
+  const funcImports = readImports(m).flatMap((i) => i.kind === "func" ? [i.type] : []);
+  const imported = funcImports.length;
+  const types = readTypes(m);
+  const funcTypes = readFunctions(m);
+  const bodies = readCode(m);
+  const count = imported + bodies.length;
+  /** Parameter count of each root, -1 for other functions: the hot path's only lookup. */
+  const rootParams = new Int32Array(count).fill(-1);
+  for (const r of roots) {
+    const t = types[r < imported ? funcImports[r] : funcTypes[r - imported]];
+    rootParams[r] = t?.kind === "func" ? t.params.length : 0;
+  }
+  const result: ByteRewrite = {
+    callSitesRewritten: 0,
+    sites: new Map(),
+    otherConstants: new Set(),
+    innerConstants: new Map(),
+  };
+  // Per-body instruction records in reused typed arrays: opcode, start, end, callee (-1).
+  let cap = 1 << 14;
+  let ops = new Int32Array(cap);
+  let starts = new Int32Array(cap);
+  let ends = new Int32Array(cap);
+  let callees = new Int32Array(cap);
+  let n = 0;
+  let callee = -1;
+  let rootCalls = 0;
+  const grow = () => {
+    cap *= 2;
+    const g = (a: Int32Array) => {
+      const b = new Int32Array(cap);
+      b.set(a);
+      return b;
+    };
+    ops = g(ops);
+    starts = g(starts);
+    ends = g(ends);
+    callees = g(callees);
+  };
+  const visitor = {
+    immediate(kind: number, value: number, _at: number, _len: number, op: number) {
+      if (op === 0x10 && kind === Imm.func) {
+        callee = value;
+        if (rootParams[value] >= 0) rootCalls++;
+      }
+    },
+    instruction(op: number, _sub: number, start: number, end: number) {
+      if (n === cap) grow();
+      ops[n] = op;
+      starts[n] = start;
+      ends[n] = end;
+      callees[n] = callee;
+      callee = -1;
+      n++;
+    },
+  };
+  const out = new Out(m.section(SectionId.code)!.payload.length);
+  out.u32(bodies.length);
+  let changed = false;
+  /** Marks i32.const records that are operands of a root call (not "other" constants). */
+  let consumed = new Uint8Array(cap);
+  for (let i = 0; i < bodies.length; i++) {
+    const f = imported + i;
+    const body = bodies[i].body;
+    n = 0;
+    rootCalls = 0;
+    decodeInstructions(body, 0, body.length, true, visitor, Math.max(0, bodies[i].offset));
+    const inRoot = rootParams[f] >= 0;
+    if (consumed.length < cap) consumed = new Uint8Array(cap);
+    if (rootCalls) consumed.fill(0, 0, n);
+    // Constants: operands of root calls (by parameter), and all others.
+    for (let k = 0; rootCalls && k < n; k++) {
+      const target = callees[k];
+      if (target < 0 || rootParams[target] < 0) continue;
+      const params = rootParams[target];
+      const constants = new Map<number, number>();
+      for (let j = 1; j <= params && k - j >= 0 && PURE_PRODUCERS.has(ops[k - j]); j++) {
+        consumed[k - j] = 1;
+        if (ops[k - j] === 0x41) constants.set(params - j, constAt(body, starts[k - j]));
+      }
+      if (inRoot) {
+        const last = constants.get(params - 1);
+        if (last !== undefined) {
+          const set = result.innerConstants.get(f) ?? new Set();
+          result.innerConstants.set(f, set.add(last));
+        }
+        continue;
+      }
+      const s = result.sites.get(target) ?? { count: 0, constants: new Map() };
+      result.sites.set(target, s);
+      s.count++;
+      for (const [p, c] of constants) s.constants.set(p, [...(s.constants.get(p) ?? []), c]);
+    }
+    if (!inRoot) {
+      for (let k = 0; k < n; k++) {
+        if (ops[k] === 0x41 && !(rootCalls && consumed[k])) {
+          result.otherConstants.add(constAt(body, starts[k]));
+        }
+      }
+    }
+    if (inRoot) {
+      out.u32(ROOT_BODY.length);
+      out.copy(ROOT_BODY);
+      changed = true;
+      continue;
+    }
+    if (!rootCalls) {
+      out.u32(body.length);
+      out.copy(body);
+      continue;
+    }
+    changed = true;
+    /** Records of emitted instructions (-1: a new `unreachable`), to drop trailing operands. */
+    const emitted: number[] = [];
+    let k = 0;
+    while (k < n) {
+      const target = callees[k];
+      const trapsHere = ops[k] === 0x10 && rootParams[target] >= 0;
+      if (!trapsHere && !NEVER_FALLS_THROUGH.has(ops[k])) {
+        emitted.push(k);
+        k++;
+        continue;
+      }
+      if (trapsHere) {
+        result.callSitesRewritten++;
+        let params = rootParams[target];
+        while (params > 0 && emitted.length && PURE_PRODUCERS.has(ops[emitted.at(-1)!])) {
+          emitted.pop();
+          params--;
+        }
+        emitted.push(-1);
+      } else emitted.push(k);
+      // Skip what follows up to the end (or else/catch/delegate) of the enclosing block.
+      let depth = 0;
+      for (k++; k < n; k++) {
+        const op = ops[k];
+        if (OPENS.has(op)) depth++;
+        else if (op === 0x0b) {
+          if (depth === 0) break;
+          depth--;
+        } else if (depth === 0 && (op === 0x05 || op === 0x07 || op === 0x19 || op === 0x18)) {
+          break;
+        }
+      }
+    }
+    let size = n > 0 ? starts[0] : body.length; // the locals
+    for (const e of emitted) size += e < 0 ? 1 : ends[e] - starts[e];
+    out.u32(size);
+    out.copy(body.subarray(0, n > 0 ? starts[0] : body.length));
+    for (const e of emitted) {
+      if (e < 0) out.byte(0x00);
+      else out.copy(body.subarray(starts[e], ends[e]));
+    }
+  }
+  if (changed) m.setSection(SectionId.code, out.result());
+  return result;
+}
+
+const ROOT_BODY = new Uint8Array([0x00, 0x00, 0x0b]);
+
+/** A growable output buffer. */
+class Out {
+  buf: Uint8Array;
+  len = 0;
+  constructor(size: number) {
+    this.buf = new Uint8Array(Math.max(size, 16));
+  }
+  ensure(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
+    next.set(this.buf.subarray(0, this.len));
+    this.buf = next;
+  }
+  byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.len++] = b;
+  }
+  copy(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.len);
+    this.len += b.length;
+  }
+  u32(v: number): void {
+    this.ensure(5);
+    do {
+      let byte = v & 0x7f;
+      v >>>= 7;
+      if (v !== 0) byte |= 0x80;
+      this.buf[this.len++] = byte;
+    } while (v !== 0);
+  }
+  result(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The `dce` pass: removes exactly what binaryen's remove-unused-module-elements removes on the
+ * Rust fixtures, keeps behaviour, renumbers calls, `ref.func`, globals, tables, element segments,
+ * exports, the start function and the name section, and copies untouched bodies as bytes.
+ */
+import assert from "node:assert/strict";
+import binaryen from "binaryen";
+import {
+  dce,
+  eliminateDeadCode,
+  PassError,
+  reach,
+  readExports,
+  readModule,
+  readNames,
+  runPipeline,
+} from "../mod.ts";
+import { readIr } from "../pipeline.ts";
+import { call, instantiate, MODULES } from "./_calls.ts";
+import { wat } from "./_wat.ts";
+import { fixture } from "./_tools.ts";
+
+for (const [file, calls] of MODULES) {
+  Deno.test(`dce on ${file}: at most binaryen's functions, same results, names follow`, async () => {
+    const input = await Deno.readFile(fixture(file));
+    const { bytes, report } = await runPipeline(input, [dce()]);
+    const r = report.passes[0].report as { functionsAfter: number; codeBytesAfter: number };
+    const ir = readIr(binaryen, input);
+    try {
+      ir.runPasses(["remove-unused-module-elements"]);
+      // binaryen keeps every function a live table holds; dce keeps them too, but empties the
+      // bodies no call_indirect of their type can reach (as binaryen does after panic rewrites)
+      assert.ok(r.functionsAfter <= ir.getNumFunctions(), "no more functions than binaryen");
+    } finally {
+      ir.dispose();
+    }
+    assert.ok(r.codeBytesAfter <= readModule(input).section(10)!.payload.length);
+    const before = instantiate(input);
+    const after = instantiate(bytes);
+    for (const [name, args] of calls) {
+      assert.deepEqual(call(after, name, args), call(before, name, args), `${name}(${args})`);
+    }
+    const out = readModule(bytes);
+    const names = readNames(out)!.functions;
+    for (const e of readExports(out)) {
+      if (e.kind === "func" && e.name !== "init") assert.equal(names.get(e.index), e.name);
+    }
+  });
+}
+
+const MODULE = `(module
+  (type $v (func))
+  (import "env" "used" (func $used))
+  (import "env" "unused" (func $unused))
+  (import "env" "g_unused" (global $gi i32))
+  (table $t 2 funcref)
+  (table $dead 1 funcref)
+  (global $g0 (mut i32) (i32.const 1))
+  (global $g1 (mut i32) (i32.const 2))
+  (global $fp funcref (ref.func $by_global))
+  (elem (table $dead) (i32.const 0) func $only_in_dead_table)
+  (elem $passive func $in_passive)
+  (elem declare func $by_ref)
+  (func $dead_first (call $unused) (global.set $g0 (i32.const 9)))
+  (func $main (export "main") (result i32)
+    (call $used)
+    (drop (ref.func $by_ref))
+    (drop (global.get $fp))
+    (global.get $g1))
+  (func $only_in_dead_table)
+  (func $in_passive)
+  (func $by_ref)
+  (func $by_global)
+  (func $start (global.set $g1 (i32.const 7)))
+  (start $start))`;
+
+Deno.test("dce renumbers imports, globals, tables, segments, ref.func and start", () => {
+  const m = readModule(wat(MODULE));
+  const report = eliminateDeadCode(m);
+  assert.deepEqual(
+    {
+      functionsRemoved: report.functionsRemoved,
+      importsRemoved: report.importsRemoved,
+      globalsRemoved: report.globalsRemoved,
+      tablesRemoved: report.tablesRemoved,
+      elementSegmentsRemoved: report.elementSegmentsRemoved,
+    },
+    {
+      // $unused, $dead_first, $only_in_dead_table, $in_passive
+      functionsRemoved: 4,
+      importsRemoved: 2, // $unused and the global $gi
+      globalsRemoved: 2, // $gi, $g0
+      tablesRemoved: 2, // neither table is used
+      elementSegmentsRemoved: 2, // the active one on $dead, the passive one
+    },
+  );
+  const bytes = m.toBytes();
+  const calls: string[] = [];
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource), {
+    env: { used: () => calls.push("used") },
+  });
+  assert.equal((instance.exports.main as () => number)(), 7, "start ran and main reads $g1");
+  assert.deepEqual(calls, ["used"]);
+  const names = readNames(readModule(bytes))!;
+  assert.deepEqual([...names.functions.values()], ["used", "main", "by_ref", "by_global", "start"]);
+  assert.deepEqual([...names.globals.values()], ["g1", "fp"]);
+});
+
+Deno.test("reach() takes extra roots and can leave exports out", () => {
+  const m = readModule(wat(MODULE));
+  const names = readNames(m)!.functions;
+  const index = (n: string) => [...names].find(([, v]) => v === n)![0];
+  const r = reach(m, { exportsAreRoots: false, roots: { functions: [index("in_passive")] } });
+  const live = [...names].filter(([i]) => r.functions[i]).map(([, n]) => n);
+  assert.deepEqual(live, ["in_passive", "start"]);
+  assert.equal(r.reason(index("by_ref")), "unreachable");
+  const all = reach(m);
+  assert.equal(all.reason(index("by_ref")), `referred to by function ${index("main")}`);
+});
+
+Deno.test("dce --dce-keep keeps a named function; unknown names and objects are refused", async () => {
+  const input = wat(MODULE);
+  const { bytes } = await runPipeline(input, [dce({ keep: ["dead_first"] })]);
+  const names = [...readNames(readModule(bytes))!.functions.values()];
+  assert.ok(names.includes("dead_first") && names.includes("unused"));
+  await assert.rejects(runPipeline(input, [dce({ keep: ["nope"] })]), (e) => {
+    assert.ok(e instanceof PassError && !e.internal);
+    assert.match(e.message, /no function named "nope"/);
+    return true;
+  });
+  const object = await Deno.readFile(fixture("rust_objects/lib.o"));
+  await assert.rejects(runPipeline(object, [dce()]), /relocatable object/);
+});
+
+Deno.test("dce copies bodies whose references keep their indices as bytes", () => {
+  // Nothing before $f is removed, so its body (and the code section) stays byte for byte.
+  const input = wat(`(module (func $f (export "f") (call $g)) (func $g) (func $dead))`);
+  const m = readModule(input);
+  const code = m.section(10)!.payload;
+  const report = eliminateDeadCode(m);
+  assert.equal(report.functionsRemoved, 1);
+  const out = m.section(10)!.payload;
+  assert.deepEqual(out, code.subarray(0, out.length).with(0, 2), "first bodies unchanged");
+});
