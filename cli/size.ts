@@ -4,7 +4,8 @@
  * @module
  */
 import type { Command } from "../deps/commander.ts";
-import { formatInspect, inspectModule } from "../inspect.ts";
+import { inspectCommand } from "./inspect.ts";
+import { readInput } from "./io.ts";
 import { UsageError, WasmParseError } from "../errors.ts";
 import { readModuleFile } from "../wasm/file.ts";
 import type { WasmModule } from "../wasm/module.ts";
@@ -15,23 +16,10 @@ import { formatDiff, formatGarbage, formatTop, formatWhy } from "../size/format.
 import { type Demangle, isMangled } from "../size/names.ts";
 import { garbageItems, topItems, whyKept } from "../size/views.ts";
 
-/** Reads a module, turning file-system errors into one-line user errors. */
+/** Reads a module; file-system problems become one line naming the file (as every command). */
 async function readWasm(path: string): Promise<WasmModule> {
-  try {
-    return await readModuleFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new UsageError(`Cannot read "${path}": no such file; check the path`);
-    }
-    if (e instanceof Deno.errors.IsADirectory) {
-      throw new UsageError(`Cannot read "${path}": it is a directory; pass a .wasm file`);
-    }
-    if (e instanceof Deno.errors.PermissionDenied) {
-      throw new UsageError(`Cannot read "${path}": permission denied; run with --allow-read`);
-    }
-    if (e instanceof WasmParseError) e.file ??= path;
-    throw e;
-  }
+  const m = await readInput(path, readModuleFile);
+  return m;
 }
 
 /** Loads the Rust demangler only when the module's names need it. */
@@ -99,12 +87,7 @@ export function registerSizeCommands(program: Command): void {
       const input = args[0] as string;
       const o = args[1] as Record<string, unknown>;
       const sizeView = o.top !== undefined || o.retained !== undefined || o.garbage || o.html;
-      if (!sizeView) {
-        const module = await readWasm(input);
-        const report = inspectModule(module, input);
-        print(o.json ? JSON.stringify(report, null, 2) : formatInspect(report));
-        return;
-      }
+      if (!sizeView) return await inspectCommand(input, o as { json?: boolean });
       const a = await analyzeFile(input);
       const kinds = typeof o.kind === "string"
         ? o.kind.split(",").map((k) => k.trim()) as never[]
@@ -225,7 +208,7 @@ export function registerSizeCommands(program: Command): void {
         );
       }
       // Read now: with --in-place the input is gone afterwards.
-      inputBytes = await Deno.readFile(cmd.args[0]);
+      inputBytes = await readInput(cmd.args[0], Deno.readFile);
     })
     .hook("postAction", async (cmd) => {
       const o = cmd.opts() as Record<string, unknown>;
