@@ -28,6 +28,8 @@ export type {
   PassReport,
   SectionPass,
 } from "./passes/types.ts";
+export { binaryenPasses, type BinaryenPassesOptions } from "./passes/binaryen.ts";
+export { type ArchiveResult, type MemberRun, runArchivePipeline } from "./archive_pipeline.ts";
 export { dce, type DceOptions, type DceReport, eliminateDeadCode } from "./passes/dce.ts";
 export {
   type BuilderOptions,

@@ -7,6 +7,10 @@
  *   nothing) it must still find the roots.
  * - time: read + pass + DCE + emit (in process, file to file) against native
  *   `wasm-opt --remove-unused-module-elements` (a process, file to file); target ≤ 1.0×.
+ * - whole process on a large named module (automerge@3.5.0's 3.6 MB wasm-bindgen module, fetched
+ *   from npm at bench time): `linkpass opt --panic trap` (byte engine, and `--panic-engine
+ *   binaryen`) against native wasm-opt, wall time (deno bench) and peak memory (printed before the
+ *   timings, median of 3 runs of `/usr/bin/time`); targets ≤ 0.5× the time, ≤ 1.0× the memory.
  * Run with `deno bench -A bench/panic_bench.ts`.
  */
 import { panic, readModule, readNames, runPipeline } from "../mod.ts";
@@ -49,6 +53,17 @@ function baseline(bytes: Uint8Array): { bytes: Uint8Array; snipped: number } {
   const out = ir.emitBinary();
   ir.dispose();
   return { bytes: out, snipped };
+}
+
+/** Installs a pinned npm package into a temporary directory; undefined when npm fails. */
+async function npmInstall(pkg: string): Promise<string | undefined> {
+  const dir = await Deno.makeTempDir({ prefix: "linkpass-bench-" });
+  const r = await new Deno.Command("npm", {
+    args: ["install", "--silent", "--no-audit", "--no-fund", "--prefix", dir, pkg],
+    stdout: "null",
+    stderr: "null",
+  }).output().catch(() => undefined);
+  return r?.success ? dir : undefined;
 }
 
 async function verkle(): Promise<[string, Uint8Array][]> {
@@ -142,4 +157,94 @@ for (const [name, bytes] of modules) {
       await Deno.writeFile(out, result.bytes);
     },
   });
+}
+
+// Whole processes on a large module: the CLI as users run it, against native wasm-opt.
+const automergeDir = await npmInstall("@automerge/automerge@3.5.0");
+if (automergeDir) {
+  const large = `${automergeDir}/node_modules/@automerge/automerge/dist/automerge.wasm`;
+  const cli = new URL("../cli.ts", import.meta.url).pathname;
+  const out = `${dir}/automerge.out.wasm`;
+  const features = [
+    "--enable-reference-types",
+    "--enable-multivalue",
+    "--enable-sign-ext",
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-exception-handling",
+    "--enable-mutable-globals",
+  ];
+  const commands: [string, string, string[]][] = [
+    ["native wasm-opt --remove-unused-module-elements", "wasm-opt", [
+      ...features,
+      "--remove-unused-module-elements",
+      large,
+      "-o",
+      out,
+    ]],
+    ["linkpass opt --panic trap (bytes)", Deno.execPath(), [
+      "run",
+      "-A",
+      cli,
+      "opt",
+      large,
+      "-o",
+      out,
+      "--panic",
+      "trap",
+      "--allow-unwind-change",
+    ]],
+    ["linkpass opt --panic trap --panic-engine binaryen", Deno.execPath(), [
+      "run",
+      "-A",
+      cli,
+      "opt",
+      large,
+      "-o",
+      out,
+      "--panic",
+      "trap",
+      "--allow-unwind-change",
+      "--panic-engine",
+      "binaryen",
+    ]],
+  ];
+  const time = "/usr/bin/time";
+  const hasTime = await Deno.stat(time).then(() => true, () => false);
+  if (hasTime) {
+    const peaks: number[] = [];
+    const lines: string[] = [];
+    for (const [label, cmd, args] of commands) {
+      const runs: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const r = await new Deno.Command(time, {
+          args: ["-f", "%M", cmd, ...args],
+          stdout: "null",
+          stderr: "piped",
+        }).output();
+        const text = new TextDecoder().decode(r.stderr).trim().split("\n");
+        runs.push(Number(text.at(-1)));
+      }
+      const median = runs.sort((a, b) => a - b)[1];
+      peaks.push(median);
+      lines.push(
+        `${label.padEnd(52)} ${(median / 1024).toFixed(1).padStart(7)} MB ${
+          (median / peaks[0]).toFixed(2).padStart(6)
+        }×`,
+      );
+    }
+    console.log(["peak memory (automerge 3.6 MB, median of 3)", ...lines].join("\n"));
+  }
+  for (const [label, cmd, args] of commands) {
+    Deno.bench({
+      name: `${label} (whole process)`,
+      group: "automerge 3.6 MB, whole process",
+      baseline: cmd === "wasm-opt",
+      n: 5,
+      async fn() {
+        const r = await new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).output();
+        if (!r.success) throw new Error(`${label} failed`);
+      },
+    });
+  }
 }

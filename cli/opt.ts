@@ -9,6 +9,8 @@ import { UsageError } from "../errors.ts";
 import { checkOutputPath, type OutputFile, sameFile, writeOutputs } from "../fs.ts";
 import { builtinPasses, orderPasses } from "../passes/mod.ts";
 import { runPipeline } from "../pipeline.ts";
+import { formatArchiveReport, isArchiveFile, runArchivePipeline } from "../archive_pipeline.ts";
+import type { Pass } from "../passes/types.ts";
 import { type LoadedPass, loadUserPass } from "../user_pass.ts";
 import { readModuleFile } from "../wasm/file.ts";
 import { collect, examples, printWarnings, readInput } from "./io.ts";
@@ -50,6 +52,11 @@ export async function optCommand(input: string, o: OptOptions): Promise<void> {
     );
   }
   const force = Boolean(o.force);
+  if (o.O !== undefined) {
+    // `-O`, `-O2`, `-Oz` as wasm-opt spells them: that level first in the binaryen pass.
+    const level = o.O === true ? "O" : `O${o.O}`;
+    o.binaryen = [level, ...((o.binaryen as string[] | undefined) ?? [])];
+  }
   const builtins = passesFromFlags(o, builtinPasses);
   const specs = (o.pass as string[] | undefined) ?? [];
   const passOptionValues = (o.passOption as string[] | undefined) ?? [];
@@ -59,6 +66,7 @@ export async function optCommand(input: string, o: OptOptions): Promise<void> {
   }
   const passes = orderPasses(builtins, user);
   await checkOutputPath(output, { force });
+  if (await isArchiveFile(input)) return await optArchive(input, output, passes, o);
 
   const progress = new Progress();
   try {
@@ -93,11 +101,20 @@ export async function optCommand(input: string, o: OptOptions): Promise<void> {
   }
 }
 
+/** `opt` on an `ar` archive (`.a`, `.rlib`): every Wasm object member through the passes. */
+async function optArchive(input: string, output: string, passes: Pass[], o: OptOptions) {
+  const bytes = await readInput(input, Deno.readFile);
+  const result = await runArchivePipeline(bytes, passes, { file: input });
+  await writeOutputs([{ path: output, contents: result.bytes }], { force: Boolean(o.force) });
+  for (const m of result.members) printWarnings(m.report ? reportWarnings(m.report) : []);
+  console.log(formatArchiveReport(result, o.report as string));
+}
+
 /** Adds `opt` to the program. */
 export function registerOpt(program: Command): void {
   const cmd = program.command("opt")
     .description("run passes over a module or object and write the result")
-    .argument("<input>", "input .wasm module or .o object")
+    .argument("<input>", "input .wasm module, .o object or .a/.rlib archive")
     .option(
       "-o, --output <file>",
       "output file; missing folders are created, and all outputs of the run (module, glue) are written together or not at all",
@@ -119,6 +136,12 @@ export function registerOpt(program: Command): void {
       "--pass-option <[pass:]key=value>",
       "an option for a user pass; with several --pass, prefix the pass's module path (repeatable)",
       collect,
+    )
+    .addOption(
+      new Option(
+        "-O [level]",
+        "binaryen's optimization level, as wasm-opt spells it: -O, -O1..-O4, -Os, -Oz (runs the binaryen pass)",
+      ).choices(["0", "1", "2", "3", "4", "s", "z"]),
     )
     .option(
       "--keep-stale-debug",

@@ -108,8 +108,11 @@ export interface ByteRewrite {
   callSitesRewritten: number;
   /** Per root (function index): constant i32 operands of its call sites, by parameter index. */
   sites: Map<number, { count: number; constants: Map<number, number[]> }>;
-  /** Constant i32 values used anywhere else outside root bodies. */
-  otherConstants: Set<number>;
+  /**
+   * Constant i32 values the code still uses after the rewrite (see {@linkcode codeConstants}):
+   * fill it once the dead code is gone.
+   */
+  otherConstants: ValueSet;
   /** Per root: constants its own body passes last to other roots (LTO-specialized roots). */
   innerConstants: Map<number, Set<number>>;
 }
@@ -133,9 +136,15 @@ function constAt(body: Uint8Array, at: number): number {
 
 /**
  * Rewrites the code section of `m` in place: each root's body becomes `unreachable`, each call to
- * a root in other bodies becomes `unreachable` (see the module doc).
+ * a root in other bodies becomes `unreachable` (see the module doc). With `moves`, records where
+ * kept bytes went as (old start, old end, new start) triples of code payload offsets, in order,
+ * so that relocations can follow them.
  */
-export function rewriteOnBytes(m: WasmModule, roots: Set<number>): ByteRewrite {
+export function rewriteOnBytes(
+  m: WasmModule,
+  roots: Set<number>,
+  moves?: number[],
+): ByteRewrite {
   const funcImports = readImports(m).flatMap((i) => i.kind === "func" ? [i.type] : []);
   const imported = funcImports.length;
   const types = readTypes(m);
@@ -151,7 +160,7 @@ export function rewriteOnBytes(m: WasmModule, roots: Set<number>): ByteRewrite {
   const result: ByteRewrite = {
     callSitesRewritten: 0,
     sites: new Map(),
-    otherConstants: new Set(),
+    otherConstants: new ValueSet(),
     innerConstants: new Map(),
   };
   // Per-body instruction records in reused typed arrays: opcode, start, end, callee (-1).
@@ -192,7 +201,14 @@ export function rewriteOnBytes(m: WasmModule, roots: Set<number>): ByteRewrite {
       n++;
     },
   };
-  const out = new Out(m.section(SectionId.code)!.payload.length);
+  const codeSection = m.section(SectionId.code)!;
+  const out = new Out(codeSection.payload.length);
+  /** Where body `i` starts in the old payload (for `moves`). */
+  const at = (i: number) => bodies[i].offset - codeSection.payloadOffset;
+  /** Records that old payload bytes [from, from + length) are now at the output's end. */
+  const moved = (from: number, length: number) => {
+    if (moves && length > 0) moves.push(from, from + length, out.len);
+  };
   out.u32(bodies.length);
   let changed = false;
   /** Marks i32.const records that are operands of a root call (not "other" constants). */
@@ -202,8 +218,15 @@ export function rewriteOnBytes(m: WasmModule, roots: Set<number>): ByteRewrite {
     const body = bodies[i].body;
     n = 0;
     rootCalls = 0;
-    decodeInstructions(body, 0, body.length, true, visitor, Math.max(0, bodies[i].offset));
     const inRoot = rootParams[f] >= 0;
+    if (!inRoot && !mayCallRoot(body, rootParams)) {
+      // No `call` to a root anywhere in the bytes: copied without decoding.
+      out.u32(body.length);
+      moved(at(i), body.length);
+      out.copy(body);
+      continue;
+    }
+    decodeInstructions(body, 0, body.length, true, visitor, Math.max(0, bodies[i].offset));
     if (consumed.length < cap) consumed = new Uint8Array(cap);
     if (rootCalls) consumed.fill(0, 0, n);
     // Constants: operands of root calls (by parameter), and all others.
@@ -229,13 +252,6 @@ export function rewriteOnBytes(m: WasmModule, roots: Set<number>): ByteRewrite {
       s.count++;
       for (const [p, c] of constants) s.constants.set(p, [...(s.constants.get(p) ?? []), c]);
     }
-    if (!inRoot) {
-      for (let k = 0; k < n; k++) {
-        if (ops[k] === 0x41 && !(rootCalls && consumed[k])) {
-          result.otherConstants.add(constAt(body, starts[k]));
-        }
-      }
-    }
     if (inRoot) {
       out.u32(ROOT_BODY.length);
       out.copy(ROOT_BODY);
@@ -244,6 +260,7 @@ export function rewriteOnBytes(m: WasmModule, roots: Set<number>): ByteRewrite {
     }
     if (!rootCalls) {
       out.u32(body.length);
+      moved(at(i), body.length);
       out.copy(body);
       continue;
     }
@@ -284,10 +301,14 @@ export function rewriteOnBytes(m: WasmModule, roots: Set<number>): ByteRewrite {
     let size = n > 0 ? starts[0] : body.length; // the locals
     for (const e of emitted) size += e < 0 ? 1 : ends[e] - starts[e];
     out.u32(size);
+    moved(at(i), n > 0 ? starts[0] : body.length);
     out.copy(body.subarray(0, n > 0 ? starts[0] : body.length));
     for (const e of emitted) {
       if (e < 0) out.byte(0x00);
-      else out.copy(body.subarray(starts[e], ends[e]));
+      else {
+        moved(at(i) + starts[e], ends[e] - starts[e]);
+        out.copy(body.subarray(starts[e], ends[e]));
+      }
     }
   }
   if (changed) m.setSection(SectionId.code, out.result());
@@ -295,6 +316,78 @@ export function rewriteOnBytes(m: WasmModule, roots: Set<number>): ByteRewrite {
 }
 
 const ROOT_BODY = new Uint8Array([0x00, 0x00, 0x0b]);
+
+/** Reads the u32 LEB at `pos` (any length up to 5 bytes), or -1 when it runs out. */
+function lebAt(b: Uint8Array, pos: number): number {
+  let v = 0, shift = 0;
+  for (let i = 0; i < 5 && pos < b.length; i++, pos++) {
+    v |= (b[pos] & 0x7f) << shift;
+    if ((b[pos] & 0x80) === 0) return v >>> 0;
+    shift += 7;
+  }
+  return -1;
+}
+
+/**
+ * True when the body may call a root: some 0x10 byte is followed by a root's index. Bytes inside
+ * immediates may match too (then the body is decoded for nothing); a real call always does.
+ */
+function mayCallRoot(body: Uint8Array, rootParams: Int32Array): boolean {
+  for (let i = body.indexOf(0x10); i >= 0; i = body.indexOf(0x10, i + 1)) {
+    const v = lebAt(body, i + 1);
+    if (v >= 0 && v < rootParams.length && rootParams[v] >= 0) return true;
+  }
+  return false;
+}
+
+/**
+ * The values of every `i32.const` in a code section payload, found by a byte scan: each 0x41
+ * byte is read as the start of one. Bytes inside other immediates add values that are not
+ * constants, so the set may be larger than the truth: used for the dead-data estimate, that
+ * only makes the estimate smaller, never wrong.
+ */
+export function codeConstants(code: Uint8Array, into: ValueSet): void {
+  for (let i = code.indexOf(0x41); i >= 0; i = code.indexOf(0x41, i + 1)) {
+    into.push(constAt(code, i));
+  }
+}
+
+/**
+ * A set of u32 values filled once and then queried: appended to a typed array, sorted on the
+ * first query (a `Set` of every i32.const of a large module costs more time and memory).
+ */
+export class ValueSet {
+  #values = new Uint32Array(1024);
+  #length = 0;
+  #sorted = true;
+  /** Adds a value (duplicates are fine). */
+  push(v: number): void {
+    if (this.#length === this.#values.length) {
+      const next = new Uint32Array(this.#values.length * 2);
+      next.set(this.#values);
+      this.#values = next;
+    }
+    this.#values[this.#length++] = v >>> 0;
+    this.#sorted = false;
+  }
+  /** True when `v` was added. */
+  has(v: number): boolean {
+    if (!this.#sorted) {
+      this.#values = this.#values.subarray(0, this.#length).sort();
+      this.#sorted = true;
+    }
+    const a = this.#values;
+    let lo = 0, hi = this.#length - 1;
+    v >>>= 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (a[mid] === v) return true;
+      if (a[mid] < v) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+}
 
 /** A growable output buffer. */
 class Out {

@@ -68,7 +68,7 @@ export function locationParam(
 export function collectMessages(
   sites: CallSites | undefined,
   image: DataImage,
-  used: Set<number>,
+  used: { has(value: number): boolean },
   into: RangeSet,
 ): void {
   if (!sites) return;

@@ -47,7 +47,7 @@ export interface DceReport extends DceCounts {
  * ]));
  * const report = eliminateDeadCode(m);
  * assert.strictEqual(report.functionsRemoved, 1);
- * assert.ok(WebAssembly.validate(m.toBytes()));
+ * assert.ok(WebAssembly.validate(m.toBytes() as BufferSource));
  * ```
  */
 export function eliminateDeadCode(module: WasmModule, options: DceOptions = {}): DceReport {

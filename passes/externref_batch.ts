@@ -22,6 +22,7 @@ import {
   readTables,
   readTypes,
   type TableType,
+  valType,
 } from "../wasm/types.ts";
 import { helperBody, type HelperPlan, MIN_BATCH } from "./_externref_helper.ts";
 import type { PassReport } from "./types.ts";
@@ -93,6 +94,11 @@ export const externrefBatch: PassFactory<ExternrefBatchSchema> = definePass<Exte
       value: "name",
       flag: "externref-table",
     }),
+    callAlways: flag({
+      help: "call the helper at every site instead of the inline fast path (reserve check and " +
+        "bump at the site, the helper only when the reserve is short)",
+      flag: "externref-call-always",
+    }),
     constantOnly: flag({
       help: "rewrite only sites whose delta is a constant",
       flag: "externref-constant-only",
@@ -115,6 +121,7 @@ interface Settings {
   max?: number;
   table?: string;
   constantOnly: boolean;
+  callAlways?: boolean;
   exportHelper?: string;
 }
 
@@ -246,13 +253,12 @@ function rewrite(
   }
   const helperOf = new Map(plans.map((p) => [p.table, p]));
 
-  // Code: swap each site for a call; append the helpers.
-  const bySite = new Map<number, { start: number; end: number; call: Uint8Array }[]>();
+  // Code: swap each site for the inline fast path (or a call); append the helpers.
+  const bySite = new Map<number, { start: number; end: number; plan: HelperPlan }[]>();
   for (const [t, list] of sites) {
-    const call = new ByteWriter().byte(0x10).u32(helperOf.get(t)!.func).finish();
     for (const s of list) {
       const l = bySite.get(s.func) ?? [];
-      l.push({ start: s.start, end: s.end, call });
+      l.push({ start: s.start, end: s.end, plan: helperOf.get(t)! });
       bySite.set(s.func, l);
     }
   }
@@ -262,8 +268,22 @@ function rewrite(
     if (!patches.length) return void codeOut.sized(f.body);
     const body = new ByteWriter();
     let pos = 0;
+    let locals: number | undefined;
+    if (!o.callAlways) {
+      // Three scratch locals (externref, i32, i64) after the function's own.
+      const t = types[functions[i]];
+      const params = t?.kind === "func" ? t.params.length : 0;
+      const { count, end } = readLocals(f.body);
+      locals = params + count;
+      const groups = new ByteReader(f.body).u32();
+      body.u32(groups + 3).bytes(f.body.subarray(encodeU32(groups).length, end));
+      body.u32(1).byte(0x6f).u32(1).byte(0x7f).u32(1).byte(0x7e);
+      pos = end;
+    }
     for (const p of patches) {
-      body.bytes(f.body.subarray(pos, p.start)).bytes(p.call);
+      body.bytes(f.body.subarray(pos, p.start));
+      if (locals === undefined) body.byte(0x10).u32(p.plan.func);
+      else body.bytes(inlineGrow(p.plan, locals));
       pos = p.end;
     }
     codeOut.sized(body.bytes(f.body.subarray(pos)).finish());
@@ -292,12 +312,53 @@ function rewrite(
   return {
     ...report,
     sitesRewritten: [...sites.values()].reduce((n, l) => n + l.length, 0),
+    inline: !o.callAlways,
     helpers: plans.map((p) => ({
       table: p.table,
       function: p.func,
       globals: [p.start, p.end, p.nullReserve],
     })),
   };
+}
+
+/** The number of locals a body declares, and where its instructions start. */
+function readLocals(body: Uint8Array): { count: number; end: number } {
+  const r = new ByteReader(body);
+  let count = 0;
+  r.vec(() => {
+    count += r.u32();
+    valType(r);
+  });
+  return { count, end: r.pos };
+}
+
+/**
+ * The inline fast path replacing one `table.grow` (stack: init, delta → first slot or -1), with
+ * scratch locals `base` (externref), `base + 1` (i32), `base + 2` (i64): when the delta is not 0,
+ * fits in the reserve, the init value is null and so are the reserve's slots, the slots are
+ * handed out by bumping the reserve's start; otherwise the helper runs, with the same operands.
+ */
+export function inlineGrow(p: HelperPlan, base: number): Uint8Array {
+  const v = base;
+  const d = p.is64 ? base + 2 : base + 1;
+  const w = new ByteWriter();
+  const one = () => p.is64 ? w.byte(0x42).byte(1) : w.byte(0x41).byte(1);
+  const sub = p.is64 ? 0x7d : 0x6b;
+  w.byte(0x21).u32(d).byte(0x21).u32(v); // local.set d; local.set v
+  w.byte(0x20).u32(d);
+  one();
+  w.byte(sub); // d - 1
+  w.byte(0x23).u32(p.end).byte(0x23).u32(p.start).byte(sub); // end - start
+  w.byte(p.is64 ? 0x54 : 0x49); // lt_u: d != 0 && d <= avail
+  w.byte(0x23).u32(p.nullReserve).byte(0x71); // and the reserve holds nulls
+  w.byte(0x20).u32(v).byte(0xd1).byte(0x71); // and the init value is null
+  w.byte(0x04).byte(p.is64 ? 0x7e : 0x7f); // if (result index type)
+  w.byte(0x23).u32(p.start); // the first slot
+  w.byte(0x23).u32(p.start).byte(0x20).u32(d).byte(p.is64 ? 0x7c : 0x6a).byte(0x24).u32(p.start);
+  w.byte(0x05); // else
+  w.byte(0x20).u32(v).byte(0x20).u32(d).byte(0x10).u32(p.func);
+  w.byte(0x0b);
+  return w.finish();
 }
 
 /** Appends encoded entries to a vector section (creating the section when absent). */

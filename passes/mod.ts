@@ -15,6 +15,7 @@
  */
 import { UsageError } from "../errors.ts";
 import { type PassFactory, passFromConfig, type Placement } from "./define.ts";
+import { binaryenPasses } from "./binaryen.ts";
 import { dce } from "./dce.ts";
 import { externrefBatch } from "./externref_batch.ts";
 import { jsGlue } from "./js_glue.ts";
@@ -30,6 +31,7 @@ export const builtinPasses: readonly PassFactory[] = Object.freeze([
   panic,
   externrefBatch,
   dce,
+  binaryenPasses,
   jsGlue,
   stripCustomSections,
 ] as PassFactory[]);

@@ -29,7 +29,8 @@ import { type CallSites, collectMessages, locationParam, prepareHook } from "./_
 import { DataImage, type LocationRecord, RangeSet } from "./_panic_data.ts";
 import { matchRoot, ROOT_HINT, type RootRule } from "./_panic_roots.ts";
 import type { BinaryenModule, IrPassContext, PassContext, PassReport } from "./types.ts";
-import { rewriteOnBytes, whyBodyMayReturn } from "./_panic_bytes.ts";
+import { codeConstants, rewriteOnBytes } from "./_panic_bytes.ts";
+import { findRootsOnBytes, panicObject } from "./_panic_object.ts";
 import { eliminateDeadCode } from "./dce.ts";
 import { readCode, readFunctions, readTypes } from "../wasm/types.ts";
 import {
@@ -191,8 +192,8 @@ async function runPanic(
   const binaryen = ctx.binaryen;
   if (ctx.input.isRelocatable) {
     throw new UsageError(
-      `${quoted(ctx)} is a relocatable object: the panic pass works on linked modules, where ` +
-        `every caller of a panic function is known; run it on the linker's output`,
+      `${quoted(ctx)} is a relocatable object: the panic pass works on objects only in trap ` +
+        `mode (the byte engine); hook mode and --panic-engine binaryen need the linker's output`,
     );
   }
   const names = readNames(ctx.input)?.functions;
@@ -384,8 +385,8 @@ async function runPanic(
 function checkInput(m: WasmModule, ctx: PassContext): Map<number, string> {
   if (m.isRelocatable) {
     throw new UsageError(
-      `${quoted(ctx)} is a relocatable object: the panic pass works on linked modules, where ` +
-        `every caller of a panic function is known; run it on the linker's output`,
+      `${quoted(ctx)} is a relocatable object: the panic pass works on objects only in trap ` +
+        `mode (the byte engine); hook mode and --panic-engine binaryen need the linker's output`,
     );
   }
   const names = readNames(m)?.functions;
@@ -406,6 +407,14 @@ async function runPanicBytes(
   ctx: PassContext,
   options: PanicSettings,
 ): Promise<PassReport> {
+  if (m.isRelocatable) {
+    // Before the link: the rewrite on the object, relocations following the bytes; the
+    // linker's --gc-sections then drops what only panics used, data included.
+    const r = await panicObject(m);
+    r.warnings.forEach((w) => ctx.warn(w));
+    const { warnings: _, ...report } = r;
+    return { mode: options.mode, engine: "bytes", object: true, ...report };
+  }
   const names = checkInput(m, ctx);
   const unwindSigns = checkUnwind(ctx, m, names, options.allowUnwindChange);
   const codeBytesBefore = codeBytes(m);
@@ -413,30 +422,17 @@ async function runPanicBytes(
   const bodies = readCode(m);
   const types = readTypes(m);
   const funcTypes = readFunctions(m);
-  const hinted = [...names].filter(([, name]) => ROOT_HINT.test(name)).sort((a, b) => a[0] - b[0]);
-  // The demangler (a Wasm module) is loaded only when a name needs it.
-  const demangle = hinted.some(([, name]) => isMangled(name))
-    ? await loadDemangler()
-    : (name: string) => name;
-  const roots: { index: number; name: string; path: string; rule: RootRule }[] = [];
-  for (const [index, name] of hinted) {
-    const path = canonicalPath(name, demangle);
-    const rule = matchRoot(path);
-    if (!rule) continue;
-    const why = index < imported
-      ? "it is imported"
-      : index - imported < bodies.length
-      ? whyBodyMayReturn(bodies[index - imported].body)
-      : "it has no body";
-    if (why) ctx.warn(`"${name}" is named like a panic root but ${why}; left alone`);
-    else roots.push({ index, name, path, rule });
-  }
+  const roots = await findRootsOnBytes(names, bodies, imported, ctx.warn);
   const image = new DataImage(m);
   const functionsBefore = imported + bodies.length;
   const rewrite = rewriteOnBytes(m, new Set(roots.map((r) => r.index)));
   const report: PanicRoot[] = [];
   const locations = new Map<number, LocationRecord>();
   const messages = new RangeSet();
+  if (roots.length === 0) ctx.warn(`no panic roots found in ${quoted(ctx)}; nothing changed`);
+  const removed = roots.length ? eliminateDeadCode(m, { file: ctx.file }) : undefined;
+  // What the remaining code still refers to stays: constants found once dead code is gone.
+  codeConstants(m.section(10)?.payload ?? new Uint8Array(0), rewrite.otherConstants);
   for (const r of roots) {
     const s = rewrite.sites.get(r.index);
     const t = types[funcTypes[r.index - imported]];
@@ -446,8 +442,7 @@ async function runPanicBytes(
     collectMessages(s, image, rewrite.otherConstants, messages);
     report.push({ name: r.name, path: r.path, action: "trap" });
   }
-  if (roots.length === 0) ctx.warn(`no panic roots found in ${quoted(ctx)}; nothing changed`);
-  const removed = roots.length ? eliminateDeadCode(m, { file: ctx.file }) : undefined;
+
   const out: PassReport = {
     mode: options.mode,
     engine: "bytes",
@@ -469,7 +464,7 @@ async function runPanicBytes(
 function deadData(
   locations: Map<number, LocationRecord>,
   messages: RangeSet,
-  otherConstants: Set<number>,
+  otherConstants: { has(value: number): boolean },
   locationsDead: boolean,
 ) {
   const dead = new RangeSet();

@@ -46,6 +46,7 @@ Deno.test("cli passes --json lists every pass with its options", async () => {
     "panic",
     "externref-batch",
     "dce",
+    "binaryen",
     "js-glue",
     "strip-custom-sections",
   ]);

@@ -303,3 +303,24 @@ Deno.test("slots handed out from the reserve hold the init value of their own ca
   const f = e.grow(null, 1); // from a reserve grown with null
   assert.equal(table.get(f), null);
 });
+
+Deno.test("the inline fast path and the helper-only rewrite hand out the same slots", async () => {
+  const inline = await batched(jsBindgenModule());
+  const calls = await batched(jsBindgenModule(), { callAlways: true });
+  assert.equal(inline.report.inline, true);
+  assert.equal(calls.report.inline, false);
+  const sequence = async (bytes: Uint8Array) => {
+    const table = newTable();
+    const e = await instantiate(bytes, table);
+    const out: (number | string)[] = [];
+    for (let i = 0; i < 300; i++) out.push(e.insert(i));
+    out.push(e.grow("x", 2), e.grow(null, 0), e.grow(null, 5), e.grow_const3());
+    table.grow(7); // JS grows the table: the reserve must not overlap these slots
+    for (let i = 0; i < 200; i++) out.push(e.insert(i));
+    out.push(String(e.get(301)), e.size(), table.length);
+    return out;
+  };
+  assert.deepEqual(await sequence(inline.bytes), await sequence(calls.bytes));
+  // the inline path skips the helper: a site's own function now holds the reserve check
+  assert.ok(inline.bytes.length > calls.bytes.length);
+});

@@ -240,12 +240,11 @@ Deno.test("panic refuses a module without names and says how to keep them", asyn
   await t.assertSnapshot(message);
 });
 
-Deno.test("panic refuses relocatable objects", async () => {
+Deno.test("panic refuses relocatable objects in hook mode and with the binaryen engine", async () => {
   const object = await Deno.readFile(fixture("rust_objects/lib.o"));
-  assert.match(
-    await failure(object, { mode: "trap" }, "lib.o"),
-    /^"lib.o" is a relocatable object/,
-  );
+  for (const options of [{ mode: "hook" }, { mode: "trap", engine: "binaryen" }] as const) {
+    assert.match(await failure(object, options, "lib.o"), /^"lib.o" is a relocatable object/);
+  }
 });
 
 Deno.test("panic refuses panic=unwind modules unless --allow-unwind-change", async (t) => {

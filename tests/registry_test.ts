@@ -16,8 +16,10 @@ import { UsageError } from "../errors.ts";
 const SAMPLES: Record<string, Record<string, string | string[] | true>> = {
   "panic": { mode: "hook", hook: "env/on_panic", allowUnwindChange: true, engine: "binaryen" },
   "dce": { keep: ["main", "$helper"] },
+  "binaryen": { passes: ["Oz", "vacuum"] },
   "externref-batch": {
     strategy: "64",
+    callAlways: true,
     max: "4096",
     table: "externrefs",
     constantOnly: true,
@@ -48,10 +50,15 @@ Deno.test("every option of every built-in pass has a sample value", () => {
 for (const factory of builtinPasses) {
   const { definition } = factory;
   Deno.test(`${definition.name}: CLI flags, configuration and factory make the same pass`, () => {
-    // `true` and the bare flag mean the defaults.
+    // `true` and the bare flag mean the defaults (a main option without a default needs a value).
     const defaults = factory();
     assert.deepEqual(passFromConfig(factory, true)?.options, defaults.options);
-    assert.deepEqual(fromArgs([`--${definition.name}`])[0].options, defaults.options);
+    const main = definition.main ? definition.options[definition.main] : undefined;
+    if (main && main.default === undefined) {
+      assert.throws(() => fromArgs([`--${definition.name}`]), /argument missing/);
+    } else {
+      assert.deepEqual(fromArgs([`--${definition.name}`])[0].options, defaults.options);
+    }
     assert.deepEqual(passesFromConfig({ [definition.name]: true })[0].options, defaults.options);
 
     // Every option set at once, each through its own flag.

@@ -1,0 +1,105 @@
+/**
+ * Link-time panic: the trap rewrite applied to the relocatable object before the link (rustc's
+ * fat-LTO object of the small_z crate: every crate in one object), relocations following the
+ * bytes, then the real linker with `--gc-sections`. The linked module behaves as before and loses
+ * the data only panics used: at least 90 % of the dead-data estimate the post-link pass reports on
+ * the same crate (in fact far more: gc-sections also drops core::fmt's tables and strings).
+ */
+import assert from "node:assert/strict";
+import { panic, readModule, readRelocs, runPipeline } from "../mod.ts";
+import { panicObject } from "../passes/_panic_object.ts";
+import { WasmModule } from "../wasm/module.ts";
+import { call, instantiate, SMALL_CALLS } from "./_calls.ts";
+import { fixture, needs, rustLld, rustLldWasm } from "./_tools.ts";
+
+const LIB = "/usr/lib/rustlib/wasm32-unknown-unknown/lib";
+
+/** Debian's compiler_builtins rlib for wasm32 (libstd-rust-dev-wasm32), which rustc links in. */
+function builtins(): string | undefined {
+  try {
+    for (const e of Deno.readDirSync(LIB)) {
+      if (/^libcompiler_builtins-.*\.rlib$/.test(e.name)) return `${LIB}/${e.name}`;
+    }
+  } catch { /* not installed */ }
+  return undefined;
+}
+
+/** rustc 1.63's link line for small.rs as a cdylib (tests/fixtures/panic/build.sh). */
+async function link(object: Uint8Array): Promise<Uint8Array> {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${dir}/in.o`, object);
+    const exports = ["add", "checked_div", "collatz_steps", "parse_positive", "prefix_sum"]
+      .concat(["sum_to", "table_at"]).flatMap((e) => ["--export", e]);
+    await rustLldWasm([
+      ...exports,
+      "--export=__heap_base",
+      "--export=__data_end",
+      "-z",
+      "stack-size=1048576",
+      "--stack-first",
+      "--allow-undefined",
+      "--no-demangle",
+      "--no-entry",
+      `${dir}/in.o`,
+      builtins()!,
+      "--gc-sections",
+      "-O2",
+      "-o",
+      `${dir}/out.wasm`,
+    ]);
+    return await Deno.readFile(`${dir}/out.wasm`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const dataBytes = (bytes: Uint8Array) => readModule(bytes).section(11)?.payload.length ?? 0;
+const codeBytes = (bytes: Uint8Array) => readModule(bytes).section(10)?.payload.length ?? 0;
+
+Deno.test({
+  name: "panic before the link: gc-sections drops the panic data, results stay the same",
+  ...needs(rustLld(), builtins()),
+  async fn() {
+    const object = await Deno.readFile(fixture("panic/small_lto.o"));
+    const m = WasmModule.parse(object);
+    const relocsBefore = readRelocs(m, m.customSections("reloc.CODE")[0]).entries.length;
+    const report = await panicObject(m);
+    assert.equal(report.roots.length, 15);
+    assert.equal(report.callSitesRewritten, 24);
+    const relocsAfter = readRelocs(m, m.customSections("reloc.CODE")[0]).entries.length;
+    assert.equal(relocsBefore - relocsAfter, report.relocationsDropped);
+    assert.ok(report.relocationsDropped > 0);
+
+    const plain = await link(object);
+    const rewritten = await link(m.toBytes());
+    assert.ok(WebAssembly.validate(rewritten as BufferSource));
+    const before = instantiate(plain);
+    const after = instantiate(rewritten);
+    for (const [name, args] of SMALL_CALLS) {
+      assert.deepEqual(call(after, name, args), call(before, name, args), `${name}(${args})`);
+    }
+    // The post-link pass on the same crate estimates the data it cannot remove.
+    const post = await runPipeline(plain, [panic({ mode: "trap" })]);
+    const estimate = (post.report.passes[0].report.deadData as { total: number }).total;
+    const removed = dataBytes(plain) - dataBytes(rewritten);
+    console.log(
+      `data removed ${removed} bytes (estimate ${estimate}); code ${codeBytes(plain)} -> ${
+        codeBytes(rewritten)
+      }`,
+    );
+    assert.ok(estimate > 0);
+    assert.ok(removed >= 0.9 * estimate, `removed ${removed} of the estimated ${estimate}`);
+    assert.ok(codeBytes(rewritten) < 0.15 * codeBytes(plain), "code shrinks by > 85 %");
+  },
+});
+
+Deno.test("opt --panic on an object runs the object rewrite (trap mode)", async () => {
+  const object = await Deno.readFile(fixture("panic/small_lto.o"));
+  const { bytes, report } = await runPipeline(object, [panic({ mode: "trap" })]);
+  const r = report.passes[0].report;
+  assert.equal(r.object, true);
+  assert.equal((r.roots as unknown[]).length, 15);
+  assert.ok(readModule(bytes).isRelocatable);
+  assert.ok((r.codeBytesAfter as number) < (r.codeBytesBefore as number));
+});
