@@ -223,8 +223,10 @@ export function buildNodes(m: WasmModule): NodeTable {
       sectionName.push(s.name);
     } else {
       kind[v] = K.section;
-      shallow[v] = bytes - (itemized.get(s.id) ?? 0);
-      sectionName.push(`${s.name} section${itemized.has(s.id) ? " (headers)" : ""}`);
+      // The readers use the first section of an id; a repeated one (invalid) stays whole.
+      const first = m.section(s.id) === s;
+      shallow[v] = bytes - (first ? itemized.get(s.id) ?? 0 : 0);
+      sectionName.push(`${s.name} section${first && itemized.has(s.id) ? " (headers)" : ""}`);
     }
   });
   for (let t = 0; t < space.tables; t++) {

@@ -55,7 +55,7 @@ export class Graph {
   readonly size: number;
 
   /**
-   * Freezes `edges` over nodes `0 .. size - 1`.
+   * Freezes `edges` over nodes `0 .. size - 1` (and empties `edges`).
    *
    * @example Dominators of a diamond
    * ```ts
@@ -95,10 +95,29 @@ export class Graph {
     this.succStart = s.start;
     this.succ = s.out;
     this.succKind = s.kinds;
-    const p = csr(edges.to, edges.from);
-    this.predStart = p.start;
-    this.pred = p.out;
-    this.predKind = p.kinds;
+    // The edge list is consumed: its chunks can go before the predecessors are built (from the
+    // successors, so the peak holds one copy of the edges less).
+    edges.from.length =
+      edges.to.length =
+      edges.kind.length =
+      edges.length =
+        0;
+    const predStart = new Uint32Array(size + 1);
+    for (let e = 0; e < m; e++) predStart[s.out[e] + 1]++;
+    for (let v = 0; v < size; v++) predStart[v + 1] += predStart[v];
+    const fill = predStart.slice(0, size);
+    const pred = new Int32Array(m);
+    const predKind = new Uint8Array(m);
+    for (let v = 0; v < size; v++) {
+      for (let e = s.start[v]; e < s.start[v + 1]; e++) {
+        const at = fill[s.out[e]]++;
+        pred[at] = v;
+        predKind[at] = s.kinds[e];
+      }
+    }
+    this.predStart = predStart;
+    this.pred = pred;
+    this.predKind = predKind;
   }
 
   /** Number of edges. */

@@ -318,3 +318,27 @@ const char *greet(void) { return message; }
     await Deno.remove(dir, { recursive: true });
   },
 });
+
+Deno.test("--garbage lists exactly the functions linkpass's own dce pass removes", async () => {
+  const { dce } = await import("../passes/dce.ts");
+  for (
+    const path of [
+      DEMO,
+      fixture("rust_cdylib/app.wasm"),
+      fixture("panic/small_z.wasm"),
+      fixture("panic/hooked_z.wasm"),
+      fixture("glue/app.wasm"),
+    ]
+  ) {
+    const bytes = await Deno.readFile(path);
+    const garbage = new Set(
+      garbageItems(analyzeSize(bytes)).filter((i) => i.kind === "function" || i.kind === "import")
+        .map((i) => i.rawName),
+    );
+    const { bytes: out } = await runPipeline(bytes, [dce()]);
+    const kept = new Set(readNames(WasmModule.parse(out))!.functions.values());
+    for (const name of readNames(WasmModule.parse(bytes))!.functions.values()) {
+      assert.equal(garbage.has(name), !kept.has(name), `${path}: ${name}`);
+    }
+  }
+});
