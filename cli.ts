@@ -368,8 +368,10 @@ export async function main(args: string[]): Promise<number> {
   const program = buildProgram();
   exitCode = 0;
   try {
-    // `-O2`, `-Oz`, ... as wasm-opt spells them: the binaryen pass at that level
-    args = args.map((a) => /^-O[0-4sz]?$/.test(a) ? `--binaryen=${a.slice(1) || "O"}` : a);
+    // opt's `-O2`, `-Oz`, ... as wasm-opt spells them: the binaryen pass at that level
+    if (args[0] === "opt") {
+      args = args.map((a) => /^-O[0-4sz]?$/.test(a) ? `--binaryen=${a.slice(1) || "O"}` : a);
+    }
     await program.parseAsync(args, { from: "user" });
     return exitCode;
   } catch (e) {

@@ -15,7 +15,10 @@ import {
   readCode,
   readData,
   readExports,
+  readFunctions,
+  readImports,
   readTables,
+  readTags,
   skipConstExpr,
   valType,
 } from "../wasm/types.ts";
@@ -31,6 +34,8 @@ export interface DceCounts {
   globalsRemoved: number;
   tablesRemoved: number;
   elementSegmentsRemoved: number;
+  /** Types nothing uses any more (modules without typed references only). */
+  typesRemoved: number;
   /** Functions kept in a table that no call can reach: their bodies became `unreachable`. */
   bodiesEmptied: number;
 }
@@ -83,6 +88,8 @@ interface Maps {
   global: IndexMap;
   table: IndexMap;
   elem: IndexMap;
+  /** Absent when types are kept as they are. */
+  type?: IndexMap;
 }
 
 function mapped(maps: Maps, kind: number, value: number): number {
@@ -94,6 +101,8 @@ function mapped(maps: Maps, kind: number, value: number): number {
     ? maps.table
     : kind === Imm.elem
     ? maps.elem
+    : kind === Imm.type
+    ? maps.type
     : undefined;
   if (!map) return value;
   const v = map[value];
@@ -163,7 +172,14 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
   );
   const liveSegs = Uint8Array.from(segs, (_, i) => r.elements[i] || declarativeLive[i] ? 1 : 0);
   const elem = makeMap(liveSegs);
-  const maps: Maps = { func: func.map, global: global.map, table: table.map, elem: elem.map };
+  const types = unusedTypes(m, r);
+  const maps: Maps = {
+    func: func.map,
+    global: global.map,
+    table: table.map,
+    elem: elem.map,
+    type: types?.map,
+  };
   const counts: DceCounts = {
     functionsRemoved: func.removed,
     importsRemoved: 0,
@@ -171,13 +187,24 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
     tablesRemoved: table.removed,
     elementSegmentsRemoved: elem.removed,
     bodiesEmptied: 0,
+    typesRemoved: types?.removed ?? 0,
   };
   const identity = func.removed === 0 && global.removed === 0 && table.removed === 0 &&
     elem.removed === 0;
+  const typeMap = types?.map;
+
+  // Types.
+  if (types) {
+    const w = new ByteWriter().u32(types.entries.length - types.removed);
+    types.entries.forEach((e, i) => {
+      if (types.map[i] >= 0) w.bytes(e);
+    });
+    m.setSection(SectionId.type, w.finish());
+  }
 
   // Imports.
   const importSection = m.section(SectionId.import);
-  if (importSection && (func.removed || global.removed)) {
+  if (importSection && (func.removed || global.removed || typeMap)) {
     const rd = m.reader(importSection);
     const w = new ByteWriter();
     let kept = 0;
@@ -188,9 +215,11 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
       rd.name();
       rd.name();
       const kind = rd.u8();
+      const head = rd.pos;
       let live = true;
+      let typeIndex = -1;
       if (kind === 0) {
-        rd.u32();
+        typeIndex = rd.u32();
         live = r.functions[f++] === 1;
       } else if (kind === 1) {
         valType(rd);
@@ -203,9 +232,15 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
         live = r.globals[g++] === 1;
       } else if (kind === 4) {
         rd.u8();
-        rd.u32();
+        typeIndex = rd.u32();
       } else rd.fail(`invalid import kind ${kind}`, start);
-      if (live) {
+      if (live && typeMap && typeIndex >= 0) {
+        // names and kind as they were, then the tag attribute and the renumbered type
+        w.bytes(rd.bytes.subarray(start, head));
+        if (kind === 4) w.byte(0);
+        w.u32(typeMap[typeIndex]);
+        kept++;
+      } else if (live) {
         w.bytes(rd.bytes.subarray(start, rd.pos));
         kept++;
       } else counts.importsRemoved++;
@@ -215,17 +250,26 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
 
   // Function section.
   const fnSection = m.section(SectionId.function);
-  if (fnSection && func.removed) {
+  if (fnSection && (func.removed || typeMap)) {
     const rd = m.reader(fnSection);
     const n = rd.u32();
-    const types: number[] = [];
+    const kept: number[] = [];
     for (let i = 0; i < n; i++) {
       const t = rd.u32();
-      if (r.functions[r.importedFunctions + i]) types.push(t);
+      if (r.functions[r.importedFunctions + i]) kept.push(typeMap ? typeMap[t] : t);
     }
-    const w = new ByteWriter().u32(types.length);
-    for (const t of types) w.u32(t);
+    const w = new ByteWriter().u32(kept.length);
+    for (const t of kept) w.u32(t);
     m.setPayload(fnSection, w.finish());
+  }
+
+  // Tags.
+  const tagSection = m.section(SectionId.tag);
+  if (tagSection && typeMap) {
+    const tags = readTags(m);
+    const w = new ByteWriter().u32(tags.length);
+    for (const t of tags) w.byte(0).u32(typeMap[t]);
+    m.setPayload(tagSection, w.finish());
   }
 
   // Table section: drop dead defined tables.
@@ -362,7 +406,7 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
 
   // Names.
   const names = m.section("name");
-  if (names && !identity) m.setPayload(names, renumberNames(m.reader(names), maps));
+  if (names && (!identity || typeMap)) m.setPayload(names, renumberNames(m.reader(names), maps));
   return counts;
 }
 
@@ -426,6 +470,8 @@ function renumberNames(rd: ByteReader, maps: Maps): Uint8Array {
     const sub = new ByteReader(rd.take(size));
     const map = id === 1 || id === 2 || id === 3
       ? maps.func
+      : id === 4
+      ? maps.type
       : id === 5
       ? maps.table
       : id === 7
@@ -458,4 +504,52 @@ function renumberNames(rd: ByteReader, maps: Maps): Uint8Array {
     w.byte(id).sized(new ByteWriter().u32(kept).bytes(inner.finish()).finish());
   }
   return w.finish();
+}
+
+/**
+ * The types nothing uses once dead code is gone, in modules without typed references (where type
+ * indices appear only in the type, import, function and tag sections, block types and
+ * `call_indirect`). Undefined when none can go.
+ */
+function unusedTypes(
+  m: WasmModule,
+  r: Reachability,
+): { map: IndexMap; removed: number; entries: Uint8Array[] } | undefined {
+  const section = m.section(SectionId.type);
+  if (!section || r.typedReferences) return undefined;
+  const rd = m.reader(section);
+  const entries: Uint8Array[] = [];
+  const count = rd.u32();
+  for (let i = 0; i < count; i++) {
+    const start = rd.pos;
+    if (rd.u8() !== 0x60) return undefined; // GC types, rec groups
+    for (let k = 0; k < 2; k++) {
+      const n = rd.u32();
+      for (let j = 0; j < n; j++) {
+        const b = rd.bytes[rd.pos];
+        if (b === 0x63 || b === 0x64) return undefined; // typed references
+        valType(rd);
+      }
+    }
+    entries.push(rd.bytes.subarray(start, rd.pos));
+  }
+  const used = new Uint8Array(count);
+  const mark = (t: number) => {
+    if (t < count) used[t] = 1;
+  };
+  let f = 0;
+  for (const imp of readImports(m)) {
+    if (imp.kind === "func" && r.functions[f++]) mark(imp.type);
+    else if (imp.kind === "tag") mark(imp.type);
+  }
+  readFunctions(m).forEach((t, i) => {
+    if (r.functions[r.importedFunctions + i]) mark(t);
+  });
+  readTags(m).forEach(mark);
+  for (const refs of r.refs) {
+    if (!refs) continue;
+    for (let i = 0; i < refs.length; i += 4) if (refs[i] === Imm.type) mark(refs[i + 1]);
+  }
+  const { map, removed } = makeMap(used);
+  return removed ? { map, removed, entries } : undefined;
 }
