@@ -16,8 +16,9 @@ import { UsageError } from "./errors.ts";
 export interface MemberRun {
   /** The member's name. */
   name: string;
-  /** Bytes before and after. */
+  /** Bytes before. */
   inputBytes: number;
+  /** Bytes after. */
   outputBytes: number;
   /** The pipeline's report for a Wasm object; absent for members that are kept as they are. */
   report?: PipelineReport;
@@ -29,8 +30,9 @@ export interface ArchiveResult {
   bytes: Uint8Array;
   /** Every member, in order. */
   members: MemberRun[];
-  /** Size of the archive before and after. */
+  /** Size of the archive before. */
   inputBytes: number;
+  /** Size of the archive after. */
   outputBytes: number;
   /** Symbols in the rebuilt symbol table. */
   symbols: number;

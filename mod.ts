@@ -40,10 +40,17 @@ export {
 } from "./passes/strip_custom_sections.ts";
 export { panic, type PanicOptions, type PanicRoot } from "./passes/panic.ts";
 export { externrefBatch, type ExternrefBatchOptions } from "./passes/externref_batch.ts";
-export { type BinaryenPassesOptions, binaryenPasses } from "./passes/binaryen.ts";
+export { binaryenPasses, type BinaryenPassesOptions } from "./passes/binaryen.ts";
 export { type ArchiveResult, type MemberRun, runArchivePipeline } from "./archive_pipeline.ts";
 export { dce, type DceOptions, type DceReport, eliminateDeadCode } from "./passes/dce.ts";
-export { reach, type Reachability, type ReachOptions, type ReachRoots } from "./wasm/reach.ts";
+export type { DceCounts } from "./passes/_dce_rewrite.ts";
+export {
+  type BodyRefs,
+  reach,
+  type Reachability,
+  type ReachOptions,
+  type ReachRoots,
+} from "./wasm/reach.ts";
 export { type Feature, FEATURES, type ModuleFeatures, moduleFeatures } from "./wasm/features.ts";
 export {
   builtinPasses,

@@ -29,10 +29,15 @@ type IndexMap = Int32Array;
 
 /** Counts of what the rewrite removed. */
 export interface DceCounts {
+  /** Functions removed, imports included. */
   functionsRemoved: number;
+  /** Imports removed (functions and globals). */
   importsRemoved: number;
+  /** Globals removed, imports included. */
   globalsRemoved: number;
+  /** Tables removed. */
   tablesRemoved: number;
+  /** Element segments removed. */
   elementSegmentsRemoved: number;
   /** Types nothing uses any more (modules without typed references only). */
   typesRemoved: number;

@@ -24,9 +24,13 @@ export interface DceOptions {
 
 /** What {@linkcode eliminateDeadCode} did. */
 export interface DceReport extends DceCounts {
+  /** Functions (imports included) before. */
   functionsBefore: number;
+  /** Functions (imports included) after. */
   functionsAfter: number;
+  /** Code section payload bytes before. */
   codeBytesBefore: number;
+  /** Code section payload bytes after. */
   codeBytesAfter: number;
 }
 
