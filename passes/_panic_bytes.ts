@@ -211,6 +211,23 @@ export function rewriteOnBytes(
   };
   out.u32(bodies.length);
   let changed = false;
+  // Unchanged bodies are copied as runs of raw payload (size prefixes included): one copy per
+  // run instead of one per body.
+  const payload = codeSection.payload;
+  let runFrom = -1, runTo = -1;
+  let countEnd = 0;
+  while (payload[countEnd] & 0x80) countEnd++;
+  countEnd++;
+  const keep = (i: number) => {
+    if (runFrom < 0) runFrom = i === 0 ? countEnd : at(i - 1) + bodies[i - 1].body.length;
+    runTo = at(i) + bodies[i].body.length;
+  };
+  const flushRun = () => {
+    if (runFrom < 0) return;
+    moved(runFrom, runTo - runFrom);
+    out.copy(payload.subarray(runFrom, runTo));
+    runFrom = -1;
+  };
   /** Marks i32.const records that are operands of a root call (not "other" constants). */
   let consumed = new Uint8Array(cap);
   for (let i = 0; i < bodies.length; i++) {
@@ -221,9 +238,7 @@ export function rewriteOnBytes(
     const inRoot = rootParams[f] >= 0;
     if (!inRoot && !mayCallRoot(body, rootParams)) {
       // No `call` to a root anywhere in the bytes: copied without decoding.
-      out.u32(body.length);
-      moved(at(i), body.length);
-      out.copy(body);
+      keep(i);
       continue;
     }
     decodeInstructions(body, 0, body.length, true, visitor, Math.max(0, bodies[i].offset));
@@ -252,6 +267,7 @@ export function rewriteOnBytes(
       s.count++;
       for (const [p, c] of constants) s.constants.set(p, [...(s.constants.get(p) ?? []), c]);
     }
+    flushRun();
     if (inRoot) {
       out.u32(ROOT_BODY.length);
       out.copy(ROOT_BODY);
@@ -259,9 +275,7 @@ export function rewriteOnBytes(
       continue;
     }
     if (!rootCalls) {
-      out.u32(body.length);
-      moved(at(i), body.length);
-      out.copy(body);
+      keep(i);
       continue;
     }
     changed = true;
@@ -303,14 +317,28 @@ export function rewriteOnBytes(
     out.u32(size);
     moved(at(i), n > 0 ? starts[0] : body.length);
     out.copy(body.subarray(0, n > 0 ? starts[0] : body.length));
+    // Kept instructions are copied in runs of adjacent ones, not one by one.
+    let runStart = -1, runEnd = -1;
+    const flush = () => {
+      if (runStart < 0) return;
+      moved(at(i) + runStart, runEnd - runStart);
+      out.copy(body.subarray(runStart, runEnd));
+      runStart = -1;
+    };
     for (const e of emitted) {
-      if (e < 0) out.byte(0x00);
+      if (e < 0) {
+        flush();
+        out.byte(0x00);
+      } else if (runStart >= 0 && starts[e] === runEnd) runEnd = ends[e];
       else {
-        moved(at(i) + starts[e], ends[e] - starts[e]);
-        out.copy(body.subarray(starts[e], ends[e]));
+        flush();
+        runStart = starts[e];
+        runEnd = ends[e];
       }
     }
+    flush();
   }
+  flushRun();
   if (changed) m.setSection(SectionId.code, out.result());
   return result;
 }
