@@ -47,8 +47,11 @@ export interface DceCounts {
 
 /** A growable output buffer. */
 class Out {
-  buf = new Uint8Array(1 << 16);
+  buf: Uint8Array;
   len = 0;
+  constructor(size = 1 << 16) {
+    this.buf = new Uint8Array(Math.max(size, 16));
+  }
   ensure(n: number): void {
     if (this.len + n <= this.buf.length) return;
     let size = this.buf.length * 2;
@@ -71,8 +74,9 @@ class Out {
       this.buf[this.len++] = byte;
     } while (v !== 0);
   }
+  /** The bytes written (a view: no copy). */
   result(): Uint8Array {
-    return this.buf.slice(0, this.len);
+    return this.buf.subarray(0, this.len);
   }
 }
 
@@ -362,8 +366,7 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
   const codeSection = m.section(SectionId.code);
   if (codeSection) {
     const bodies = readCode(m);
-    const out = new Out();
-    out.ensure(codeSection.payload.length);
+    const out = new Out(codeSection.payload.length + 16);
     out.u32(bodies.length - (func.removed - countRemovedImports(r)));
     const tmp = new Out();
     let changed = func.removed > 0;
@@ -468,7 +471,8 @@ function encodeSegment(w: ByteWriter, s: ElementSegment, maps: Maps, declarative
 
 /** The name section with function, global, table and element-segment indices renumbered. */
 function renumberNames(rd: ByteReader, maps: Maps): Uint8Array {
-  const w = new ByteWriter();
+  const w = new Out(rd.bytes.length);
+  const inner = new Out(1 << 12);
   while (!rd.done) {
     const id = rd.u8();
     const size = rd.u32();
@@ -484,11 +488,13 @@ function renumberNames(rd: ByteReader, maps: Maps): Uint8Array {
       : id === 8
       ? maps.elem
       : undefined;
+    w.u32(id); // the id is one byte, below 0x80
     if (!map) {
-      w.byte(id).sized(sub.bytes);
+      w.u32(sub.bytes.length);
+      w.copy(sub.bytes);
       continue;
     }
-    const inner = new ByteWriter();
+    inner.len = 0;
     let kept = 0;
     const count = sub.u32();
     for (let i = 0; i < count; i++) {
@@ -504,11 +510,16 @@ function renumberNames(rd: ByteReader, maps: Maps): Uint8Array {
       const to = map[index];
       if (to === undefined || to < 0) continue;
       kept++;
-      inner.u32(to).bytes(sub.bytes.subarray(start, sub.pos));
+      inner.u32(to);
+      inner.copy(sub.bytes.subarray(start, sub.pos));
     }
-    w.byte(id).sized(new ByteWriter().u32(kept).bytes(inner.finish()).finish());
+    const head = new Out(8);
+    head.u32(kept);
+    w.u32(head.len + inner.len);
+    w.copy(head.result());
+    w.copy(inner.result());
   }
-  return w.finish();
+  return w.result();
 }
 
 /**

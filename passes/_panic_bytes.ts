@@ -228,8 +228,9 @@ export function rewriteOnBytes(
     out.copy(payload.subarray(runFrom, runTo));
     runFrom = -1;
   };
-  /** Marks i32.const records that are operands of a root call (not "other" constants). */
-  let consumed = new Uint8Array(cap);
+  /** Records of emitted instructions (-1: a new `unreachable`), reused across bodies. */
+  let emitted = new Int32Array(cap);
+  let emittedLength = 0;
   for (let i = 0; i < bodies.length; i++) {
     const f = imported + i;
     const body = bodies[i].body;
@@ -242,8 +243,7 @@ export function rewriteOnBytes(
       continue;
     }
     decodeInstructions(body, 0, body.length, true, visitor, Math.max(0, bodies[i].offset));
-    if (consumed.length < cap) consumed = new Uint8Array(cap);
-    if (rootCalls) consumed.fill(0, 0, n);
+    if (emitted.length < cap) emitted = new Int32Array(cap);
     // Constants: operands of root calls (by parameter), and all others.
     for (let k = 0; rootCalls && k < n; k++) {
       const target = callees[k];
@@ -251,7 +251,6 @@ export function rewriteOnBytes(
       const params = rootParams[target];
       const constants = new Map<number, number>();
       for (let j = 1; j <= params && k - j >= 0 && PURE_PRODUCERS.has(ops[k - j]); j++) {
-        consumed[k - j] = 1;
         if (ops[k - j] === 0x41) constants.set(params - j, constAt(body, starts[k - j]));
       }
       if (inRoot) {
@@ -265,7 +264,11 @@ export function rewriteOnBytes(
       const s = result.sites.get(target) ?? { count: 0, constants: new Map() };
       result.sites.set(target, s);
       s.count++;
-      for (const [p, c] of constants) s.constants.set(p, [...(s.constants.get(p) ?? []), c]);
+      for (const [p, c] of constants) {
+        const list = s.constants.get(p);
+        if (list) list.push(c);
+        else s.constants.set(p, [c]);
+      }
     }
     flushRun();
     if (inRoot) {
@@ -279,26 +282,28 @@ export function rewriteOnBytes(
       continue;
     }
     changed = true;
-    /** Records of emitted instructions (-1: a new `unreachable`), to drop trailing operands. */
-    const emitted: number[] = [];
+    emittedLength = 0;
     let k = 0;
     while (k < n) {
       const target = callees[k];
       const trapsHere = ops[k] === 0x10 && rootParams[target] >= 0;
       if (!trapsHere && !NEVER_FALLS_THROUGH.has(ops[k])) {
-        emitted.push(k);
+        emitted[emittedLength++] = k;
         k++;
         continue;
       }
       if (trapsHere) {
         result.callSitesRewritten++;
         let params = rootParams[target];
-        while (params > 0 && emitted.length && PURE_PRODUCERS.has(ops[emitted.at(-1)!])) {
-          emitted.pop();
+        while (
+          params > 0 && emittedLength > 0 && emitted[emittedLength - 1] >= 0 &&
+          PURE_PRODUCERS.has(ops[emitted[emittedLength - 1]])
+        ) {
+          emittedLength--;
           params--;
         }
-        emitted.push(-1);
-      } else emitted.push(k);
+        emitted[emittedLength++] = -1;
+      } else emitted[emittedLength++] = k;
       // Skip what follows up to the end (or else/catch/delegate) of the enclosing block.
       let depth = 0;
       for (k++; k < n; k++) {
@@ -313,7 +318,10 @@ export function rewriteOnBytes(
       }
     }
     let size = n > 0 ? starts[0] : body.length; // the locals
-    for (const e of emitted) size += e < 0 ? 1 : ends[e] - starts[e];
+    for (let x = 0; x < emittedLength; x++) {
+      const e = emitted[x];
+      size += e < 0 ? 1 : ends[e] - starts[e];
+    }
     out.u32(size);
     moved(at(i), n > 0 ? starts[0] : body.length);
     out.copy(body.subarray(0, n > 0 ? starts[0] : body.length));
@@ -325,7 +333,8 @@ export function rewriteOnBytes(
       out.copy(body.subarray(runStart, runEnd));
       runStart = -1;
     };
-    for (const e of emitted) {
+    for (let x = 0; x < emittedLength; x++) {
+      const e = emitted[x];
       if (e < 0) {
         flush();
         out.byte(0x00);
