@@ -42,6 +42,7 @@ export { panic, type PanicOptions, type PanicRoot } from "./passes/panic.ts";
 export { externrefBatch, type ExternrefBatchOptions } from "./passes/externref_batch.ts";
 export { binaryenPasses, type BinaryenPassesOptions } from "./passes/binaryen.ts";
 export { type ArchiveResult, type MemberRun, runArchivePipeline } from "./archive_pipeline.ts";
+export { type ObjectPanicReport, panicObject } from "./passes/_panic_object.ts";
 export { dce, type DceOptions, type DceReport, eliminateDeadCode } from "./passes/dce.ts";
 export type { DceCounts } from "./passes/_dce_rewrite.ts";
 export {
