@@ -43,6 +43,16 @@ export { externrefBatch, type ExternrefBatchOptions } from "./passes/externref_b
 export { binaryenPasses, type BinaryenPassesOptions } from "./passes/binaryen.ts";
 export { type ArchiveResult, type MemberRun, runArchivePipeline } from "./archive_pipeline.ts";
 export { type ObjectPanicReport, panicObject } from "./passes/_panic_object.ts";
+export {
+  decodeInstructions,
+  Imm,
+  IMMEDIATE_KINDS,
+  type ImmediateHandler,
+  type ImmediateKind,
+  type InstructionHandler,
+  type InstructionVisitor,
+  type TypeByteHandler,
+} from "./wasm/instructions.ts";
 export { dce, type DceOptions, type DceReport, eliminateDeadCode } from "./passes/dce.ts";
 export type { DceCounts } from "./passes/_dce_rewrite.ts";
 export {
