@@ -309,10 +309,11 @@ export function rewriteOnBytes(
       for (k++; k < n; k++) {
         const op = ops[k];
         if (OPENS.has(op)) depth++;
-        else if (op === 0x0b) {
+        else if (op === 0x0b || op === 0x18) {
+          // `end`, or `delegate`, which ends a legacy `try` instead of `end`
           if (depth === 0) break;
           depth--;
-        } else if (depth === 0 && (op === 0x05 || op === 0x07 || op === 0x19 || op === 0x18)) {
+        } else if (depth === 0 && (op === 0x05 || op === 0x07 || op === 0x19)) {
           break;
         }
       }
