@@ -8,7 +8,7 @@
 import { ByteReader, ByteWriter } from "../wasm/bytes.ts";
 import { decodeInstructions, Imm } from "../wasm/instructions.ts";
 import { SectionId, type WasmModule } from "../wasm/module.ts";
-import { type Reachability } from "../wasm/reach.ts";
+import type { Reachability } from "../wasm/reach.ts";
 import {
   type ElementSegment,
   limits,

@@ -14,7 +14,7 @@
 import { readNames } from "../wasm/custom.ts";
 import type { WasmModule } from "../wasm/module.ts";
 import { readImports, readTags } from "../wasm/types.ts";
-import { canonicalPath, isMangled, loadDemangler } from "./_demangle.ts";
+import { canonicalPath, loadDemangler } from "./_demangle.ts";
 import { walk } from "./_ir_walk.ts";
 import {
   type CallApi,
