@@ -42,6 +42,7 @@ export {
   eliminateDeadCode,
 } from "./passes/dce.ts";
 export type { DceCounts } from "./passes/_dce_rewrite.ts";
+export { type ObjectPanicReport, panicObject } from "./passes/_panic_object.ts";
 export {
   type BuilderOptions,
   custom,
@@ -115,5 +116,6 @@ export {
 export { type LinkConfig, loadConfig } from "./linker/config.ts";
 export { link, type LinkOptions, type LinkResult } from "./linker/link.ts";
 export { PANIC_EXIT_CODE, runModule, type RunOptions } from "./runner/run.ts";
+export type { EngineName } from "./runner/engines.ts";
 export { generateGlue, type Glue, type GlueOptions, type GlueReport } from "./glue/generate.ts";
 export type { JsName } from "./glue/records.ts";

@@ -3,7 +3,7 @@
  * binaryen parse, times each pass, labels its errors, and validates the result.
  * @module
  */
-import { sectionByteLength, SectionId, WasmModule } from "./wasm/module.ts";
+import { type Section, sectionByteLength, SectionId, WasmModule } from "./wasm/module.ts";
 import { WasmParseError } from "./wasm/errors.ts";
 import type {
   Binaryen,
@@ -251,8 +251,15 @@ class PipelineRun {
 
   /** The features the input uses: what the output may use. */
   get allowedFeatures(): Set<Feature> {
-    return this.#allowed ??= this.phase("features", () => moduleFeatures(this.original).allowed);
+    // Section passes edit the module in place: the input's features come from its bytes, with
+    // its target_features section (loaded into those bytes first when it is read lazily).
+    return this.#allowed ??= this.phase("features", () => {
+      void this.#targetFeatures?.payload;
+      return moduleFeatures(WasmModule.parse(this.original.source)).allowed;
+    });
   }
+  /** The input's `target_features` section, kept even if a pass drops it from the module. */
+  readonly #targetFeatures: Section | undefined;
   /** The raw bytes of the input's standard sections, taken before any pass edits the module. */
   readonly #inputStandard: (Uint8Array | undefined)[];
   /** The raw bytes of the input's code section. */
@@ -267,6 +274,7 @@ class PipelineRun {
     this.module = this.original;
     this.#inputStandard = standardSections(this.original);
     this.#inputCode = this.original.section(SectionId.code)?.raw;
+    this.#targetFeatures = this.original.section("target_features");
   }
 
   /** Times `fn` as `name` (added up when a phase repeats) and tells the progress callback. */

@@ -45,7 +45,7 @@ if (!built?.success) {
   console.log("archive bench skipped: Debian's rustc (wasm32 std) or wasm-ld-14 is missing");
 } else {
   const args = (await Deno.readTextFile(`${dir}/args.txt`)).split("\n").filter(Boolean)
-    .map((a) => a.endsWith(".o") && !a.startsWith("/") ? `${dir}/objs/${a}` : a);
+    .map((a) => a.endsWith(".o") ? `${dir}/objs/${a.split("/").pop()}` : a);
   const rlibs = args.filter((a) => a.endsWith(".rlib"));
   await Deno.mkdir(`${dir}/clean`);
   let before = 0, after = 0;

@@ -187,11 +187,7 @@ function summary(runtime: string, times: Record<string, number[]>): string {
   ] as const;
   for (const [f, b] of files) await Deno.writeFile(f, b);
   const deno: Record<string, number[]> = {};
-  for (
-    const [, m] of [["unbatched", unbatched], ["batched", batched], ["hand", hand]] as const
-  ) {
-    jsBindgenLoop(m);
-  }
+  for (const m of [unbatched, batched, hand]) jsBindgenLoop(m);
   for (let run = 0; run < 5; run++) {
     for (
       const [name, m] of [["unbatched", unbatched], ["batched", batched], ["hand", hand]] as const

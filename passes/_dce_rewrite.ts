@@ -15,7 +15,10 @@ import {
   readCode,
   readData,
   readExports,
+  readFunctions,
+  readImports,
   readTables,
+  readTags,
   skipConstExpr,
   valType,
 } from "../wasm/types.ts";
@@ -26,24 +29,29 @@ type IndexMap = Int32Array;
 
 /** Counts of what the rewrite removed. */
 export interface DceCounts {
-  /** Defined functions removed. */
+  /** Functions removed, imports included. */
   functionsRemoved: number;
-  /** Imports removed. */
+  /** Imports removed (functions and globals). */
   importsRemoved: number;
-  /** Globals removed. */
+  /** Globals removed, imports included. */
   globalsRemoved: number;
   /** Tables removed. */
   tablesRemoved: number;
   /** Element segments removed. */
   elementSegmentsRemoved: number;
+  /** Types nothing uses any more (modules without typed references only). */
+  typesRemoved: number;
   /** Functions kept in a table that no call can reach: their bodies became `unreachable`. */
   bodiesEmptied: number;
 }
 
 /** A growable output buffer. */
 class Out {
-  buf = new Uint8Array(1 << 16);
+  buf: Uint8Array;
   len = 0;
+  constructor(size = 1 << 16) {
+    this.buf = new Uint8Array(Math.max(size, 16));
+  }
   ensure(n: number): void {
     if (this.len + n <= this.buf.length) return;
     let size = this.buf.length * 2;
@@ -66,8 +74,9 @@ class Out {
       this.buf[this.len++] = byte;
     } while (v !== 0);
   }
+  /** The bytes written (a view: no copy). */
   result(): Uint8Array {
-    return this.buf.slice(0, this.len);
+    return this.buf.subarray(0, this.len);
   }
 }
 
@@ -88,6 +97,8 @@ interface Maps {
   global: IndexMap;
   table: IndexMap;
   elem: IndexMap;
+  /** Absent when types are kept as they are. */
+  type?: IndexMap;
 }
 
 function mapped(maps: Maps, kind: number, value: number): number {
@@ -99,6 +110,8 @@ function mapped(maps: Maps, kind: number, value: number): number {
     ? maps.table
     : kind === Imm.elem
     ? maps.elem
+    : kind === Imm.type
+    ? maps.type
     : undefined;
   if (!map) return value;
   const v = map[value];
@@ -168,7 +181,14 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
   );
   const liveSegs = Uint8Array.from(segs, (_, i) => r.elements[i] || declarativeLive[i] ? 1 : 0);
   const elem = makeMap(liveSegs);
-  const maps: Maps = { func: func.map, global: global.map, table: table.map, elem: elem.map };
+  const types = unusedTypes(m, r);
+  const maps: Maps = {
+    func: func.map,
+    global: global.map,
+    table: table.map,
+    elem: elem.map,
+    type: types?.map,
+  };
   const counts: DceCounts = {
     functionsRemoved: func.removed,
     importsRemoved: 0,
@@ -176,13 +196,24 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
     tablesRemoved: table.removed,
     elementSegmentsRemoved: elem.removed,
     bodiesEmptied: 0,
+    typesRemoved: types?.removed ?? 0,
   };
   const identity = func.removed === 0 && global.removed === 0 && table.removed === 0 &&
     elem.removed === 0;
+  const typeMap = types?.map;
+
+  // Types.
+  if (types) {
+    const w = new ByteWriter().u32(types.entries.length - types.removed);
+    types.entries.forEach((e, i) => {
+      if (types.map[i] >= 0) w.bytes(e);
+    });
+    m.setSection(SectionId.type, w.finish());
+  }
 
   // Imports.
   const importSection = m.section(SectionId.import);
-  if (importSection && (func.removed || global.removed)) {
+  if (importSection && (func.removed || global.removed || typeMap)) {
     const rd = m.reader(importSection);
     const w = new ByteWriter();
     let kept = 0;
@@ -193,9 +224,11 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
       rd.name();
       rd.name();
       const kind = rd.u8();
+      const head = rd.pos;
       let live = true;
+      let typeIndex = -1;
       if (kind === 0) {
-        rd.u32();
+        typeIndex = rd.u32();
         live = r.functions[f++] === 1;
       } else if (kind === 1) {
         valType(rd);
@@ -208,9 +241,15 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
         live = r.globals[g++] === 1;
       } else if (kind === 4) {
         rd.u8();
-        rd.u32();
+        typeIndex = rd.u32();
       } else rd.fail(`invalid import kind ${kind}`, start);
-      if (live) {
+      if (live && typeMap && typeIndex >= 0) {
+        // names and kind as they were, then the tag attribute and the renumbered type
+        w.bytes(rd.bytes.subarray(start, head));
+        if (kind === 4) w.byte(0);
+        w.u32(typeMap[typeIndex]);
+        kept++;
+      } else if (live) {
         w.bytes(rd.bytes.subarray(start, rd.pos));
         kept++;
       } else counts.importsRemoved++;
@@ -220,17 +259,26 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
 
   // Function section.
   const fnSection = m.section(SectionId.function);
-  if (fnSection && func.removed) {
+  if (fnSection && (func.removed || typeMap)) {
     const rd = m.reader(fnSection);
     const n = rd.u32();
-    const types: number[] = [];
+    const kept: number[] = [];
     for (let i = 0; i < n; i++) {
       const t = rd.u32();
-      if (r.functions[r.importedFunctions + i]) types.push(t);
+      if (r.functions[r.importedFunctions + i]) kept.push(typeMap ? typeMap[t] : t);
     }
-    const w = new ByteWriter().u32(types.length);
-    for (const t of types) w.u32(t);
+    const w = new ByteWriter().u32(kept.length);
+    for (const t of kept) w.u32(t);
     m.setPayload(fnSection, w.finish());
+  }
+
+  // Tags.
+  const tagSection = m.section(SectionId.tag);
+  if (tagSection && typeMap) {
+    const tags = readTags(m);
+    const w = new ByteWriter().u32(tags.length);
+    for (const t of tags) w.byte(0).u32(typeMap[t]);
+    m.setPayload(tagSection, w.finish());
   }
 
   // Table section: drop dead defined tables.
@@ -318,8 +366,7 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
   const codeSection = m.section(SectionId.code);
   if (codeSection) {
     const bodies = readCode(m);
-    const out = new Out();
-    out.ensure(codeSection.payload.length);
+    const out = new Out(codeSection.payload.length + 16);
     out.u32(bodies.length - (func.removed - countRemovedImports(r)));
     const tmp = new Out();
     let changed = func.removed > 0;
@@ -367,7 +414,7 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
 
   // Names.
   const names = m.section("name");
-  if (names && !identity) m.setPayload(names, renumberNames(m.reader(names), maps));
+  if (names && (!identity || typeMap)) m.setPayload(names, renumberNames(m.reader(names), maps));
   return counts;
 }
 
@@ -424,13 +471,16 @@ function encodeSegment(w: ByteWriter, s: ElementSegment, maps: Maps, declarative
 
 /** The name section with function, global, table and element-segment indices renumbered. */
 function renumberNames(rd: ByteReader, maps: Maps): Uint8Array {
-  const w = new ByteWriter();
+  const w = new Out(rd.bytes.length);
+  const inner = new Out(1 << 12);
   while (!rd.done) {
     const id = rd.u8();
     const size = rd.u32();
     const sub = new ByteReader(rd.take(size));
     const map = id === 1 || id === 2 || id === 3
       ? maps.func
+      : id === 4
+      ? maps.type
       : id === 5
       ? maps.table
       : id === 7
@@ -438,11 +488,13 @@ function renumberNames(rd: ByteReader, maps: Maps): Uint8Array {
       : id === 8
       ? maps.elem
       : undefined;
+    w.u32(id); // the id is one byte, below 0x80
     if (!map) {
-      w.byte(id).sized(sub.bytes);
+      w.u32(sub.bytes.length);
+      w.copy(sub.bytes);
       continue;
     }
-    const inner = new ByteWriter();
+    inner.len = 0;
     let kept = 0;
     const count = sub.u32();
     for (let i = 0; i < count; i++) {
@@ -458,9 +510,62 @@ function renumberNames(rd: ByteReader, maps: Maps): Uint8Array {
       const to = map[index];
       if (to === undefined || to < 0) continue;
       kept++;
-      inner.u32(to).bytes(sub.bytes.subarray(start, sub.pos));
+      inner.u32(to);
+      inner.copy(sub.bytes.subarray(start, sub.pos));
     }
-    w.byte(id).sized(new ByteWriter().u32(kept).bytes(inner.finish()).finish());
+    const head = new Out(8);
+    head.u32(kept);
+    w.u32(head.len + inner.len);
+    w.copy(head.result());
+    w.copy(inner.result());
   }
-  return w.finish();
+  return w.result();
+}
+
+/**
+ * The types nothing uses once dead code is gone, in modules without typed references (where type
+ * indices appear only in the type, import, function and tag sections, block types and
+ * `call_indirect`). Undefined when none can go.
+ */
+function unusedTypes(
+  m: WasmModule,
+  r: Reachability,
+): { map: IndexMap; removed: number; entries: Uint8Array[] } | undefined {
+  const section = m.section(SectionId.type);
+  if (!section || r.typedReferences) return undefined;
+  const rd = m.reader(section);
+  const entries: Uint8Array[] = [];
+  const count = rd.u32();
+  for (let i = 0; i < count; i++) {
+    const start = rd.pos;
+    if (rd.u8() !== 0x60) return undefined; // GC types, rec groups
+    for (let k = 0; k < 2; k++) {
+      const n = rd.u32();
+      for (let j = 0; j < n; j++) {
+        const b = rd.bytes[rd.pos];
+        if (b === 0x63 || b === 0x64) return undefined; // typed references
+        valType(rd);
+      }
+    }
+    entries.push(rd.bytes.subarray(start, rd.pos));
+  }
+  const used = new Uint8Array(count);
+  const mark = (t: number) => {
+    if (t < count) used[t] = 1;
+  };
+  let f = 0;
+  for (const imp of readImports(m)) {
+    if (imp.kind === "func" && r.functions[f++]) mark(imp.type);
+    else if (imp.kind === "tag") mark(imp.type);
+  }
+  readFunctions(m).forEach((t, i) => {
+    if (r.functions[r.importedFunctions + i]) mark(t);
+  });
+  readTags(m).forEach(mark);
+  for (const refs of r.refs) {
+    if (!refs) continue;
+    for (let i = 0; i < refs.length; i += 4) if (refs[i] === Imm.type) mark(refs[i + 1]);
+  }
+  const { map, removed } = makeMap(used);
+  return removed ? { map, removed, entries } : undefined;
 }

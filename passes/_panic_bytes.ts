@@ -211,8 +211,26 @@ export function rewriteOnBytes(
   };
   out.u32(bodies.length);
   let changed = false;
-  /** Marks i32.const records that are operands of a root call (not "other" constants). */
-  let consumed = new Uint8Array(cap);
+  // Unchanged bodies are copied as runs of raw payload (size prefixes included): one copy per
+  // run instead of one per body.
+  const payload = codeSection.payload;
+  let runFrom = -1, runTo = -1;
+  let countEnd = 0;
+  while (payload[countEnd] & 0x80) countEnd++;
+  countEnd++;
+  const keep = (i: number) => {
+    if (runFrom < 0) runFrom = i === 0 ? countEnd : at(i - 1) + bodies[i - 1].body.length;
+    runTo = at(i) + bodies[i].body.length;
+  };
+  const flushRun = () => {
+    if (runFrom < 0) return;
+    moved(runFrom, runTo - runFrom);
+    out.copy(payload.subarray(runFrom, runTo));
+    runFrom = -1;
+  };
+  /** Records of emitted instructions (-1: a new `unreachable`), reused across bodies. */
+  let emitted = new Int32Array(cap);
+  let emittedLength = 0;
   for (let i = 0; i < bodies.length; i++) {
     const f = imported + i;
     const body = bodies[i].body;
@@ -221,14 +239,11 @@ export function rewriteOnBytes(
     const inRoot = rootParams[f] >= 0;
     if (!inRoot && !mayCallRoot(body, rootParams)) {
       // No `call` to a root anywhere in the bytes: copied without decoding.
-      out.u32(body.length);
-      moved(at(i), body.length);
-      out.copy(body);
+      keep(i);
       continue;
     }
     decodeInstructions(body, 0, body.length, true, visitor, Math.max(0, bodies[i].offset));
-    if (consumed.length < cap) consumed = new Uint8Array(cap);
-    if (rootCalls) consumed.fill(0, 0, n);
+    if (emitted.length < cap) emitted = new Int32Array(cap);
     // Constants: operands of root calls (by parameter), and all others.
     for (let k = 0; rootCalls && k < n; k++) {
       const target = callees[k];
@@ -236,7 +251,6 @@ export function rewriteOnBytes(
       const params = rootParams[target];
       const constants = new Map<number, number>();
       for (let j = 1; j <= params && k - j >= 0 && PURE_PRODUCERS.has(ops[k - j]); j++) {
-        consumed[k - j] = 1;
         if (ops[k - j] === 0x41) constants.set(params - j, constAt(body, starts[k - j]));
       }
       if (inRoot) {
@@ -250,8 +264,13 @@ export function rewriteOnBytes(
       const s = result.sites.get(target) ?? { count: 0, constants: new Map() };
       result.sites.set(target, s);
       s.count++;
-      for (const [p, c] of constants) s.constants.set(p, [...(s.constants.get(p) ?? []), c]);
+      for (const [p, c] of constants) {
+        const list = s.constants.get(p);
+        if (list) list.push(c);
+        else s.constants.set(p, [c]);
+      }
     }
+    flushRun();
     if (inRoot) {
       out.u32(ROOT_BODY.length);
       out.copy(ROOT_BODY);
@@ -259,58 +278,77 @@ export function rewriteOnBytes(
       continue;
     }
     if (!rootCalls) {
-      out.u32(body.length);
-      moved(at(i), body.length);
-      out.copy(body);
+      keep(i);
       continue;
     }
     changed = true;
-    /** Records of emitted instructions (-1: a new `unreachable`), to drop trailing operands. */
-    const emitted: number[] = [];
+    emittedLength = 0;
     let k = 0;
     while (k < n) {
       const target = callees[k];
       const trapsHere = ops[k] === 0x10 && rootParams[target] >= 0;
       if (!trapsHere && !NEVER_FALLS_THROUGH.has(ops[k])) {
-        emitted.push(k);
+        emitted[emittedLength++] = k;
         k++;
         continue;
       }
       if (trapsHere) {
         result.callSitesRewritten++;
         let params = rootParams[target];
-        while (params > 0 && emitted.length && PURE_PRODUCERS.has(ops[emitted.at(-1)!])) {
-          emitted.pop();
+        while (
+          params > 0 && emittedLength > 0 && emitted[emittedLength - 1] >= 0 &&
+          PURE_PRODUCERS.has(ops[emitted[emittedLength - 1]])
+        ) {
+          emittedLength--;
           params--;
         }
-        emitted.push(-1);
-      } else emitted.push(k);
+        emitted[emittedLength++] = -1;
+      } else emitted[emittedLength++] = k;
       // Skip what follows up to the end (or else/catch/delegate) of the enclosing block.
       let depth = 0;
       for (k++; k < n; k++) {
         const op = ops[k];
         if (OPENS.has(op)) depth++;
-        else if (op === 0x0b) {
+        else if (op === 0x0b || op === 0x18) {
+          // `end`, or `delegate`, which ends a legacy `try` instead of `end`
           if (depth === 0) break;
           depth--;
-        } else if (depth === 0 && (op === 0x05 || op === 0x07 || op === 0x19 || op === 0x18)) {
+        } else if (depth === 0 && (op === 0x05 || op === 0x07 || op === 0x19)) {
           break;
         }
       }
     }
     let size = n > 0 ? starts[0] : body.length; // the locals
-    for (const e of emitted) size += e < 0 ? 1 : ends[e] - starts[e];
+    for (let x = 0; x < emittedLength; x++) {
+      const e = emitted[x];
+      size += e < 0 ? 1 : ends[e] - starts[e];
+    }
     out.u32(size);
     moved(at(i), n > 0 ? starts[0] : body.length);
     out.copy(body.subarray(0, n > 0 ? starts[0] : body.length));
-    for (const e of emitted) {
-      if (e < 0) out.byte(0x00);
+    // Kept instructions are copied in runs of adjacent ones, not one by one.
+    let runStart = -1, runEnd = -1;
+    const flush = () => {
+      if (runStart < 0) return;
+      moved(at(i) + runStart, runEnd - runStart);
+      out.copy(body.subarray(runStart, runEnd));
+      runStart = -1;
+    };
+    for (let x = 0; x < emittedLength; x++) {
+      const e = emitted[x];
+      if (e < 0) {
+        flush();
+        out.byte(0x00);
+      } else if (runStart >= 0 && starts[e] === runEnd) runEnd = ends[e];
       else {
-        moved(at(i) + starts[e], ends[e] - starts[e]);
-        out.copy(body.subarray(starts[e], ends[e]));
+        flush();
+        runStart = starts[e];
+        runEnd = ends[e];
       }
     }
+    flush();
   }
+  flushRun();
   if (changed) m.setSection(SectionId.code, out.result());
   return result;
 }

@@ -61,8 +61,9 @@ export interface ObjectPanicReport {
   callSitesRewritten: number;
   /** Code relocations dropped with the bytes they patched. */
   relocationsDropped: number;
-  /** Code section payload bytes before and after. */
+  /** Code section payload bytes before. */
   codeBytesBefore: number;
+  /** Code section payload bytes after. */
   codeBytesAfter: number;
   /** Warnings (names like roots whose bodies may return). */
   warnings: string[];

@@ -22,17 +22,11 @@ export interface DceOptions {
   file?: string;
 }
 
-/** The options of {@linkcode dce}, as its definition declares them. */
-export interface DceSchema extends Record<string, OptionSpec> {
-  /** Functions to keep (by name-section name) with what they reach. */
-  keep: OptionSpec<string[]>;
-}
-
 /** What {@linkcode eliminateDeadCode} did. */
 export interface DceReport extends DceCounts {
-  /** Defined functions before. */
+  /** Functions (imports included) before. */
   functionsBefore: number;
-  /** Defined functions after. */
+  /** Functions (imports included) after. */
   functionsAfter: number;
   /** Code section payload bytes before. */
   codeBytesBefore: number;
@@ -91,6 +85,12 @@ export function eliminateDeadCode(module: WasmModule, options: DceOptions = {}):
     codeBytesBefore,
     codeBytesAfter: module.section(10)?.payload.length ?? 0,
   };
+}
+
+/** The options of {@linkcode dce}, as its definition declares them. */
+export interface DceSchema extends Record<string, OptionSpec> {
+  /** Functions to keep (by name-section name) with what they reach. */
+  keep: OptionSpec<string[]>;
 }
 
 /**

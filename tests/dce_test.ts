@@ -50,6 +50,8 @@ for (const [file, calls] of MODULES) {
 
 const MODULE = `(module
   (type $v (func))
+  (type $unused (func (param i64) (result i64)))
+  (type $only_dead (func (param f32)))
   (import "env" "used" (func $used))
   (import "env" "unused" (func $unused))
   (import "env" "g_unused" (global $gi i32))
@@ -61,7 +63,8 @@ const MODULE = `(module
   (elem (table $dead) (i32.const 0) func $only_in_dead_table)
   (elem $passive func $in_passive)
   (elem declare func $by_ref)
-  (func $dead_first (call $unused) (global.set $g0 (i32.const 9)))
+  (func $dead_first (call $unused) (global.set $g0 (i32.const 9))
+    (call_indirect (type $only_dead) (f32.const 1) (i32.const 0)))
   (func $main (export "main") (result i32)
     (call $used)
     (drop (ref.func $by_ref))
@@ -84,6 +87,7 @@ Deno.test("dce renumbers imports, globals, tables, segments, ref.func and start"
       globalsRemoved: report.globalsRemoved,
       tablesRemoved: report.tablesRemoved,
       elementSegmentsRemoved: report.elementSegmentsRemoved,
+      typesRemoved: report.typesRemoved,
     },
     {
       // $unused, $dead_first, $only_in_dead_table, $in_passive
@@ -92,6 +96,7 @@ Deno.test("dce renumbers imports, globals, tables, segments, ref.func and start"
       globalsRemoved: 2, // $gi, $g0
       tablesRemoved: 2, // neither table is used
       elementSegmentsRemoved: 2, // the active one on $dead, the passive one
+      typesRemoved: 2, // $unused, and $only_dead that only a dead call_indirect named
     },
   );
   const bytes = m.toBytes();

@@ -507,3 +507,36 @@ for (const [file, calls] of MODULES) {
     }
   });
 }
+
+Deno.test("panic byte engine drops the dead code after a trapping call, nested blocks included", async () => {
+  const wabt = await (await import("wabt")).default();
+  const text = `(module
+    (func $core::panicking::panic (param i32) unreachable)
+    (func $f (export "f") (param i32) (result i32)
+      (if (result i32) (local.get 0)
+        (then
+          (call $core::panicking::panic (i32.const 5))
+          (try (do (nop)) (delegate 0))
+          (block (loop (br_if 1 (local.get 0)) (br 0)))
+          (if (local.get 0) (then (nop)) (else (nop)))
+          (i32.const 7))
+        (else (i32.const 9)))))`;
+  const parsed = wabt.parseWat("t.wat", text, { exceptions: true });
+  parsed.resolveNames();
+  parsed.validate();
+  const input = parsed.toBinary({ write_debug_names: true }).buffer;
+  parsed.destroy();
+  const { bytes, report } = await runPipeline(input, [panic({ mode: "trap" })]);
+  const r = report.passes[0].report as unknown as PanicReport;
+  assert.equal(r.rootsFound, 1);
+  assert.ok(WebAssembly.validate(bytes as BufferSource));
+  const f = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource)).exports
+    .f as (x: number) => number;
+  assert.equal(f(0), 9);
+  assert.throws(() => f(1), WebAssembly.RuntimeError);
+  // f's `then` arm is now just `unreachable`: the constant operand and the dead code are gone
+  assert.ok(
+    r.codeBytesAfter < r.codeBytesBefore - 15,
+    `${r.codeBytesBefore} -> ${r.codeBytesAfter}`,
+  );
+});

@@ -4,7 +4,15 @@
  */
 import assert from "node:assert/strict";
 import { pathToFileURL } from "node:url";
-import { readImports, readModule, runPipeline, stripCustomSections } from "../mod.ts";
+import {
+  dce,
+  panic,
+  readImports,
+  readModule,
+  readNames,
+  runPipeline,
+  stripCustomSections,
+} from "../mod.ts";
 import { needs, run, tool } from "./_tools.ts";
 
 const PACKAGE = "@wasm-fmt/biome_fmt@0.2.9";
@@ -61,10 +69,17 @@ Deno.test(
       assert.equal(report.passes[0].report.bytesSaved, input.length - bytes.length);
       const before = await load(pkg, input, "before");
       const after = await load(pkg, bytes, "after");
+      // dce and panic (when the module kept names) on the same module, through the same glue
+      const names = readNames(readModule(input)) !== undefined;
+      const passes = names ? [panic({ mode: "trap", allowUnwindChange: true }), dce()] : [dce()];
+      const code = await runPipeline(input, passes);
+      assert.ok(code.bytes.length < input.length, "dead code removed");
+      const afterCode = await load(pkg, code.bytes, "code");
       for (const [src, file] of INPUTS) {
         const expected = before(src, file);
         assert.notEqual(expected, src);
         assert.equal(after(src, file), expected, src);
+        assert.equal(afterCode(src, file), expected, `${src} after ${passes.map((p) => p.name)}`);
       }
       const outcome = (f: Format) => {
         try {

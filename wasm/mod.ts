@@ -75,3 +75,13 @@ export {
   type ReachRoots,
 } from "./reach.ts";
 export { type Feature, FEATURES, type ModuleFeatures, moduleFeatures } from "./features.ts";
+export {
+  decodeInstructions,
+  Imm,
+  IMMEDIATE_KINDS,
+  type ImmediateHandler,
+  type ImmediateKind,
+  type InstructionHandler,
+  type InstructionVisitor,
+  type TypeByteHandler,
+} from "./instructions.ts";

@@ -75,6 +75,11 @@ export interface Reachability {
   importedTables: number;
   /** For each reachable defined function (by defined index), its body's references. */
   refs: (BodyRefs | undefined)[];
+  /**
+   * True when some live body names a type outside block types and `call_indirect` (typed
+   * references, GC): type indices then hide in value types too.
+   */
+  typedReferences: boolean;
   /** The element segments, as read. */
   segments: ElementSegment[];
   /** Why each function is live: the function that first referred to it, or a root label. */
@@ -239,6 +244,7 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
   const scratch: number[] = [];
   let current = 0;
   let indirectType = 0;
+  let typedReferences = false;
   const visitor = {
     immediate(kind: number, value: number, at: number, length: number, op: number) {
       if (kind === Imm.func) {
@@ -246,6 +252,9 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
       } else if (kind === Imm.type) {
         // kept so that a rewrite can re-encode padded type indices minimally
         if (op === 0x11 || op === 0x13) indirectType = value;
+        else if (op !== 0x02 && op !== 0x03 && op !== 0x04 && op !== 0x06 && op !== 0x1f) {
+          typedReferences = true; // a heap type or call_ref: typed references (GC)
+        }
       } else if (kind === Imm.global) markGlobal(value);
       else if (kind === Imm.table) {
         if (op === 0x11 || op === 0x13) {
@@ -284,6 +293,7 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
     importedGlobals,
     importedTables,
     refs,
+    typedReferences,
     segments,
     reason: (f) => why.get(f) ?? "unreachable",
   };
