@@ -9,6 +9,7 @@
  * @module
  */
 import { scanBody } from "../wasm/code.ts";
+import { decodeInstructions } from "../wasm/instructions.ts";
 import { ByteReader, ByteWriter } from "../wasm/bytes.ts";
 import { encodeNameMap, readNames } from "../wasm/custom.ts";
 import { encodeU32 } from "../wasm/leb128.ts";
@@ -280,10 +281,32 @@ function rewrite(
       body.u32(1).byte(0x6f).u32(1).byte(0x7f).u32(1).byte(0x7e);
       pos = end;
     }
+    // Instruction starts, to recognise `ref.null extern; <local.get or const>; table.grow`.
+    const starts: number[] = [];
+    if (locals !== undefined) {
+      decodeInstructions(f.body, 0, f.body.length, true, {
+        instruction: (_op, _sub, start) => void starts.push(start),
+      });
+    }
     for (const p of patches) {
-      body.bytes(f.body.subarray(pos, p.start));
+      let siteStart = p.start;
+      let simple: Uint8Array | undefined;
+      if (locals !== undefined) {
+        const k = starts.indexOf(p.start);
+        const [a, b] = [starts[k - 2], starts[k - 1]];
+        const delta = p.plan.is64 ? 0x42 : 0x41;
+        if (
+          k >= 2 && a >= pos && f.body[a] === 0xd0 && f.body[a + 1] === 0x6f && b === a + 2 &&
+          (f.body[b] === 0x20 || f.body[b] === delta)
+        ) {
+          // a null init and a delta read by one pure instruction: no scratch locals needed
+          simple = inlineNullGrow(p.plan, f.body.subarray(b, p.start));
+          siteStart = a;
+        }
+      }
+      body.bytes(f.body.subarray(pos, siteStart));
       if (locals === undefined) body.byte(0x10).u32(p.plan.func);
-      else body.bytes(inlineGrow(p.plan, locals));
+      else body.bytes(simple ?? inlineGrow(p.plan, locals));
       pos = p.end;
     }
     codeOut.sized(body.bytes(f.body.subarray(pos)).finish());
@@ -357,6 +380,29 @@ export function inlineGrow(p: HelperPlan, base: number): Uint8Array {
   w.byte(0x23).u32(p.start).byte(0x20).u32(d).byte(p.is64 ? 0x7c : 0x6a).byte(0x24).u32(p.start);
   w.byte(0x05); // else
   w.byte(0x20).u32(v).byte(0x20).u32(d).byte(0x10).u32(p.func);
+  w.byte(0x0b);
+  return w.finish();
+}
+
+/**
+ * The fast path for the common site `ref.null extern; <delta>; table.grow`, where `<delta>` is
+ * one pure instruction (`local.get` or a constant), re-read instead of kept in a local.
+ */
+export function inlineNullGrow(p: HelperPlan, delta: Uint8Array): Uint8Array {
+  const w = new ByteWriter();
+  const sub = p.is64 ? 0x7d : 0x6b;
+  w.bytes(delta);
+  if (p.is64) w.byte(0x42).byte(1);
+  else w.byte(0x41).byte(1);
+  w.byte(sub); // delta - 1
+  w.byte(0x23).u32(p.end).byte(0x23).u32(p.start).byte(sub); // end - start
+  w.byte(p.is64 ? 0x54 : 0x49); // lt_u: delta != 0 && delta <= avail
+  w.byte(0x23).u32(p.nullReserve).byte(0x71); // and the reserve holds nulls
+  w.byte(0x04).byte(p.is64 ? 0x7e : 0x7f);
+  w.byte(0x23).u32(p.start);
+  w.byte(0x23).u32(p.start).bytes(delta).byte(p.is64 ? 0x7c : 0x6a).byte(0x24).u32(p.start);
+  w.byte(0x05);
+  w.byte(0xd0).byte(0x6f).bytes(delta).byte(0x10).u32(p.func);
   w.byte(0x0b);
   return w.finish();
 }

@@ -4,6 +4,7 @@
  * @module
  */
 import type { ByteReader } from "./bytes.ts";
+import { WasmParseError } from "./errors.ts";
 import { type Section, SectionId, type WasmModule } from "./module.ts";
 
 /** A value type as text: "i32", "externref", "(ref null $3)", ... */
@@ -350,12 +351,46 @@ export interface FunctionBody {
 
 /** Outlines the code section: one entry per defined function. */
 export function readCode(m: WasmModule): FunctionBody[] {
-  return withSection(m, SectionId.code, (r) =>
-    r.vec(() => {
-      const size = r.u32();
-      const offset = r.offset;
-      return { offset, body: r.take(size) };
-    }));
+  const s = m.section(SectionId.code);
+  if (!s) return [];
+  // The hot path of every code pass on large modules: sizes read inline, bodies as views.
+  const p = s.payload;
+  const base = Math.max(0, s.payloadOffset);
+  let pos = 0;
+  const fail = (message: string, at: number): never => {
+    throw new WasmParseError(message, base + at);
+  };
+  const u32 = (): number => {
+    let v = 0, shift = 0;
+    const at = pos;
+    for (;;) {
+      if (pos >= p.length) fail("Unexpected end of section", pos);
+      const b = p[pos++];
+      v += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) break;
+      shift += 7;
+      if (shift > 28) fail("invalid u32 LEB128: more than 5 bytes", at);
+    }
+    if (v > 0xffffffff) fail("invalid u32 LEB128: value out of range", at);
+    return v;
+  };
+  const count = u32();
+  if (count > p.length - pos) {
+    fail(`Vector count ${count} is larger than the bytes left in the section`, pos);
+  }
+  const out: FunctionBody[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const size = u32();
+    if (size > p.length - pos) {
+      fail(`Length ${size} runs past the end of the section (${p.length - pos} bytes left)`, pos);
+    }
+    out[i] = { offset: base + pos, body: p.subarray(pos, pos + size) };
+    pos += size;
+  }
+  if (pos < p.length) {
+    fail(`${p.length - pos} unexpected bytes at the end of the code section`, pos);
+  }
+  return out;
 }
 
 /** A data segment. */
