@@ -5,7 +5,8 @@
  * merged; errors); the answers come back as JSON, so tests compare them across variants.
  * @module
  */
-import { extname, join } from "node:path";
+import { join } from "node:path";
+import { CHROMIUM, dumpDom } from "./_chromium.ts";
 import { run, tool } from "./_tools.ts";
 
 /** The pinned package and its module. */
@@ -14,7 +15,7 @@ const GLUE = "node_modules/@automerge/automerge/dist/mjs/wasm_bindgen_output/web
 
 export const npm = tool("npm");
 export const node = tool("node") ?? tool("nodejs");
-export const chromium = tool("chromium");
+export const chromium = CHROMIUM;
 
 /** A temporary install of the package, with the glue, the scenario and runners in `dir`. */
 export interface Bench {
@@ -111,13 +112,6 @@ export async function inNode(bench: Bench, wasm: string): Promise<string> {
   return (await run(node!, [join(bench.dir, "run.mjs"), wasm])).trim();
 }
 
-const TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".mjs": "text/javascript; charset=utf-8",
-  ".wasm": "application/wasm",
-};
-
 /**
  * The answers for each variant (`<name>.wasm` in the bench directory) in headless Chromium: one
  * page imports a fresh copy of the glue per variant.
@@ -127,46 +121,9 @@ export async function inChromium(
   variants: string[],
 ): Promise<Record<string, string>> {
   await Deno.writeTextFile(join(bench.dir, "index.html"), PAGE(variants));
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-    const path = new URL(req.url).pathname.replace(/^\/$/, "/index.html");
-    try {
-      const body = await Deno.readFile(join(bench.dir, path.slice(1).replace(/\.\.+/g, "")));
-      return new Response(body, {
-        headers: { "content-type": TYPES[extname(path)] ?? "application/octet-stream" },
-      });
-    } catch {
-      return new Response("not found", { status: 404 });
-    }
-  });
-  const profile = await Deno.makeTempDir({ prefix: "linkpass_chromium_" });
-  try {
-    const out = await new Deno.Command(chromium!, {
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        `--user-data-dir=${profile}`,
-        "--virtual-time-budget=60000",
-        "--dump-dom",
-        `http://127.0.0.1:${server.addr.port}/`,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const dom = new TextDecoder().decode(out.stdout);
-    const pre = /<pre id="out" data-done="1">([\s\S]*?)<\/pre>/.exec(dom);
-    if (!pre) {
-      throw new Error(`the page did not finish:\n${dom}\n${new TextDecoder().decode(out.stderr)}`);
-    }
-    const text = pre[1].replaceAll("&quot;", '"').replaceAll("&lt;", "<").replaceAll("&gt;", ">")
-      .replaceAll("&amp;", "&");
-    return JSON.parse(text);
-  } finally {
-    await server.shutdown();
-    await Deno.remove(profile, { recursive: true });
-  }
+  const text = await dumpDom(bench.dir, { budgetMs: 60000 });
+  return JSON.parse(
+    text.replaceAll("&quot;", '"').replaceAll("&lt;", "<").replaceAll("&gt;", ">")
+      .replaceAll("&amp;", "&"),
+  );
 }

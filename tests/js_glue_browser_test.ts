@@ -5,12 +5,11 @@
  * page writes what the module printed into the DOM; `--dump-dom` returns it.
  */
 import assert from "node:assert/strict";
-import { extname, join } from "node:path";
+import { join } from "node:path";
 import { jsGlue } from "../passes/js_glue.ts";
 import { runPipeline } from "../pipeline.ts";
-import { fixture, needs, tool } from "./_tools.ts";
-
-const CHROMIUM = tool("chromium") ?? tool("/usr/bin/chromium");
+import { CHROMIUM, dumpDom } from "./_chromium.ts";
+import { fixture, needs } from "./_tools.ts";
 
 const PAGE = `<!doctype html>
 <meta charset="utf-8">
@@ -33,12 +32,6 @@ const PAGE = `<!doctype html>
 </script>
 `;
 
-const TYPES: Record<string, string> = {
-  ".html": "text/html; charset=utf-8",
-  ".js": "text/javascript; charset=utf-8",
-  ".wasm": "application/wasm",
-};
-
 Deno.test({
   name: "js-glue: the glue runs the Rust fixture in headless Chromium with the same output",
   ...needs(CHROMIUM),
@@ -52,42 +45,13 @@ Deno.test({
     }
     await Deno.writeTextFile(join(dir, "index.html"), PAGE);
     const requests: string[] = [];
-    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-      const path = new URL(req.url).pathname.replace(/^\/$/, "/index.html");
-      requests.push(path);
-      try {
-        const body = await Deno.readFile(join(dir, path.slice(1).replace(/\.\.+/g, "")));
-        return new Response(body, {
-          headers: { "content-type": TYPES[extname(path)] ?? "application/octet-stream" },
-        });
-      } catch {
-        return new Response("not found", { status: 404 });
-      }
-    });
-    const profile = await Deno.makeTempDir({ prefix: "linkpass_chromium_" });
     try {
-      const out = await new Deno.Command(CHROMIUM!, {
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-          `--user-data-dir=${profile}`,
-          "--virtual-time-budget=10000",
-          "--dump-dom",
-          `http://127.0.0.1:${server.addr.port}/`,
-        ],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const dom = new TextDecoder().decode(out.stdout);
-      const pre = /<pre id="out" data-done="1">([\s\S]*?)<\/pre>/.exec(dom);
-      assert.ok(pre, `the page did not finish:\n${dom}\n${new TextDecoder().decode(out.stderr)}`);
-      assert.deepEqual(pre[1].split("\n"), [
+      const out = await dumpDom(dir, {
+        budgetMs: 10000,
+        flags: ["--disable-quic"],
+        onRequest: (path) => requests.push(path),
+      });
+      assert.deepEqual(out.split("\n"), [
         "hello from Rust",
         "JS array: [1.5,2,3.5]",
         "sum from JS: 7",
@@ -100,8 +64,6 @@ Deno.test({
         "/app.wasm",
       ]);
     } finally {
-      await server.shutdown();
-      await Deno.remove(profile, { recursive: true });
       await Deno.remove(dir, { recursive: true });
     }
   },

@@ -10,9 +10,8 @@ import { analyzeSize, diffReportHtml, sizeReportHtml, topItems } from "../size/m
 import { loadDemangler } from "../passes/_demangle.ts";
 import { panic } from "../passes/panic.ts";
 import { runPipeline } from "../pipeline.ts";
-import { fixture, needs, tool } from "./_tools.ts";
-
-const CHROMIUM = tool("chromium") ?? tool("/usr/bin/chromium");
+import { CHROMIUM, chromiumArgs, makeProfile } from "./_chromium.ts";
+import { fixture, needs } from "./_tools.ts";
 
 /** A page in headless Chromium, driven over the DevTools protocol. */
 class Browser {
@@ -30,21 +29,14 @@ class Browser {
   }
 
   static async open(url: string, width = 1280, height = 800): Promise<Browser> {
-    const profile = await Deno.makeTempDir({ prefix: "linkpass_chromium_" });
+    const profile = await makeProfile();
     const process = new Deno.Command(CHROMIUM!, {
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        `--user-data-dir=${profile}`,
+      args: chromiumArgs(
+        profile,
         `--window-size=${width},${height}`,
         "--remote-debugging-port=0",
         url,
-      ],
+      ),
       stdout: "null",
       stderr: "piped",
     }).spawn();
