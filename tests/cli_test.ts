@@ -1,22 +1,12 @@
 import assert from "node:assert/strict";
 import { readModule } from "../mod.ts";
+import { runCli } from "./_cli.ts";
 import { fixture } from "./_tools.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const APP = fixture("rust_cdylib/app.wasm");
 
 /** Runs the CLI in a subprocess (non-TTY) and returns its exit code and output. */
-async function cli(args: string[], cwd?: string) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+const cli = (args: string[], cwd?: string) => runCli(args, { cwd });
 
 /** Replaces the temp directory and the repository path so snapshots are stable. */
 function stable(text: string, dir?: string): string {

@@ -4,22 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { readExports, WasmModule } from "../mod.ts";
+import { REPO, runDeno } from "./_cli.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = REPO;
 const APP = `${ROOT}examples/demo/app.wasm`;
 
-async function run(args: string[], cwd = ROOT) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args,
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
-
+const run = (args: string[], cwd = ROOT) => runDeno(args, { cwd });
 const opt = (...args: string[]) => run(["run", "-A", `${ROOT}cli.ts`, "opt", APP, ...args]);
 
 async function exportsOf(path: string): Promise<string[]> {

@@ -6,25 +6,15 @@ import assert from "node:assert/strict";
 import { describeError, PassError } from "../errors.ts";
 import { runPipeline } from "../pipeline.ts";
 import { stripCustomSections } from "../passes/strip_custom_sections.ts";
+import { runCli } from "./_cli.ts";
 import { fixture } from "./_tools.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const APP = new URL("../examples/demo/app.wasm", import.meta.url).pathname;
 const WAT = fixture("asm/indirect.wat");
-const decoder = new TextDecoder();
 
 /** Runs the CLI (no terminal) with `-A` unless `perms` says otherwise. */
-async function cli(args: string[], perms: string[] = ["-A"], cwd?: string) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...perms, CLI, ...args],
-    cwd,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
-}
+const cli = (args: string[], perms: string[] = ["-A"], cwd?: string) =>
+  runCli(args, { perms, cwd, stdin: "null" });
 
 /** Every file under `dir`, relative, sorted. */
 function tree(dir: string, prefix = ""): string[] {

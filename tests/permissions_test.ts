@@ -3,23 +3,13 @@
  * that names the flag (never a stack trace, never a cached "not found").
  */
 import assert from "node:assert/strict";
+import { runCli } from "./_cli.ts";
 import { fixture, needs, rustLld } from "./_tools.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const APP = new URL("../examples/demo/app.wasm", import.meta.url).pathname;
-const decoder = new TextDecoder();
 
-async function cli(perms: string[], args: string[], cwd?: string) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...perms, CLI, ...args],
-    cwd,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  return { code: out.code, stdout: decoder.decode(out.stdout), stderr: decoder.decode(out.stderr) };
-}
+const cli = (perms: string[], args: string[], cwd?: string) =>
+  runCli(args, { perms, cwd, stdin: "null" });
 
 const names = (dir: string) => [...Deno.readDirSync(dir)].map((e) => e.name).sort();
 

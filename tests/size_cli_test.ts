@@ -9,22 +9,11 @@ import { runPipeline } from "../pipeline.ts";
 import { analyzeSize, topItems } from "../size/mod.ts";
 import { readModule } from "../mod.ts";
 import { readCode } from "../wasm/types.ts";
+import { REPO, runCli } from "./_cli.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
-const REPO = new URL("..", import.meta.url).pathname;
 const DEMO = "examples/demo/app.wasm";
 
-async function cli(args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", CLI, ...args],
-    cwd: REPO,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
-}
+const cli = (args: string[]) => runCli(args, { cwd: REPO });
 
 /** The demo after `--panic trap`, written into a temp dir. */
 async function trapped(): Promise<{ dir: string; file: string }> {
