@@ -174,6 +174,19 @@ if (automergeDir) {
     "--enable-exception-handling",
     "--enable-mutable-globals",
   ];
+  /** `linkpass opt --panic trap` on the large module, as a `deno` command line. */
+  const panicTrap = [
+    "run",
+    "-A",
+    cli,
+    "opt",
+    large,
+    "-o",
+    out,
+    "--panic",
+    "trap",
+    "--allow-unwind-change",
+  ];
   const commands: [string, string, string[]][] = [
     ["native wasm-opt --remove-unused-module-elements", "wasm-opt", [
       ...features,
@@ -182,29 +195,9 @@ if (automergeDir) {
       "-o",
       out,
     ]],
-    ["linkpass opt --panic trap (bytes)", Deno.execPath(), [
-      "run",
-      "-A",
-      cli,
-      "opt",
-      large,
-      "-o",
-      out,
-      "--panic",
-      "trap",
-      "--allow-unwind-change",
-    ]],
+    ["linkpass opt --panic trap (bytes)", Deno.execPath(), panicTrap],
     ["linkpass opt --panic trap --panic-engine binaryen", Deno.execPath(), [
-      "run",
-      "-A",
-      cli,
-      "opt",
-      large,
-      "-o",
-      out,
-      "--panic",
-      "trap",
-      "--allow-unwind-change",
+      ...panicTrap,
       "--panic-engine",
       "binaryen",
     ]],

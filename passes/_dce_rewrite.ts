@@ -23,6 +23,7 @@ import {
   valType,
 } from "../wasm/types.ts";
 import { UsageError } from "../errors.ts";
+import { Out } from "./_out.ts";
 
 /** Old index → new index, or -1 when removed. */
 type IndexMap = Int32Array;
@@ -45,39 +46,9 @@ export interface DceCounts {
   bodiesEmptied: number;
 }
 
-/** A growable output buffer. */
-class Out {
-  buf: Uint8Array;
-  len = 0;
-  constructor(size = 1 << 16) {
-    this.buf = new Uint8Array(Math.max(size, 16));
-  }
-  ensure(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.len + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
-  }
-  copy(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.len);
-    this.len += b.length;
-  }
-  u32(v: number): void {
-    this.ensure(5);
-    do {
-      let byte = v & 0x7f;
-      v >>>= 7;
-      if (v !== 0) byte |= 0x80;
-      this.buf[this.len++] = byte;
-    } while (v !== 0);
-  }
-  /** The bytes written (a view: no copy). */
-  result(): Uint8Array {
-    return this.buf.subarray(0, this.len);
-  }
+/** A vector section's payload: the count of entries, then the entries written to `w`. */
+function vector(count: number, w: ByteWriter): Uint8Array {
+  return new ByteWriter().u32(count).bytes(w.finish()).finish();
 }
 
 function lebLength(v: number): number {
@@ -254,7 +225,7 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
         kept++;
       } else counts.importsRemoved++;
     }
-    m.setPayload(importSection, new ByteWriter().u32(kept).bytes(w.finish()).finish());
+    m.setPayload(importSection, vector(kept, w));
   }
 
   // Function section.
@@ -297,7 +268,7 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
         kept++;
       }
     }
-    m.setPayload(tableSection, new ByteWriter().u32(kept).bytes(w.finish()).finish());
+    m.setPayload(tableSection, vector(kept, w));
   }
 
   // Globals.
@@ -318,7 +289,7 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
       w.bytes(rd.bytes.subarray(start, exprStart));
       w.bytes(patchExpr(rd.bytes.subarray(exprStart, rd.pos), maps));
     }
-    m.setPayload(globalSection, new ByteWriter().u32(kept).bytes(w.finish()).finish());
+    m.setPayload(globalSection, vector(kept, w));
   }
 
   // Exports.
@@ -339,7 +310,7 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
       kept++;
       w.name(e.name).byte(["func", "table", "memory", "global", "tag"].indexOf(e.kind)).u32(index);
     }
-    m.setPayload(exportSection, new ByteWriter().u32(kept).bytes(w.finish()).finish());
+    m.setPayload(exportSection, vector(kept, w));
   }
 
   // Start.
@@ -359,7 +330,7 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
       kept++;
       encodeSegment(w, s, maps, !r.elements[i]);
     });
-    m.setPayload(elemSection, new ByteWriter().u32(kept).bytes(w.finish()).finish());
+    m.setPayload(elemSection, vector(kept, w));
   }
 
   // Code.

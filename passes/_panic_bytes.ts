@@ -10,6 +10,7 @@
 import { decodeInstructions, Imm } from "../wasm/instructions.ts";
 import { SectionId, type WasmModule } from "../wasm/module.ts";
 import { readCode, readFunctions, readImports, readTypes } from "../wasm/types.ts";
+import { Out } from "./_out.ts";
 
 /** Why a body may return normally, or undefined when it provably never does. */
 export function whyBodyMayReturn(body: Uint8Array): string | undefined {
@@ -424,41 +425,5 @@ export class ValueSet {
       else hi = mid - 1;
     }
     return false;
-  }
-}
-
-/** A growable output buffer. */
-class Out {
-  buf: Uint8Array;
-  len = 0;
-  constructor(size: number) {
-    this.buf = new Uint8Array(Math.max(size, 16));
-  }
-  ensure(n: number): void {
-    if (this.len + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.len + n));
-    next.set(this.buf.subarray(0, this.len));
-    this.buf = next;
-  }
-  byte(b: number): void {
-    this.ensure(1);
-    this.buf[this.len++] = b;
-  }
-  copy(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.len);
-    this.len += b.length;
-  }
-  u32(v: number): void {
-    this.ensure(5);
-    do {
-      let byte = v & 0x7f;
-      v >>>= 7;
-      if (v !== 0) byte |= 0x80;
-      this.buf[this.len++] = byte;
-    } while (v !== 0);
-  }
-  result(): Uint8Array {
-    return this.buf.subarray(0, this.len);
   }
 }

@@ -190,21 +190,7 @@ async function runPanic(
   options: PanicSettings,
 ): Promise<PassReport> {
   const binaryen = ctx.binaryen;
-  if (ctx.input.isRelocatable) {
-    throw new UsageError(
-      `${quoted(ctx)} is a relocatable object: the panic pass works on objects only in trap ` +
-        `mode (the byte engine); hook mode and --panic-engine binaryen need the linker's output`,
-    );
-  }
-  const names = readNames(ctx.input)?.functions;
-  if (!names || names.size === 0) {
-    throw new UsageError(
-      `${quoted(ctx)} has no function names (no "name" section), and the panic pass finds ` +
-        `panic functions only by name, never by guessing; keep names: build without stripping ` +
-        `symbols (Cargo profile strip = "none" or "debuginfo", no wasm-strip, no ` +
-        `wasm-bindgen --remove-name-section), and run panic before strip-custom-sections`,
-    );
-  }
+  const names = checkInput(ctx.input, ctx);
   const unwindSigns = checkUnwind(ctx, ctx.input, names, options.allowUnwindChange ?? false);
   const codeBytesBefore = codeBytes(ctx.input);
   const functionsBefore = ir.getNumFunctions();
