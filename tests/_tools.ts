@@ -70,6 +70,21 @@ export function rustLldWasm(args: string[]): Promise<string> {
   return run(lld, ["-flavor", "wasm", ...args]);
 }
 
+const WASM32_LIB = "/usr/lib/rustlib/wasm32-unknown-unknown/lib";
+
+/**
+ * Debian's compiler_builtins rlib for wasm32 (libstd-rust-dev-wasm32), which rustc links in:
+ * DWARF in every object. Undefined when it is not installed.
+ */
+export function builtins(): string | undefined {
+  try {
+    for (const e of Deno.readDirSync(WASM32_LIB)) {
+      if (/^libcompiler_builtins-.*\.rlib$/.test(e.name)) return `${WASM32_LIB}/${e.name}`;
+    }
+  } catch { /* not installed */ }
+  return undefined;
+}
+
 /** The path of a fixture file. */
 export function fixture(path: string): string {
   return new URL(`./fixtures/${path}`, import.meta.url).pathname;

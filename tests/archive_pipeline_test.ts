@@ -7,19 +7,7 @@ import assert from "node:assert/strict";
 import { main } from "../cli.ts";
 import { runArchivePipeline } from "../archive_pipeline.ts";
 import { binaryenPasses, readArchive, readModule, stripCustomSections } from "../mod.ts";
-import { fixture, needs, rustLld, rustLldWasm } from "./_tools.ts";
-
-const LIB = "/usr/lib/rustlib/wasm32-unknown-unknown/lib";
-
-/** Debian's compiler_builtins rlib for wasm32 (libstd-rust-dev-wasm32): DWARF in every object. */
-function builtins(): string | undefined {
-  try {
-    for (const e of Deno.readDirSync(LIB)) {
-      if (/^libcompiler_builtins-.*\.rlib$/.test(e.name)) return `${LIB}/${e.name}`;
-    }
-  } catch { /* not installed */ }
-  return undefined;
-}
+import { builtins, fixture, needs, rustLld, rustLldWasm } from "./_tools.ts";
 
 Deno.test({
   name: "strip debug in a rustc rlib: same members and symbols, rmeta untouched, smaller objects",

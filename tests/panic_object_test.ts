@@ -10,19 +10,7 @@ import { panic, readModule, readRelocs, runPipeline } from "../mod.ts";
 import { panicObject } from "../passes/_panic_object.ts";
 import { WasmModule } from "../wasm/module.ts";
 import { call, instantiate, SMALL_CALLS } from "./_calls.ts";
-import { fixture, needs, rustLld, rustLldWasm } from "./_tools.ts";
-
-const LIB = "/usr/lib/rustlib/wasm32-unknown-unknown/lib";
-
-/** Debian's compiler_builtins rlib for wasm32 (libstd-rust-dev-wasm32), which rustc links in. */
-function builtins(): string | undefined {
-  try {
-    for (const e of Deno.readDirSync(LIB)) {
-      if (/^libcompiler_builtins-.*\.rlib$/.test(e.name)) return `${LIB}/${e.name}`;
-    }
-  } catch { /* not installed */ }
-  return undefined;
-}
+import { builtins, fixture, needs, rustLld, rustLldWasm } from "./_tools.ts";
 
 /** rustc 1.63's link line for small.rs as a cdylib (tests/fixtures/panic/build.sh). */
 async function link(object: Uint8Array): Promise<Uint8Array> {
