@@ -97,14 +97,15 @@ for (const path of MODULES) {
   });
 }
 
-for (
-  const path of [
-    DEMO,
-    fixture("rust_cdylib/app.wasm"),
-    fixture("panic/small_z.wasm"),
-    fixture("panic/hooked_z.wasm"),
-  ]
-) {
+/** The Rust modules the --garbage tests check against a reference. */
+const GARBAGE_MODULES = [
+  DEMO,
+  fixture("rust_cdylib/app.wasm"),
+  fixture("panic/small_z.wasm"),
+  fixture("panic/hooked_z.wasm"),
+];
+
+for (const path of GARBAGE_MODULES) {
   const name = path.split("/").slice(-2).join("/");
   Deno.test(`--garbage on ${name} lists exactly the functions binaryen's remove-unused-module-elements removes`, async () => {
     const bytes = await Deno.readFile(path);
@@ -321,15 +322,7 @@ const char *greet(void) { return message; }
 
 Deno.test("--garbage lists exactly the functions linkpass's own dce pass removes", async () => {
   const { dce } = await import("../passes/dce.ts");
-  for (
-    const path of [
-      DEMO,
-      fixture("rust_cdylib/app.wasm"),
-      fixture("panic/small_z.wasm"),
-      fixture("panic/hooked_z.wasm"),
-      fixture("glue/app.wasm"),
-    ]
-  ) {
+  for (const path of [...GARBAGE_MODULES, fixture("glue/app.wasm")]) {
     const bytes = await Deno.readFile(path);
     const garbage = new Set(
       garbageItems(analyzeSize(bytes)).filter((i) => i.kind === "function" || i.kind === "import")
