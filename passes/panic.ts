@@ -333,16 +333,7 @@ async function runPanic(
   ctx.onOutput((output) => ({ codeBytesAfter: codeBytes(output) }));
 
   // 6. Dead data: Location records (trap mode) and messages that only panics used.
-  const dead = new RangeSet();
-  const fileNames = new RangeSet();
   const locationsDead = options.mode === "trap" || hooked === 0;
-  if (locationsDead) {
-    for (const rec of locations.values()) {
-      if (otherConstants.has(rec.address)) continue;
-      dead.add(rec.address, 16);
-      if (!otherConstants.has(rec.filePtr)) fileNames.add(rec.filePtr, rec.fileLen);
-    }
-  }
   const out: PassReport = {
     mode: options.mode,
     engine: "binaryen",
@@ -353,14 +344,7 @@ async function runPanic(
     functionsRemoved: functionsBefore - functionsAfter,
     callSitesRewritten,
     codeBytesBefore,
-    deadData: {
-      note: "estimated bytes left in data segments that only panics used (not removed)",
-      locationRecords: locationsDead ? locations.size : 0,
-      locationBytes: dead.bytes,
-      fileNameBytes: fileNames.bytes,
-      messageBytes: messages.bytes,
-      total: dead.bytes + fileNames.bytes + messages.bytes,
-    },
+    deadData: deadData(locations, messages, otherConstants, locationsDead),
   };
   if (hook) out.hook = { import: `${hook.module}/${hook.name}`, roots: hooked };
   if (unwindSigns.length) out.unwindChangeAllowed = unwindSigns;
