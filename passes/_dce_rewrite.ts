@@ -7,7 +7,7 @@
  */
 import { ByteReader, ByteWriter } from "../wasm/bytes.ts";
 import { decodeInstructions, Imm } from "../wasm/instructions.ts";
-import { SectionId, type WasmModule } from "../wasm/module.ts";
+import { type Section, SectionId, type WasmModule } from "../wasm/module.ts";
 import type { Reachability } from "../wasm/reach.ts";
 import {
   type ElementSegment,
@@ -49,6 +49,23 @@ export interface DceCounts {
 /** A vector section's payload: the count of entries, then the entries written to `w`. */
 function vector(count: number, w: ByteWriter): Uint8Array {
   return new ByteWriter().u32(count).bytes(w.finish()).finish();
+}
+
+/**
+ * Rewrites a vector section in place: `entry` reads entry `i` from `rd` and writes it to `w` when
+ * it is kept (then returns true).
+ */
+function keepEntries(
+  m: WasmModule,
+  section: Section,
+  entry: (rd: ByteReader, w: ByteWriter, i: number) => boolean,
+): void {
+  const rd = m.reader(section);
+  const n = rd.u32();
+  const w = new ByteWriter();
+  let kept = 0;
+  for (let i = 0; i < n; i++) if (entry(rd, w, i)) kept++;
+  m.setPayload(section, vector(kept, w));
 }
 
 function lebLength(v: number): number {
@@ -255,41 +272,30 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
   // Table section: drop dead defined tables.
   const tableSection = m.section(SectionId.table);
   if (tableSection && table.removed) {
-    const rd = m.reader(tableSection);
-    const n = rd.u32();
-    const w = new ByteWriter();
-    let kept = 0;
-    for (let i = 0; i < n; i++) {
+    keepEntries(m, tableSection, (rd, w, i) => {
       const start = rd.pos;
       valType(rd);
       limits(rd);
-      if (r.tables[r.importedTables + i]) {
-        w.bytes(rd.bytes.subarray(start, rd.pos));
-        kept++;
-      }
-    }
-    m.setPayload(tableSection, vector(kept, w));
+      if (!r.tables[r.importedTables + i]) return false;
+      w.bytes(rd.bytes.subarray(start, rd.pos));
+      return true;
+    });
   }
 
   // Globals.
   const globalSection = m.section(SectionId.global);
   if (globalSection && !identity) {
-    const rd = m.reader(globalSection);
-    const n = rd.u32();
-    const w = new ByteWriter();
-    let kept = 0;
-    for (let i = 0; i < n; i++) {
+    keepEntries(m, globalSection, (rd, w, i) => {
       const start = rd.pos;
       valType(rd);
       rd.u8();
       const exprStart = rd.pos;
       skipConstExpr(rd);
-      if (!r.globals[r.importedGlobals + i]) continue;
-      kept++;
+      if (!r.globals[r.importedGlobals + i]) return false;
       w.bytes(rd.bytes.subarray(start, exprStart));
       w.bytes(patchExpr(rd.bytes.subarray(exprStart, rd.pos), maps));
-    }
-    m.setPayload(globalSection, vector(kept, w));
+      return true;
+    });
   }
 
   // Exports.
