@@ -85,6 +85,16 @@ export function builtins(): string | undefined {
   return undefined;
 }
 
+/** Runs `fn` with a fresh temporary directory, removed afterwards (also when `fn` throws). */
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir();
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 /** The path of a fixture file. */
 export function fixture(path: string): string {
   return new URL(`./fixtures/${path}`, import.meta.url).pathname;

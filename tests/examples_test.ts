@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { readExports, WasmModule } from "../mod.ts";
 import { REPO, runDeno } from "./_cli.ts";
+import { withTempDir } from "./_tools.ts";
 
 const ROOT = REPO;
 const APP = `${ROOT}examples/demo/app.wasm`;
@@ -19,8 +20,7 @@ async function exportsOf(path: string): Promise<string[]> {
 }
 
 Deno.test("examples/section_pass.ts takes its option and runs before strip-custom-sections", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const r = await opt(
       "-o",
       `${dir}/out.wasm`,
@@ -54,14 +54,11 @@ Deno.test("examples/section_pass.ts takes its option and runs before strip-custo
       bad.stderr,
       /^error: .*Unknown option "sectoin" of pass "drop-section": use "section"\n$/,
     );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("examples/ir_pass.ts removes an export and what only it reached", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const r = await opt(
       "-o",
       `${dir}/out.wasm`,
@@ -80,9 +77,7 @@ Deno.test("examples/ir_pass.ts removes an export and what only it reached", asyn
     assert.ok(passes[0].report.functionsAfter < passes[0].report.functionsBefore);
     const names = await exportsOf(`${dir}/out.wasm`);
     assert.ok(!names.includes("fib_at") && names.includes("checked_div"), names.join());
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("examples/compose_pipeline.ts prints its report and the module still works", async () => {
@@ -101,14 +96,11 @@ Deno.test("examples/panic_hook.ts reports the panic's location through the JS ho
 });
 
 Deno.test("examples/user_pass.ts renames the exports", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     const r = await opt("-o", `${dir}/up.wasm`, "--pass", "./examples/user_pass.ts");
     assert.equal(r.code, 0, r.stderr);
     assert.ok((await exportsOf(`${dir}/up.wasm`)).includes("CHECKED_DIV"));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("examples/user_project: deno task shrink applies the deno.json linkpass configuration", async () => {
@@ -132,8 +124,7 @@ Deno.test("examples/user_project: deno task shrink applies the deno.json linkpas
 });
 
 Deno.test("a user pass that throws is one labelled line, and no output is written", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
+  await withTempDir(async (dir) => {
     await Deno.writeTextFile(
       `${dir}/boom.ts`,
       `export default { name: "boom", description: "throws", level: "sections",
@@ -143,7 +134,5 @@ Deno.test("a user pass that throws is one labelled line, and no output is writte
     assert.equal(r.code, 1);
     assert.equal(r.stderr, 'error: pass "boom" failed: something broke\n');
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["boom.ts"]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
