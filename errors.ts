@@ -135,7 +135,9 @@ export class LinkerFailedError extends LinkpassError {
   readonly stderr: string;
   /** `linker` failed with exit `code`, printing `stderr`. */
   constructor(linker: string, code: number, stderr: string) {
-    super(`the linker "${linker}" failed with exit code ${code}; its messages are above`, {
+    const lines = stderr.split("\n").map((l) => l.trim()).filter(Boolean);
+    const first = lines.find((l) => /error/i.test(l)) ?? lines[0];
+    super(`the linker "${linker}" failed with exit code ${code}${first ? `: ${first}` : ""}`, {
       exitCode: code || 1,
       details: [stderr.trimEnd()].filter(Boolean),
     });
