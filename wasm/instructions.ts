@@ -48,6 +48,10 @@ export const IMMEDIATE_KINDS: readonly ImmediateKind[] = [
   "local",
 ];
 
+/** Every kind: the default of {@linkcode InstructionVisitor.kinds}. */
+const ALL_KINDS = (1 << IMMEDIATE_KINDS.length) - 1;
+const TYPE_BIT = 1 << Imm.type;
+
 /**
  * Called for each instruction once its immediates are read: the opcode, the sub-opcode of
  * prefixed instructions (-1 otherwise), and the instruction's byte range.
@@ -79,6 +83,11 @@ export interface InstructionVisitor {
   typeByte?: TypeByteHandler;
   /** Each group of locals of a function body: how many, and the first byte of their type. */
   locals?: (count: number, typeByte: number) => void;
+  /**
+   * The kinds that `immediate` is called for, as a bit mask (`1 << Imm.func | 1 << Imm.global`);
+   * all kinds by default. Immediates of other kinds are still read and checked.
+   */
+  kinds?: number;
 }
 
 /**
@@ -94,7 +103,8 @@ export interface InstructionVisitor {
  * const body = new Uint8Array([0, 0x41, 1, 0x10, 3, 0x1a, 0x0b]);
  * const calls: number[] = [];
  * decodeInstructions(body, 0, body.length, true, {
- *   immediate: (kind, value) => kind === Imm.func && calls.push(value),
+ *   kinds: 1 << Imm.func, // only function indices reach `immediate`
+ *   immediate: (_kind, value) => calls.push(value),
  * });
  * assert.deepStrictEqual(calls, [3]);
  * ```
@@ -118,6 +128,8 @@ class Decoder {
   readonly onImm?: ImmediateHandler;
   readonly onType?: TypeByteHandler;
   readonly onLocals?: (count: number, typeByte: number) => void;
+  /** The kinds reported to `onImm` (bit `1 << kind`); 0 without `onImm`. */
+  readonly mask: number;
 
   constructor(
     readonly bytes: Uint8Array,
@@ -131,6 +143,7 @@ class Decoder {
     this.onImm = visitor.immediate;
     this.onType = visitor.typeByte;
     this.onLocals = visitor.locals;
+    this.mask = visitor.immediate ? visitor.kinds ?? ALL_KINDS : 0;
   }
 
   fail(message: string, at = this.pos): never {
@@ -144,6 +157,8 @@ class Decoder {
 
   u32(): number {
     const b = this.bytes;
+    // Most immediates fit in one byte (locals, labels, small indices).
+    if (this.pos < this.end && b[this.pos] < 0x80) return b[this.pos++];
     let result = 0;
     let shift = 0;
     for (let i = 0; i < 5; i++) {
@@ -190,7 +205,7 @@ class Decoder {
   index(kind: number): number {
     const at = this.pos;
     const v = this.u32();
-    this.onImm?.(kind, v, at, this.pos - at, this.op);
+    if (this.mask & (1 << kind)) this.onImm!(kind, v, at, this.pos - at, this.op);
     return v;
   }
 
@@ -205,7 +220,7 @@ class Decoder {
     const v = this.s33();
     if (v < 0) this.fail(`invalid heap type ${v}`, at);
     this.onType?.(0x63);
-    this.onImm?.(Imm.type, v, at, this.pos - at, this.op);
+    if (this.mask & TYPE_BIT) this.onImm!(Imm.type, v, at, this.pos - at, this.op);
   }
 
   valType(): void {
@@ -229,7 +244,7 @@ class Decoder {
       const at = this.pos;
       const v = this.s33();
       if (v < 0) this.fail(`invalid block type ${v}`, at);
-      this.onImm?.(Imm.type, v, at, this.pos - at, this.op);
+      if (this.mask & TYPE_BIT) this.onImm!(Imm.type, v, at, this.pos - at, this.op);
     }
   }
 
