@@ -46,7 +46,7 @@ Deno.test("source files import packages only through deps/, which pins every ver
       pinned.set(m[1], m[2]);
     }
   }
-  for (const name of ["binaryen", "wabt", "acorn", "astring", "@commander-js/extra-typings"]) {
+  for (const name of ["binaryen", "wabt", "acorn", "@commander-js/extra-typings"]) {
     assert.ok(pinned.has(name), `deps/ does not pin ${name}`);
   }
   // deno.json's import map (for tests and benches) names the same versions.
