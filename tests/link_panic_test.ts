@@ -12,6 +12,7 @@ import { link, type LinkResult } from "../linker/link.ts";
 import { inputPasses } from "../linker/input_passes.ts";
 import { sha256 } from "../linker/cache.ts";
 import { UsageError } from "../errors.ts";
+import { inputPassesLine } from "../cli/link.ts";
 import { WasmModule } from "../wasm/module.ts";
 import { readImports } from "../wasm/types.ts";
 import { call, SMALL_CALLS } from "./_calls.ts";
@@ -150,6 +151,10 @@ Deno.test({
           `estimate ${m.deadDataEstimate}); code ${m.codeBytes} -> ${r.codeBytes}; ` +
           `${r.objects} objects, ${r.changed} changed, ${r.roots} roots; first link ` +
           `${first.timings.total.toFixed(0)} ms (scan ${first.timings.scan.toFixed(0)} ms)`,
+      );
+      assert.match(
+        inputPassesLine(r)!,
+        new RegExp(`data ${m.dataBytes} -> ${r.dataBytes} bytes \\(${m.dataBytesRemoved} removed`),
       );
       // The originals are byte for byte what they were.
       for (const [f, sum] of before) {
