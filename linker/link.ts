@@ -305,6 +305,7 @@ export async function scanInputs(setup: LinkSetup): Promise<ScannedInputs> {
     unprepared: new Map(),
   };
   const { passes: prePasses, key: preKey, config: preConfig } = setup.inputPasses;
+  const warned = new Set<string>();
   if (prePasses.length) {
     found.prepared = {
       config: preConfig,
@@ -382,7 +383,10 @@ export async function scanInputs(setup: LinkSetup): Promise<ScannedInputs> {
       if (!prep) {
         const source = await Deno.readFile(cleanedPath ?? abs);
         const made = await prepareInput(path, source, prePasses);
-        for (const w of made.warnings) setup.warn(w);
+        for (const w of made.warnings) {
+          if (!warned.has(w)) setup.warn(w); // once per link, not once per input
+          warned.add(w);
+        }
         prep = {
           key: preKey,
           objects: made.objects,
