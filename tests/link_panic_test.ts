@@ -239,3 +239,79 @@ Deno.test("inputPasses: panic from passes in trap mode only; passes that need th
   );
   assert.ok(existsSync(fixture("panic/small.rs")));
 });
+
+/** Debian's compiler_builtins rlib for wasm32, which rustc links after the LTO object. */
+function builtins(): string | undefined {
+  const lib = "/usr/lib/rustlib/wasm32-unknown-unknown/lib";
+  try {
+    for (const e of Deno.readDirSync(lib)) {
+      if (/^libcompiler_builtins-.*\.rlib$/.test(e.name)) return `${lib}/${e.name}`;
+    }
+  } catch { /* not installed */ }
+  return undefined;
+}
+
+Deno.test({
+  name: "link with panic configured rewrites a fat-LTO object (every crate in one .o)",
+  ...needs(LLD, builtins()),
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "linkpass-panic-lto-" });
+    try {
+      const object = join(dir, "small_lto.o");
+      await Deno.copyFile(fixture("panic/small_lto.o"), object);
+      const original = await Deno.readFile(object);
+      const exports = ["add", "checked_div", "collatz_steps", "parse_positive", "prefix_sum"]
+        .concat(["sum_to", "table_at"]).flatMap((e) => ["--export", e]);
+      const args = (out: string) => [
+        "-flavor",
+        "wasm",
+        ...exports,
+        "--export=__heap_base",
+        "--export=__data_end",
+        "-z",
+        "stack-size=1048576",
+        "--stack-first",
+        "--allow-undefined",
+        "--no-demangle",
+        "--no-entry",
+        object,
+        builtins()!,
+        "--gc-sections",
+        "-O2",
+        "-o",
+        out,
+      ];
+      const env = (config: unknown) => (n: string) =>
+        n === "LINKPASS_CONFIG" ? JSON.stringify(config) : undefined;
+      const linker = "/usr/bin/rust-lld";
+      await link({ args: args("plain.wasm"), cwd: dir, env: env({ linker }) });
+      const result = await link({
+        args: args("small.wasm"),
+        cwd: dir,
+        env: env({ linker, passes: { panic: "trap" } }),
+      });
+      const r = result.inputPasses!;
+      assert.deepEqual(r.made, [object]);
+      assert.equal(r.roots, 15);
+      assert.equal(r.callSites, 24);
+      assert.ok(r.measured === undefined, "measured only when asked");
+      const plain = await Deno.readFile(join(dir, "plain.wasm"));
+      const small = await Deno.readFile(join(dir, "small.wasm"));
+      assert.ok(
+        dataBytes(small) < dataBytes(plain) - 3000,
+        `${dataBytes(plain)} -> ${dataBytes(small)}`,
+      );
+      const a = instantiate(plain);
+      const b = instantiate(small);
+      for (const [name, callArgs] of SMALL_CALLS) {
+        assert.deepEqual(call(b, name, callArgs), call(a, name, callArgs), `${name}(${callArgs})`);
+      }
+      assert.deepEqual(await Deno.readFile(object), original);
+      const copies = [...Deno.readDirSync(join(dir, ".linkpass", "prepared"))].map((e) => e.name);
+      assert.equal(copies.length, 1);
+      assert.match(copies[0], /\.o$/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
