@@ -315,3 +315,24 @@ Deno.test({
     }
   },
 });
+
+Deno.test("LINKPASS_CONFIG: inputPasses must be an object, measureInputPasses a boolean", async () => {
+  const { loadConfig } = await import("../linker/config.ts");
+  const env = (text: string) => (n: string) => n === "LINKPASS_CONFIG" ? text : undefined;
+  await assert.rejects(
+    () => loadConfig("/", env(`{"inputPasses": ["panic"]}`)),
+    /"inputPasses" must be an object of pass names/,
+  );
+  await assert.rejects(
+    () => loadConfig("/", env(`{"measureInputPasses": "yes"}`)),
+    /"measureInputPasses" must be true or false/,
+  );
+  const config = await loadConfig(
+    "/",
+    env(`{"inputPasses": {"strip-custom-sections": "debug"}, "measureInputPasses": true}`),
+  );
+  assert.deepEqual((await inputPasses(config)).passes.map((p) => p.name), [
+    "strip-custom-sections",
+  ]);
+  assert.equal(config.measureInputPasses, true);
+});
