@@ -50,6 +50,16 @@ function panicTrap(value: unknown): boolean {
  * The passes to run on the inputs: `"inputPasses"`, plus `panic` in trap mode when `"passes"`
  * enables it (an explicit `"inputPasses": { "panic": ... }` wins). Throws a UsageError for a pass
  * that does not work on objects one by one.
+ *
+ * @example Link-time panic comes with `panic` in trap mode; hook mode stays after the link
+ * ```ts
+ * import assert from "node:assert";
+ * import { inputPasses } from "./input_passes.ts";
+ * const trap = await inputPasses({ passes: { panic: true } });
+ * assert.deepStrictEqual(trap.passes.map((p) => p.name), ["panic"]);
+ * const hook = await inputPasses({ passes: { panic: "hook" } });
+ * assert.deepStrictEqual(hook.passes, []);
+ * ```
  */
 export async function inputPasses(config: LinkConfig): Promise<InputPasses> {
   const source = config.source ?? "the linkpass configuration";
