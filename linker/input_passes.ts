@@ -65,7 +65,13 @@ export async function inputPasses(config: LinkConfig): Promise<InputPasses> {
   const source = config.source ?? "the linkpass configuration";
   const own = config.inputPasses ?? {};
   const effective: Record<string, unknown> = {};
-  if (panicTrap(config.passes?.panic)) effective.panic = "trap";
+  const configured = config.passes?.panic;
+  if (panicTrap(configured)) {
+    // The unwind consent of the post-link pass covers the inputs too.
+    const allow = typeof configured === "object" && configured !== null &&
+      (configured as Record<string, unknown>).allowUnwindChange === true;
+    effective.panic = allow ? { mode: "trap", allowUnwindChange: true } : "trap";
+  }
   for (const [name, value] of Object.entries(own)) {
     if (findPass(name) && !PER_OBJECT.includes(name)) {
       throw new UsageError(

@@ -222,6 +222,11 @@ Deno.test("inputPasses: panic from passes in trap mode only; passes that need th
   assert.deepEqual((await inputPasses({ passes: { panic: true } })).config, { panic: "trap" });
   assert.deepEqual((await inputPasses({ passes: { panic: "hook" } })).config, {});
   assert.deepEqual(
+    (await inputPasses({ passes: { panic: { allowUnwindChange: true } } })).config,
+    { panic: { mode: "trap", allowUnwindChange: true } },
+    "the post-link pass's unwind consent covers the inputs",
+  );
+  assert.deepEqual(
     (await inputPasses({ passes: { panic: true }, inputPasses: { panic: false } })).passes,
     [],
   );

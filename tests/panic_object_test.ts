@@ -151,3 +151,21 @@ Deno.test({
     assert.ok(checked >= 3, `${checked} members checked`);
   },
 });
+
+Deno.test("panic on an object with an exception tag (panic=unwind) is refused unless allowed", async () => {
+  const m = readModule(await Deno.readFile(fixture("panic/small_lto.o")));
+  m.setSection(13, new Uint8Array([1, 0, 0])); // one tag (attribute 0) of type 0
+  const object = m.toBytes();
+  await assert.rejects(
+    () => runPipeline(object, [panic({ mode: "trap" })], { validate: false }),
+    /looks built with panic=unwind \(it has 1 exception tag\(s\)\)/,
+  );
+  const { report } = await runPipeline(
+    object,
+    [panic({ mode: "trap", allowUnwindChange: true })],
+    { validate: false },
+  );
+  const r = report.passes[0].report;
+  assert.deepEqual(r.unwindChangeAllowed, ["1 exception tag(s)"]);
+  assert.equal((r.roots as unknown[]).length, 15);
+});
