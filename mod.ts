@@ -114,7 +114,7 @@ export {
   type WriteOutputsResult,
 } from "./fs.ts";
 export { type LinkConfig, loadConfig } from "./linker/config.ts";
-export { link, type LinkOptions, type LinkResult } from "./linker/link.ts";
+export { type InputPassesResult, link, type LinkOptions, type LinkResult } from "./linker/link.ts";
 export { PANIC_EXIT_CODE, runModule, type RunOptions } from "./runner/run.ts";
 export type { EngineName } from "./runner/engines.ts";
 export { generateGlue, type Glue, type GlueOptions, type GlueReport } from "./glue/generate.ts";

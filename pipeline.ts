@@ -15,6 +15,7 @@ import type {
   SectionPass,
 } from "./passes/types.ts";
 import { isBuiltinPass } from "./passes/mod.ts";
+import { stripObject } from "./passes/strip_custom_sections.ts";
 import { BinaryenError, FeatureError, PassError, ValidationError } from "./errors.ts";
 import { type Feature, moduleFeatures } from "./wasm/features.ts";
 import { importBinaryen } from "./deps/binaryen.ts";
@@ -455,6 +456,25 @@ class PipelineRun {
         `the code changed, so the kept DWARF sections (${sections.join(", ")}) are stale`,
       );
       return { sections, bytes, action: "kept" };
+    }
+    if (this.module.isRelocatable) {
+      // An object keeps its relocations right: the `reloc.*` of the dropped sections go too,
+      // the other targets and section symbols are renumbered.
+      stripObject(this.module, new Set(debug));
+      const left = debug.filter((s) => this.module.sections.includes(s));
+      const gone = debug.filter((s) => !left.includes(s));
+      if (left.length) {
+        this.warnings.push(
+          `the code changed, but relocations still point into ${
+            left.map((s) => s.name).join(", ")
+          }, which stay (stale)`,
+        );
+      }
+      return {
+        sections: gone.map((s) => s.name),
+        bytes: gone.reduce((n, s) => n + sectionByteLength(s), 0),
+        action: "dropped",
+      };
     }
     this.module.sections = this.module.sections.filter((s) => !debug.includes(s));
     return { sections, bytes, action: "dropped" };

@@ -5,6 +5,8 @@
  *   and rebuilt instead of linked;
  * - `archives/<key>-<sum>.a`: archives cleaned of members the linker rejects (`lib.rmeta`),
  *   checked against their SHA-256 (kept in the manifest) before each use;
+ * - `prepared/<key>-<sum>.a|.o`: inputs after the configured input passes (`inputPasses`, link-time
+ *   panic), keyed by the input and the passes' configuration, checked like cleaned archives;
  * - `manifests/<output>.json`: the entries each output used, and what scanning each of its inputs
  *   found (keyed by the input's path, size, mtime, ctime and inode, so a re-link reads no
  *   unchanged input again), with a checksum of its own contents: an edited manifest is ignored.
@@ -16,6 +18,10 @@ import { writeFileAtomic } from "../fs.ts";
 
 /** How long a fresh entry or manifest is safe from clean-up (a link may still be using it). */
 const GRACE_MS = 60_000;
+
+/** The kinds of cache entries, one folder each. */
+const KINDS = ["objects", "archives", "prepared"] as const;
+type Kind = typeof KINDS[number];
 
 /** Hex SHA-256 of text or bytes. */
 export async function sha256(data: Uint8Array | string): Promise<string> {
@@ -50,6 +56,22 @@ export interface InputScan {
   cleanedSha256?: string;
   /** The cleaned archive's metadata when it was written or last verified (see `lookupArchive`). */
   cleanedStat?: string;
+  /**
+   * The copy the input passes made (`inputPasses`), for the passes whose key is `key`: its file
+   * name in `prepared/` (absent when the passes changed nothing), size, SHA-256 and metadata, as
+   * for the cleaned archive; and what the passes did.
+   */
+  prepared?: {
+    key: string;
+    name?: string;
+    size?: number;
+    sha256?: string;
+    stat?: string;
+    objects: number;
+    changed: number;
+    roots: number;
+    callSites: number;
+  };
   /** Members (or the file) that are LLVM bitcode: linked, but not scanned for fragments. */
   bitcode: string[];
   /** Whether the objects import a 64-bit memory (wasm64), when any imports one. */
@@ -109,7 +131,7 @@ export class LinkCache {
         cache.#previous = parsed.inputs;
       }
     } catch { /* missing or corrupt: start empty */ }
-    for (const kind of ["objects", "archives"]) {
+    for (const kind of KINDS) {
       const names: string[] = [];
       try {
         for await (const e of Deno.readDir(join(dir, kind))) if (e.isFile) names.push(e.name);
@@ -149,7 +171,7 @@ export class LinkCache {
    * Returns the path of a valid entry `<key>-<sum>.<ext>` in `kind`, or undefined. Entries whose
    * contents do not hash to their name are deleted.
    */
-  async lookup(kind: "objects" | "archives", key: string): Promise<string | undefined> {
+  async lookup(kind: Kind, key: string): Promise<string | undefined> {
     const names = this.#listing.get(kind) ?? [];
     for (const name of names.filter((n) => n.startsWith(`${key}-`))) {
       const path = join(this.dir, kind, name);
@@ -178,8 +200,9 @@ export class LinkCache {
   async lookupArchive(
     name: string,
     expected: { size: number; sha256: string; stat?: string },
+    kind: Kind = "archives",
   ): Promise<{ path: string; stat: string } | undefined> {
-    const path = join(this.dir, "archives", name);
+    const path = join(this.dir, kind, name);
     let stat: string;
     let ok = false;
     try {
@@ -196,13 +219,13 @@ export class LinkCache {
       await Deno.remove(path).catch(() => {});
       return undefined;
     }
-    this.#used.add(`archives/${name}`);
+    this.#used.add(`${kind}/${name}`);
     return { path, stat };
   }
 
   /** Stores an entry and returns its file name, path and metadata. */
   async store(
-    kind: "objects" | "archives",
+    kind: Kind,
     key: string,
     ext: string,
     data: Uint8Array,
@@ -267,7 +290,7 @@ export class LinkCache {
       }
     }
     let removed = 0;
-    for (const kind of ["objects", "archives"]) {
+    for (const kind of KINDS) {
       for (const name of this.#listing.get(kind) ?? []) {
         const path = join(this.dir, kind, name);
         if (live.has(`${kind}/${name}`) || await recent(path)) continue;

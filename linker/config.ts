@@ -22,6 +22,19 @@ export interface LinkConfig {
    * (`"panic": "hook"`), or an object of options by key.
    */
   passes?: Record<string, unknown>;
+  /**
+   * Section passes run on every input object and Wasm archive member before the linker
+   * (`panic` in trap mode, `strip-custom-sections`), written to cleaned copies in the output's
+   * `.linkpass/` cache. `"passes": { "panic": true }` (trap mode) adds `panic` here too, unless
+   * `"inputPasses": { "panic": false }`.
+   */
+  inputPasses?: Record<string, unknown>;
+  /**
+   * Link a second time without the input passes to measure what they removed (data and code
+   * section bytes, and the post-link panic pass's dead-data estimate on that module); the numbers
+   * go in the link result (`inputPasses.measured`). Costs one more linker run; default false.
+   */
+  measureInputPasses?: boolean;
   /** The linker to run (a path or a command on PATH). */
   linker?: string;
   /**
@@ -69,6 +82,20 @@ function validate(value: unknown, source: string): LinkConfig {
   if (config.glue !== undefined && typeof config.glue !== "boolean") {
     throw new UsageError(
       `Invalid linkpass configuration in ${source}: "glue" must be true or false`,
+    );
+  }
+  if (config.measureInputPasses !== undefined && typeof config.measureInputPasses !== "boolean") {
+    throw new UsageError(
+      `Invalid linkpass configuration in ${source}: "measureInputPasses" must be true or false`,
+    );
+  }
+  if (
+    config.inputPasses !== undefined &&
+    (typeof config.inputPasses !== "object" || config.inputPasses === null ||
+      Array.isArray(config.inputPasses))
+  ) {
+    throw new UsageError(
+      `Invalid linkpass configuration in ${source}: "inputPasses" must be an object of pass names, e.g. { "strip-custom-sections": "debug" }`,
     );
   }
   if (config.passes !== undefined) {

@@ -34,6 +34,9 @@ import { checkFlavor, checkFormatVersions, MARKER_LIBRARIES } from "./guards.ts"
 import { renameMemoryImport } from "./memory_import.ts";
 import { cargoUpliftDir, memoryImport, postLinkPasses } from "./post_link.ts";
 import { scanInput } from "./scan.ts";
+import { type InputPasses, inputPasses, prepareInput } from "./input_passes.ts";
+import { panic } from "../passes/panic.ts";
+import { passesFromConfig } from "../passes/mod.ts";
 
 /** Options of {@linkcode link}. */
 export interface LinkOptions {
@@ -65,12 +68,46 @@ export interface LinkResult {
   objects: { total: number; assembled: number };
   /** Archives replaced by cleaned copies (non-object members dropped). */
   cleanedArchives: string[];
+  /**
+   * What the input passes did (absent when none are configured): the passes, inputs whose copies
+   * were made now or taken from the cache, panic roots and calls rewritten, the linked module's
+   * data section bytes, and with `measureInputPasses` the same link without them.
+   */
+  inputPasses?: InputPassesResult;
   /** Post-link pipeline report (absent for relocatable links). */
   pipeline?: PipelineReport;
   /** The JS that went into `js_bindgen.js_output` (absent for relocatable links). */
   js?: { imports: string[]; embeds: string[]; missing: string[]; dropped: string[] };
   /** Milliseconds spent in each phase. */
   timings: Record<string, number>;
+}
+
+/** The `inputPasses` part of a {@linkcode LinkResult}. */
+export interface InputPassesResult {
+  /** The passes by name, as configured. */
+  config: Record<string, unknown>;
+  /** Input files that got a copy (paths as given), made now or found in the cache. */
+  prepared: string[];
+  /** Of those, copies made in this link (the others were reused). */
+  made: string[];
+  /** Wasm objects (files and archive members) the passes saw, and how many they changed. */
+  objects: number;
+  changed: number;
+  /** Panic roots whose bodies became `unreachable`, and calls to them (over all objects). */
+  roots: number;
+  callSites: number;
+  /** Data and code section payload bytes of the linked module. */
+  dataBytes: number;
+  codeBytes: number;
+  /** `measureInputPasses`: the same link without the input passes. */
+  measured?: {
+    dataBytes: number;
+    codeBytes: number;
+    /** Data section bytes the input passes removed (`dataBytes` without minus with). */
+    dataBytesRemoved: number;
+    /** The dead-data estimate the post-link panic pass reports on the module linked without. */
+    deadDataEstimate?: number;
+  };
 }
 
 /** What {@linkcode setUp} works out before any input is read. */
@@ -97,6 +134,8 @@ export interface LinkSetup {
   /** Write the `.js`/`.d.ts` glue (no `--no-glue`, no `"glue": false`). */
   glue: boolean;
   config: LinkConfig;
+  /** The passes run on the inputs before the link (none when the configuration asks none). */
+  inputPasses: InputPasses;
   cache: LinkCache;
 }
 
@@ -111,6 +150,10 @@ export interface ScannedInputs {
   memory64: boolean;
   /** An input was a libtest rlib (a `cargo test` harness). */
   isTest: boolean;
+  /** Argument index → the words without the input passes' copies (for measuring). */
+  unprepared: Map<number, string[]>;
+  /** What the input passes did, when configured. */
+  prepared?: Omit<InputPassesResult, "dataBytes" | "codeBytes" | "measured">;
 }
 
 /** Finds `-l name` the way wasm-ld does: `lib<name>.a` (or `:<file>`) in the `-L` paths. */
@@ -181,6 +224,12 @@ export async function link(options: LinkOptions): Promise<LinkResult> {
   };
   try {
     await timed("linker", () => runLinker(setup, linker, command.args, options.onStdout));
+    if (inputs.prepared && !setup.informational) {
+      result.inputPasses = await timed(
+        "measure",
+        () => measureInputPasses(setup, inputs, objects.paths, target, memory, linker),
+      );
+    }
     if (!setup.informational) {
       if (setup.relocatable) await commitOutputs(setup, [], result);
       else {
@@ -234,6 +283,7 @@ export async function setUp(options: LinkOptions): Promise<LinkSetup> {
     web: hasOption(parsed, "linkpass-web"),
     glue: !hasOption(parsed, "linkpass-no-glue") && config.glue !== false,
     config,
+    inputPasses: await inputPasses(config),
     cache: await LinkCache.open(output, join(dirname(output), ".linkpass")),
   };
 }
@@ -252,7 +302,21 @@ export async function scanInputs(setup: LinkSetup): Promise<ScannedInputs> {
     cleanedArchives: [],
     memory64: false,
     isTest: false,
+    unprepared: new Map(),
   };
+  const { passes: prePasses, key: preKey, config: preConfig } = setup.inputPasses;
+  const warned = new Set<string>();
+  if (prePasses.length) {
+    found.prepared = {
+      config: preConfig,
+      prepared: [],
+      made: [],
+      objects: 0,
+      changed: 0,
+      roots: 0,
+      callSites: 0,
+    };
+  }
   const versions: { crate: string; version: number; from: string }[] = [];
   for (const [index, arg] of parsed.args.entries()) {
     let path: string | undefined;
@@ -300,6 +364,59 @@ export async function scanInputs(setup: LinkSetup): Promise<ScannedInputs> {
         cleanedPath = entry.path;
       }
     }
+    const wasm = !scan.unscanned && !(scan.bitcode.length === 1 && scan.bitcode[0] === path);
+    if (found.prepared && wasm) {
+      const result = found.prepared;
+      let prep = scan.prepared?.key === preKey ? scan.prepared : undefined;
+      let preparedPath: string | undefined;
+      if (prep?.name) {
+        const hit = await cache.lookupArchive(prep.name, {
+          size: prep.size ?? -1,
+          sha256: prep.sha256 ?? "",
+          stat: prep.stat,
+        }, "prepared");
+        if (hit) {
+          preparedPath = hit.path;
+          prep = { ...prep, stat: hit.stat };
+        } else prep = undefined; // rebuild a missing or corrupt copy
+      }
+      if (!prep) {
+        const source = await Deno.readFile(cleanedPath ?? abs);
+        const made = await prepareInput(path, source, prePasses);
+        for (const w of made.warnings) {
+          if (!warned.has(w)) setup.warn(w); // once per link, not once per input
+          warned.add(w);
+        }
+        prep = {
+          key: preKey,
+          objects: made.objects,
+          changed: made.changed,
+          roots: made.roots,
+          callSites: made.callSites,
+        };
+        if (made.bytes) {
+          const name = (await sha256(`${key}\0${preKey}`)).slice(0, 24);
+          const ext = source[0] === 0x21 ? "a" : "o"; // "!<arch>" or "\0asm"
+          const entry = await cache.store("prepared", name, ext, made.bytes);
+          prep.name = entry.name;
+          prep.size = made.bytes.length;
+          prep.sha256 = await sha256(made.bytes);
+          prep.stat = entry.stat;
+          preparedPath = entry.path;
+          result.made.push(path);
+        }
+      }
+      scan = { ...scan, prepared: prep };
+      result.objects += prep.objects;
+      result.changed += prep.changed;
+      result.roots += prep.roots;
+      result.callSites += prep.callSites;
+      if (preparedPath) {
+        result.prepared.push(path);
+        found.unprepared.set(index, cleanedPath ? [cleanedPath] : [path]);
+        found.replaced.set(index, [preparedPath]);
+      }
+    }
     cache.recordScan(key, scan);
     for (const f of scan.fragments) found.fragments.push({ ...f, file: path });
     for (const r of scan.js) {
@@ -313,7 +430,7 @@ export async function scanInputs(setup: LinkSetup): Promise<ScannedInputs> {
     }
     if (cleanedPath) {
       found.cleanedArchives.push(path);
-      found.replaced.set(index, [cleanedPath]);
+      if (!found.replaced.has(index)) found.replaced.set(index, [cleanedPath]);
     }
   }
   checkFormatVersions(versions);
@@ -372,21 +489,23 @@ export async function linkerCommand(
   objects: string[],
   target: "wasm32" | "wasm64",
   memory: { add?: string },
+  /** Where the linker writes (default: the private output file). */
+  output = setup.tmpOutput,
 ): Promise<{ args: string[]; responseFile?: string }> {
   const { parsed } = setup;
-  await Deno.mkdir(dirname(setup.tmpOutput), { recursive: true });
+  await Deno.mkdir(dirname(output), { recursive: true });
   const words: string[] = [];
   let sawOutput = false;
   parsed.args.forEach((arg, i) => {
     if (arg.type === "option" && (arg.own || arg.id === "flavor")) return;
     if (arg.type === "option" && arg.id === "o") {
-      if (!sawOutput) words.push("-o", setup.tmpOutput);
+      if (!sawOutput) words.push("-o", output);
       sawOutput = true;
       return;
     }
     words.push(...(inputs.replaced.get(i) ?? arg.raw));
   });
-  if (!sawOutput && !setup.informational) words.push("-o", setup.tmpOutput);
+  if (!sawOutput && !setup.informational) words.push("-o", output);
   words.push(...objects);
   if (!setup.explicitTarget && target === "wasm64") words.push("-mwasm64"); // from the inputs
   if (!setup.relocatable) {
@@ -406,6 +525,66 @@ export async function linkerCommand(
     args: ["-flavor", "wasm", "--rsp-quoting=posix", `@${responseFile}`],
     responseFile,
   };
+}
+
+const sectionBytes = (m: WasmModule, id: number) => m.section(id)?.payload.length ?? 0;
+
+/**
+ * The numbers of the input passes: data and code bytes of the module just linked, and with
+ * `measureInputPasses` those of the same link with the original inputs (and the post-link panic
+ * pass's dead-data estimate on it, when panic is configured).
+ */
+export async function measureInputPasses(
+  setup: LinkSetup,
+  inputs: ScannedInputs,
+  objects: string[],
+  target: "wasm32" | "wasm64",
+  memory: { add?: string },
+  linker: LinkerChoice,
+): Promise<InputPassesResult> {
+  const linked = WasmModule.parse(await Deno.readFile(setup.tmpOutput), { file: setup.outputArg });
+  const result: InputPassesResult = {
+    ...inputs.prepared!,
+    dataBytes: sectionBytes(linked, 11),
+    codeBytes: sectionBytes(linked, 10),
+  };
+  if (!setup.config.measureInputPasses || setup.relocatable) return result;
+  const replaced = new Map([...inputs.replaced, ...inputs.unprepared]);
+  const output = join(dirname(setup.tmpOutput), "without", basename(setup.tmpOutput));
+  const command = await linkerCommand(
+    setup,
+    { ...inputs, replaced },
+    objects,
+    target,
+    memory,
+    output,
+  );
+  try {
+    await runLinker({ ...setup, warn: () => {} }, linker, command.args);
+    const bytes = await Deno.readFile(output);
+    const plain = WasmModule.parse(bytes, { file: setup.outputArg });
+    const dataBytes = sectionBytes(plain, 11);
+    result.measured = {
+      dataBytes,
+      codeBytes: sectionBytes(plain, 10),
+      dataBytesRemoved: dataBytes - result.dataBytes,
+    };
+    if (inputs.prepared!.config.panic !== undefined) {
+      // The post-link pass as configured (its unwind setting included), trap mode otherwise.
+      const configured = setup.config.passes?.panic;
+      const pass = configured === undefined
+        ? panic({ mode: "trap" })
+        : passesFromConfig({ panic: configured }, setup.config.source)[0];
+      const post = await runPipeline(bytes, [pass], { file: setup.outputArg }).catch(() =>
+        undefined
+      );
+      const dead = post?.report.passes[0]?.report.deadData as { total?: number } | undefined;
+      result.measured.deadDataEstimate = dead?.total;
+    }
+  } finally {
+    if (command.responseFile) await Deno.remove(command.responseFile).catch(() => {});
+  }
+  return result;
 }
 
 /** Runs the linker; its warnings go to `warn`, a failure throws {@linkcode LinkerFailedError}. */

@@ -4,7 +4,8 @@
  * the linker, run the post-link passes).
  * @module
  */
-export { link, type LinkOptions, type LinkResult } from "./link.ts";
+export { type InputPassesResult, link, type LinkOptions, type LinkResult } from "./link.ts";
+export { type InputPasses, inputPasses } from "./input_passes.ts";
 export { type LinkConfig, loadConfig } from "./config.ts";
 export { checkInputs, type CheckProblem, type CheckReport } from "./check.ts";
 export {

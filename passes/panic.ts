@@ -380,10 +380,15 @@ async function runPanicBytes(
   if (m.isRelocatable) {
     // Before the link: the rewrite on the object, relocations following the bytes; the
     // linker's --gc-sections then drops what only panics used, data included.
+    // An object shows panic=unwind by its exception tags (defined or imported); symbol names
+    // are not used here: one object sees only its own.
+    const unwindSigns = checkUnwind(ctx, m, new Map(), options.allowUnwindChange);
     const r = await panicObject(m);
     r.warnings.forEach((w) => ctx.warn(w));
     const { warnings: _, ...report } = r;
-    return { mode: options.mode, engine: "bytes", object: true, ...report };
+    const out: PassReport = { mode: options.mode, engine: "bytes", object: true, ...report };
+    if (unwindSigns.length) out.unwindChangeAllowed = unwindSigns;
+    return out;
   }
   const names = checkInput(m, ctx);
   const unwindSigns = checkUnwind(ctx, m, names, options.allowUnwindChange);

@@ -219,7 +219,7 @@ function strip(module: WasmModule, selected: Matcher): PassReport {
  * whole: the linker checks those offsets against the section, so neither dropping it nor an empty
  * placeholder would link. Returns the names of such kept sections.
  */
-function stripObject(module: WasmModule, drop: Set<Section>): string[] {
+export function stripObject(module: WasmModule, drop: Set<Section>): string[] {
   const sections = module.sections;
   const isReloc = (s: Section) => s.id === 0 && s.name.startsWith("reloc.");
   const relocs = new Map<Section, RelocSection>();

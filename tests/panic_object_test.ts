@@ -91,3 +91,69 @@ Deno.test("opt --panic on an object runs the object rewrite (trap mode)", async 
   assert.ok(readModule(bytes).isRelocatable);
   assert.ok((r.codeBytesAfter as number) < (r.codeBytesBefore as number));
 });
+
+/** Debian's libstd rlib for wasm32: members with DWARF and panic roots. */
+function libstd(): string | undefined {
+  try {
+    for (const e of Deno.readDirSync(LIB)) {
+      if (/^libstd-.*\.rlib$/.test(e.name)) return `${LIB}/${e.name}`;
+    }
+  } catch { /* not installed */ }
+  return undefined;
+}
+
+Deno.test({
+  name: "panic on an object with DWARF drops the stale .debug_* with their relocations",
+  ...needs(rustLld(), libstd()),
+  async fn() {
+    const { readArchive } = await import("../wasm/archive.ts");
+    const members = readArchive(await Deno.readFile(libstd()!)).members;
+    // A std member that defines panic roots and carries DWARF with its relocations.
+    let checked = 0;
+    for (const member of members) {
+      if (!member.name.endsWith(".o")) continue;
+      const before = readModule(member.data);
+      if (!before.customSections().some((s) => s.name === "reloc..debug_info")) continue;
+      const { bytes, report } = await runPipeline(member.data, [panic({ mode: "trap" })], {
+        validate: false,
+      });
+      if (((report.passes[0].report.roots as unknown[]) ?? []).length === 0) continue;
+      const names = readModule(bytes).customSections().map((s) => s.name);
+      assert.ok(
+        !names.some((n) => n.startsWith(".debug_") || n.startsWith("reloc..debug")),
+        names.join(" "),
+      );
+      assert.ok(names.includes("reloc.CODE") && names.includes("linking"));
+      assert.equal(report.staleDebug?.action, "dropped");
+      // The linker takes the object (it refused the dangling reloc..debug_* with "invalid
+      // relocation offset").
+      const dir = await Deno.makeTempDir();
+      try {
+        await Deno.writeFile(`${dir}/m.o`, bytes);
+        await rustLldWasm(["-r", `${dir}/m.o`, "-o", `${dir}/r.o`]);
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+      checked++;
+    }
+    assert.ok(checked >= 3, `${checked} members checked`);
+  },
+});
+
+Deno.test("panic on an object with an exception tag (panic=unwind) is refused unless allowed", async () => {
+  const m = readModule(await Deno.readFile(fixture("panic/small_lto.o")));
+  m.setSection(13, new Uint8Array([1, 0, 0])); // one tag (attribute 0) of type 0
+  const object = m.toBytes();
+  await assert.rejects(
+    () => runPipeline(object, [panic({ mode: "trap" })], { validate: false }),
+    /looks built with panic=unwind \(it has 1 exception tag\(s\)\)/,
+  );
+  const { report } = await runPipeline(
+    object,
+    [panic({ mode: "trap", allowUnwindChange: true })],
+    { validate: false },
+  );
+  const r = report.passes[0].report;
+  assert.deepEqual(r.unwindChangeAllowed, ["1 exception tag(s)"]);
+  assert.equal((r.roots as unknown[]).length, 15);
+});
