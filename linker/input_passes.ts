@@ -28,6 +28,7 @@ const PER_OBJECT = ["panic", "strip-custom-sections"];
 
 /** The input passes of a configuration, and a key naming their effect (for the cache). */
 export interface InputPasses {
+  /** The passes, in run order. */
   passes: Pass[];
   /** The effective configuration, by pass name. */
   config: Record<string, unknown>;

@@ -90,14 +90,17 @@ export interface InputPassesResult {
   prepared: string[];
   /** Of those, copies made in this link (the others were reused). */
   made: string[];
-  /** Wasm objects (files and archive members) the passes saw, and how many they changed. */
+  /** Wasm objects (files and archive members) the passes saw. */
   objects: number;
+  /** How many of them the passes changed. */
   changed: number;
-  /** Panic roots whose bodies became `unreachable`, and calls to them (over all objects). */
+  /** Panic roots whose bodies became `unreachable` (over all objects). */
   roots: number;
+  /** Calls to those roots that were rewritten. */
   callSites: number;
-  /** Data and code section payload bytes of the linked module. */
+  /** Data section payload bytes of the linked module. */
   dataBytes: number;
+  /** Code section payload bytes of the linked module. */
   codeBytes: number;
   /** `measureInputPasses`: the same link without the input passes. */
   measured?: {
