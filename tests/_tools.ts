@@ -73,17 +73,22 @@ export function rustLldWasm(args: string[]): Promise<string> {
 const WASM32_LIB = "/usr/lib/rustlib/wasm32-unknown-unknown/lib";
 
 /**
- * Debian's compiler_builtins rlib for wasm32 (libstd-rust-dev-wasm32), which rustc links in:
+ * Debian's wasm32 rlib of `crate` (libstd-rust-dev-wasm32), e.g. "std" or "compiler_builtins":
  * DWARF in every object. Undefined when it is not installed.
  */
-export function builtins(): string | undefined {
+export function wasm32Rlib(crate: string): string | undefined {
   try {
     for (const e of Deno.readDirSync(WASM32_LIB)) {
-      if (/^libcompiler_builtins-.*\.rlib$/.test(e.name)) return `${WASM32_LIB}/${e.name}`;
+      if (e.name.startsWith(`lib${crate}-`) && e.name.endsWith(".rlib")) {
+        return `${WASM32_LIB}/${e.name}`;
+      }
     }
   } catch { /* not installed */ }
   return undefined;
 }
+
+/** Debian's compiler_builtins rlib for wasm32, which rustc links in. */
+export const builtins = (): string | undefined => wasm32Rlib("compiler_builtins");
 
 /** Runs `fn` with a fresh temporary directory, removed afterwards (also when `fn` throws). */
 export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {

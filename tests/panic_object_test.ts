@@ -10,7 +10,7 @@ import { panic, readModule, readRelocs, runPipeline } from "../mod.ts";
 import { panicObject } from "../passes/_panic_object.ts";
 import { WasmModule } from "../wasm/module.ts";
 import { call, instantiate, SMALL_CALLS } from "./_calls.ts";
-import { builtins, fixture, needs, rustLld, rustLldWasm } from "./_tools.ts";
+import { builtins, fixture, needs, rustLld, rustLldWasm, wasm32Rlib } from "./_tools.ts";
 
 /** rustc 1.63's link line for small.rs as a cdylib (tests/fixtures/panic/build.sh). */
 async function link(object: Uint8Array): Promise<Uint8Array> {
@@ -93,14 +93,7 @@ Deno.test("opt --panic on an object runs the object rewrite (trap mode)", async 
 });
 
 /** Debian's libstd rlib for wasm32: members with DWARF and panic roots. */
-function libstd(): string | undefined {
-  try {
-    for (const e of Deno.readDirSync(LIB)) {
-      if (/^libstd-.*\.rlib$/.test(e.name)) return `${LIB}/${e.name}`;
-    }
-  } catch { /* not installed */ }
-  return undefined;
-}
+const libstd = () => wasm32Rlib("std");
 
 Deno.test({
   name: "panic on an object with DWARF drops the stale .debug_* with their relocations",
