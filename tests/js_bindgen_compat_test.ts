@@ -163,6 +163,9 @@ Deno.test(
         args: [...LINK_FLAGS, ...extra, ...inputs, "-o", "out.wasm"],
         cwd: dir,
         config: {},
+        // rustup's LLD: `--import-memory=module,name` needs LLD 17+, and `npx deno` puts
+        // /usr/bin first on PATH, where Debian's rustc 1.63 would lead to its LLD 14.
+        env: (n) => n === "LINKPASS_LINKER" ? LLD : Deno.env.get(n),
       });
       return { result, module: WasmModule.parse(await Deno.readFile(join(dir, "out.wasm"))) };
     };
