@@ -69,6 +69,9 @@ export class Graph {
   constructor(size: number, edges: EdgeList) {
     this.size = size;
     const m = edges.length;
+    // Counting sort without a cursor array (one less node-sized array at the peak): after the
+    // prefix sums `start[v + 1]` is where v's range ends; placing the edges back to front moves
+    // it down to where v's range starts, and a shift by one node gives the usual row starts.
     const csr = (keys: Int32Array[], vals: Int32Array[]) => {
       const start = new Uint32Array(size + 1);
       for (let c = 0, left = m; c < keys.length; c++, left -= CHUNK) {
@@ -76,19 +79,20 @@ export class Graph {
         for (let i = 0, n = Math.min(CHUNK, left); i < n; i++) start[key[i] + 1]++;
       }
       for (let v = 0; v < size; v++) start[v + 1] += start[v];
-      const fill = start.slice(0, size);
       const out = new Int32Array(m);
       const kinds = new Uint8Array(m);
-      for (let c = 0, left = m; c < keys.length; c++, left -= CHUNK) {
+      for (let c = keys.length - 1; c >= 0; c--) {
         const key = keys[c];
         const val = vals[c];
         const kind = edges.kind[c];
-        for (let i = 0, n = Math.min(CHUNK, left); i < n; i++) {
-          const at = fill[key[i]]++;
+        for (let i = Math.min(CHUNK, m - c * CHUNK) - 1; i >= 0; i--) {
+          const at = --start[key[i] + 1];
           out[at] = val[i];
           kinds[at] = kind[i];
         }
       }
+      for (let v = 0; v < size; v++) start[v] = start[v + 1];
+      start[size] = m;
       return { start, out, kinds };
     };
     const s = csr(edges.from, edges.to);
@@ -105,16 +109,18 @@ export class Graph {
     const predStart = new Uint32Array(size + 1);
     for (let e = 0; e < m; e++) predStart[s.out[e] + 1]++;
     for (let v = 0; v < size; v++) predStart[v + 1] += predStart[v];
-    const fill = predStart.slice(0, size);
     const pred = new Int32Array(m);
     const predKind = new Uint8Array(m);
-    for (let v = 0; v < size; v++) {
-      for (let e = s.start[v]; e < s.start[v + 1]; e++) {
-        const at = fill[s.out[e]]++;
+    // Back to front, as in csr: predStart[w + 1] runs down from the end of w's range to its start.
+    for (let v = size - 1; v >= 0; v--) {
+      for (let e = s.start[v + 1] - 1; e >= s.start[v]; e--) {
+        const at = --predStart[s.out[e] + 1];
         pred[at] = v;
         predKind[at] = s.kinds[e];
       }
     }
+    for (let v = 0; v < size; v++) predStart[v] = predStart[v + 1];
+    predStart[size] = m;
     this.predStart = predStart;
     this.pred = pred;
     this.predKind = predKind;
@@ -193,7 +199,9 @@ export class Graph {
     const semi = new Int32Array(count);
     const label = new Int32Array(count);
     const ancestor = new Int32Array(count).fill(-1);
-    const idomNum = new Int32Array(count);
+    // parent[i] is read once, at step i, before any idomNum[v] (v >= i) is written: idomNum
+    // shares its array (and idom, below, the one of dfn).
+    const idomNum = parent;
     const bucketHead = new Int32Array(count).fill(-1);
     // The DFS's stack and cursors are free now: they become the bucket links and the path.
     const bucketNext = cursor.fill(-1);
@@ -241,9 +249,9 @@ export class Graph {
     for (let i = 1; i < count; i++) {
       if (idomNum[i] !== semi[i]) idomNum[i] = idomNum[idomNum[i]];
     }
-    const idom = new Int32Array(n).fill(-1);
+    const idom = dfn.fill(-1);
     for (let i = 1; i < count; i++) idom[vertex[i]] = vertex[idomNum[i]];
-    return { idom, order: vertex.slice(0, count) };
+    return { idom, order: vertex.subarray(0, count) };
   }
 }
 
