@@ -161,7 +161,8 @@ export class Graph {
   }
 
   /**
-   * Immediate dominators from node 0 (Lengauer–Tarjan, simple version with path compression).
+   * Immediate dominators from node 0 (semidominators as in Lengauer–Tarjan, simple version with
+   * path compression; immediate dominators from them as in SEMI-NCA).
    * `idom[v]` is -1 for the root and for unreachable nodes. `order` lists the reachable nodes in
    * depth-first preorder (every node comes after its immediate dominator).
    */
@@ -198,13 +199,9 @@ export class Graph {
     }
     const semi = new Int32Array(count);
     const label = new Int32Array(count);
-    const ancestor = new Int32Array(count).fill(-1);
-    // parent[i] is read once, at step i, before any idomNum[v] (v >= i) is written: idomNum
-    // shares its array (and idom, below, the one of dfn).
-    const idomNum = parent;
-    const bucketHead = new Int32Array(count).fill(-1);
-    // The DFS's stack and cursors are free now: they become the bucket links and the path.
-    const bucketNext = cursor.fill(-1);
+    // The DFS's stack and cursors are free now: they become the compression path and the
+    // forest links.
+    const ancestor = cursor.fill(-1);
     for (let i = 0; i < count; i++) {
       semi[i] = i;
       label[i] = i;
@@ -235,19 +232,16 @@ export class Graph {
         const u = evaluate(d - 1);
         if (semi[u] < semi[i]) semi[i] = semi[u];
       }
-      const s = semi[i];
-      bucketNext[i] = bucketHead[s];
-      bucketHead[s] = i;
-      const p = parent[i];
-      ancestor[i] = p;
-      for (let v = bucketHead[p]; v >= 0; v = bucketNext[v]) {
-        const u = evaluate(v);
-        idomNum[v] = semi[u] < semi[v] ? u : p;
-      }
-      bucketHead[p] = -1;
+      ancestor[i] = parent[i];
     }
+    // Immediate dominators from the semidominators (SEMI-NCA): the nearest ancestor of i's
+    // parent in the dominator tree numbered at most semi[i]. Done in preorder, in place over
+    // `parent` (parent[i] is read only at step i, and idomNum[x] for x < i is final by then).
+    const idomNum = parent;
     for (let i = 1; i < count; i++) {
-      if (idomNum[i] !== semi[i]) idomNum[i] = idomNum[idomNum[i]];
+      let x = idomNum[i];
+      while (x > semi[i]) x = idomNum[x];
+      idomNum[i] = x;
     }
     const idom = dfn.fill(-1);
     for (let i = 1; i < count; i++) idom[vertex[i]] = vertex[idomNum[i]];
