@@ -1,7 +1,9 @@
 /**
  * A directed graph on typed arrays (compressed sparse rows) with the three algorithms the size
- * views need: breadth-first shortest paths from the root, the dominator tree (Lengauer–Tarjan
- * with path compression, O(m log n)), and retained sizes from it. Node 0 is the root.
+ * views need: breadth-first shortest paths from the root, the dominator tree (SEMI-NCA:
+ * Lengauer–Tarjan's semidominators with path compression, then one walk up the partial dominator
+ * tree per node; no buckets, few node-sized arrays), and retained sizes from it. Node 0 is the
+ * root.
  * @module
  */
 
