@@ -4,11 +4,11 @@
  * @module
  */
 import type { Command } from "../deps/commander.ts";
-import { formatInspect, inspectModule } from "../inspect.ts";
 import { UsageError, WasmParseError } from "../errors.ts";
 import { readModuleFile } from "../wasm/file.ts";
 import type { WasmModule } from "../wasm/module.ts";
 import { readNames } from "../wasm/custom.ts";
+import { inspectCommand } from "./inspect.ts";
 import { readInput } from "./io.ts";
 import { analyzeSize, type SizeAnalysis } from "../size/analyze.ts";
 import { diffSizes } from "../size/diff.ts";
@@ -91,12 +91,7 @@ export function registerSizeCommands(program: Command): void {
       const input = args[0] as string;
       const o = args[1] as Record<string, unknown>;
       const sizeView = o.top !== undefined || o.retained !== undefined || o.garbage || o.html;
-      if (!sizeView) {
-        const module = await readWasm(input);
-        const report = inspectModule(module, input);
-        print(o.json ? JSON.stringify(report, null, 2) : formatInspect(report));
-        return;
-      }
+      if (!sizeView) return await inspectCommand(input, o as { json?: boolean });
       const a = await analyzeFile(input);
       const kinds = typeof o.kind === "string"
         ? o.kind.split(",").map((k) => k.trim()) as never[]
