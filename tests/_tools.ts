@@ -90,6 +90,32 @@ export function wasm32Rlib(crate: string): string | undefined {
 /** Debian's compiler_builtins rlib for wasm32, which rustc links in. */
 export const builtins = (): string | undefined => wasm32Rlib("compiler_builtins");
 
+/**
+ * rustc 1.63's wasm-ld arguments for small.rs as a cdylib (tests/fixtures/panic/build.sh), with
+ * `object` as the crate's object and Debian's compiler_builtins after it; no `-flavor`.
+ */
+export function smallLinkArgs(object: string, output: string): string[] {
+  const exports = ["add", "checked_div", "collatz_steps", "parse_positive", "prefix_sum"]
+    .concat(["sum_to", "table_at"]).flatMap((e) => ["--export", e]);
+  return [
+    ...exports,
+    "--export=__heap_base",
+    "--export=__data_end",
+    "-z",
+    "stack-size=1048576",
+    "--stack-first",
+    "--allow-undefined",
+    "--no-demangle",
+    "--no-entry",
+    object,
+    builtins()!,
+    "--gc-sections",
+    "-O2",
+    "-o",
+    output,
+  ];
+}
+
 /** Runs `fn` with a fresh temporary directory, removed afterwards (also when `fn` throws). */
 export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await Deno.makeTempDir();

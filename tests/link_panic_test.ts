@@ -16,7 +16,7 @@ import { inputPassesLine } from "../cli/link.ts";
 import { WasmModule } from "../wasm/module.ts";
 import { readImports } from "../wasm/types.ts";
 import { call, SMALL_CALLS } from "./_calls.ts";
-import { fixture, needs, tool } from "./_tools.ts";
+import { builtins, fixture, needs, smallLinkArgs, tool } from "./_tools.ts";
 
 const RUSTC_163 = tool("/usr/bin/rustc");
 const LLD = tool("/usr/bin/rust-lld");
@@ -245,17 +245,6 @@ Deno.test("inputPasses: panic from passes in trap mode only; passes that need th
   assert.ok(existsSync(fixture("panic/small.rs")));
 });
 
-/** Debian's compiler_builtins rlib for wasm32, which rustc links after the LTO object. */
-function builtins(): string | undefined {
-  const lib = "/usr/lib/rustlib/wasm32-unknown-unknown/lib";
-  try {
-    for (const e of Deno.readDirSync(lib)) {
-      if (/^libcompiler_builtins-.*\.rlib$/.test(e.name)) return `${lib}/${e.name}`;
-    }
-  } catch { /* not installed */ }
-  return undefined;
-}
-
 Deno.test({
   name: "link with panic configured rewrites a fat-LTO object (every crate in one .o)",
   ...needs(LLD, builtins()),
@@ -265,27 +254,7 @@ Deno.test({
       const object = join(dir, "small_lto.o");
       await Deno.copyFile(fixture("panic/small_lto.o"), object);
       const original = await Deno.readFile(object);
-      const exports = ["add", "checked_div", "collatz_steps", "parse_positive", "prefix_sum"]
-        .concat(["sum_to", "table_at"]).flatMap((e) => ["--export", e]);
-      const args = (out: string) => [
-        "-flavor",
-        "wasm",
-        ...exports,
-        "--export=__heap_base",
-        "--export=__data_end",
-        "-z",
-        "stack-size=1048576",
-        "--stack-first",
-        "--allow-undefined",
-        "--no-demangle",
-        "--no-entry",
-        object,
-        builtins()!,
-        "--gc-sections",
-        "-O2",
-        "-o",
-        out,
-      ];
+      const args = (out: string) => ["-flavor", "wasm", ...smallLinkArgs(object, out)];
       const env = (config: unknown) => (n: string) =>
         n === "LINKPASS_CONFIG" ? JSON.stringify(config) : undefined;
       const linker = "/usr/bin/rust-lld";

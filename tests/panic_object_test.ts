@@ -10,32 +10,22 @@ import { panic, readModule, readRelocs, runPipeline } from "../mod.ts";
 import { panicObject } from "../passes/_panic_object.ts";
 import { WasmModule } from "../wasm/module.ts";
 import { call, instantiate, SMALL_CALLS } from "./_calls.ts";
-import { builtins, fixture, needs, rustLld, rustLldWasm, wasm32Rlib } from "./_tools.ts";
+import {
+  builtins,
+  fixture,
+  needs,
+  rustLld,
+  rustLldWasm,
+  smallLinkArgs,
+  wasm32Rlib,
+} from "./_tools.ts";
 
 /** rustc 1.63's link line for small.rs as a cdylib (tests/fixtures/panic/build.sh). */
 async function link(object: Uint8Array): Promise<Uint8Array> {
   const dir = await Deno.makeTempDir();
   try {
     await Deno.writeFile(`${dir}/in.o`, object);
-    const exports = ["add", "checked_div", "collatz_steps", "parse_positive", "prefix_sum"]
-      .concat(["sum_to", "table_at"]).flatMap((e) => ["--export", e]);
-    await rustLldWasm([
-      ...exports,
-      "--export=__heap_base",
-      "--export=__data_end",
-      "-z",
-      "stack-size=1048576",
-      "--stack-first",
-      "--allow-undefined",
-      "--no-demangle",
-      "--no-entry",
-      `${dir}/in.o`,
-      builtins()!,
-      "--gc-sections",
-      "-O2",
-      "-o",
-      `${dir}/out.wasm`,
-    ]);
+    await rustLldWasm(smallLinkArgs(`${dir}/in.o`, `${dir}/out.wasm`));
     return await Deno.readFile(`${dir}/out.wasm`);
   } finally {
     await Deno.remove(dir, { recursive: true });
