@@ -263,6 +263,8 @@ const cells = new Map();
 const tree = build();
 // The group shown full-size: a click on a group's label zooms into it.
 let focus = tree;
+// The selected item: kept across redraws (a resize or a zoom rebuilds every cell).
+let selected;
 function render() {
   map.textContent = "";
   cells.clear();
@@ -310,6 +312,7 @@ function draw(node, parent, x, y, w, h, depth) {
       c.dataset.id = k.id;
       c.title = row[0] + "\\n" + row[1] + ", " + fmt(row[2]) + " bytes" + (data.mode === "diff" ? ", " + row[7] : "");
       c.addEventListener("click", () => select(k.id));
+      if (k.id === selected) c.classList.add("selected");
       cells.set(k.id, c);
     }
     parent.append(c);
@@ -329,6 +332,7 @@ function showList(ids, title) {
   }
 }
 function select(id) {
+  selected = id;
   for (const c of map.querySelectorAll(".selected")) c.classList.remove("selected");
   cells.get(id)?.classList.add("selected");
   const r = rows[id];

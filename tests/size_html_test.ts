@@ -173,11 +173,13 @@ Deno.test({
       assert.equal(steps.length, a.paths.depth[big.id]);
       assert.match(steps[0], /^export "/);
       assert.ok(steps[steps.length - 1].endsWith(big.name), steps.join(" | "));
-      assert.ok(
-        await b.eval<boolean>(
-          `document.querySelector(${JSON.stringify(selector)}).classList.contains("selected")`,
-        ),
-      );
+      const isSelected = `document.querySelector(${
+        JSON.stringify(selector)
+      }).classList.contains("selected")`;
+      assert.ok(await b.eval<boolean>(isSelected));
+      // A redraw (resize, zoom) rebuilds every cell and keeps the selection.
+      await b.eval(`dispatchEvent(new Event("resize"))`);
+      assert.ok(await b.eval<boolean>(isSelected), "the selection survives a redraw");
       // Search narrows the list to the matches.
       await b.eval(`(() => { const s = document.getElementById("search"); s.value = "/panicking/";
         s.dispatchEvent(new Event("input")); })()`);
