@@ -364,7 +364,9 @@ class PipelineRun {
       this.label(pass, e);
     }
     this.settle();
-    if (!sameSections(before, standardSections(this.module))) this.featuresChecked = false;
+    if (!pass.preservesFeatures && !sameSections(before, standardSections(this.module))) {
+      this.featuresChecked = false;
+    }
     if (this.options.validateEach) {
       this.phase("validate", () => check(this.module.toBytes(), pass.name));
       if (!this.featuresChecked) {

@@ -135,11 +135,11 @@ function patched(
   let pos = 0;
   for (let i = 0; i < refs.length; i += 4) {
     const at = refs[i + 2];
-    out.copy(bytes.subarray(pos, at));
+    out.range(bytes, pos, at);
     out.u32(mapped(maps, refs[i], refs[i + 1]));
     pos = at + refs[i + 3];
   }
-  out.copy(bytes.subarray(pos));
+  out.range(bytes, pos, bytes.length);
   return true;
 }
 
@@ -365,7 +365,7 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
       if (patched(body, refs, maps, tmp, false)) {
         changed = true;
         out.u32(tmp.len);
-        out.copy(tmp.buf.subarray(0, tmp.len));
+        out.range(tmp.buf, 0, tmp.len);
       } else {
         out.u32(body.length);
         out.copy(body);
@@ -488,7 +488,7 @@ function renumberNames(rd: ByteReader, maps: Maps): Uint8Array {
       if (to === undefined || to < 0) continue;
       kept++;
       inner.u32(to);
-      inner.copy(sub.bytes.subarray(start, sub.pos));
+      inner.range(sub.bytes, start, sub.pos);
     }
     const head = new Out(8);
     head.u32(kept);

@@ -28,6 +28,24 @@ export class Out {
     this.buf.set(b, this.len);
     this.len += b.length;
   }
+  /**
+   * Appends `src[from, to)`. Short ranges (most runs between two immediates) are copied byte by
+   * byte: a `subarray` view per range would be an allocation per instruction run.
+   */
+  range(src: Uint8Array, from: number, to: number): void {
+    const n = to - from;
+    if (n <= 0) return;
+    this.ensure(n);
+    if (n > 64) {
+      this.buf.set(src.subarray(from, to), this.len);
+      this.len += n;
+      return;
+    }
+    const buf = this.buf;
+    let len = this.len;
+    for (let i = from; i < to; i++) buf[len++] = src[i];
+    this.len = len;
+  }
   u32(v: number): void {
     this.ensure(5);
     do {

@@ -136,6 +136,199 @@ function constAt(body: Uint8Array, at: number): number {
 }
 
 /**
+ * The instructions of one body, in typed arrays reused across bodies: opcode, start, end and
+ * callee (-1 for other instructions). It is the decoder's visitor; the per-body steps are
+ * methods, so that V8 optimizes each as a function instead of re-entering one long loop.
+ */
+class BodyRecords {
+  cap = 1 << 14;
+  ops = new Int32Array(this.cap);
+  starts = new Int32Array(this.cap);
+  ends = new Int32Array(this.cap);
+  callees = new Int32Array(this.cap);
+  /** Instructions recorded. */
+  n = 0;
+  /** Calls to roots among them. */
+  rootCalls = 0;
+  /** Indices of the instructions kept (-1: a new `unreachable`). */
+  emitted = new Int32Array(this.cap);
+  emittedLength = 0;
+  #callee = -1;
+  /** Only function immediates reach `immediate`. */
+  readonly kinds = 1 << Imm.func;
+
+  /** `rootParams[f]`: the parameter count of root `f`, -1 for other functions. */
+  constructor(readonly rootParams: Int32Array) {}
+
+  // The decoder calls these detached: arrow functions keep `this`.
+  readonly immediate = (_kind: number, value: number, _at: number, _len: number, op: number) => {
+    if (op !== 0x10) return;
+    this.#callee = value;
+    if (this.rootParams[value] >= 0) this.rootCalls++;
+  };
+
+  readonly instruction = (op: number, _sub: number, start: number, end: number) => {
+    if (this.n === this.cap) this.#grow();
+    const n = this.n++;
+    this.ops[n] = op;
+    this.starts[n] = start;
+    this.ends[n] = end;
+    this.callees[n] = this.#callee;
+    this.#callee = -1;
+  };
+
+  #grow(): void {
+    this.cap *= 2;
+    const g = (a: Int32Array) => {
+      const b = new Int32Array(this.cap);
+      b.set(a);
+      return b;
+    };
+    this.ops = g(this.ops);
+    this.starts = g(this.starts);
+    this.ends = g(this.ends);
+    this.callees = g(this.callees);
+    this.emitted = new Int32Array(this.cap);
+  }
+
+  /** Decodes `body` (at `offset` in the file, for messages) into the records. */
+  decode(body: Uint8Array, offset: number): void {
+    this.n = 0;
+    this.rootCalls = 0;
+    this.#callee = -1;
+    decodeInstructions(body, 0, body.length, true, this, offset);
+  }
+
+  /**
+   * Records the constant operands of the calls to roots in function `f`: per root and parameter
+   * for calls from other functions, and the last operand for calls from a root's own body.
+   */
+  constants(body: Uint8Array, f: number, inRoot: boolean, result: ByteRewrite): void {
+    const { ops, starts, callees, rootParams } = this;
+    for (let k = 0; k < this.n; k++) {
+      const target = callees[k];
+      if (target < 0 || rootParams[target] < 0) continue;
+      const params = rootParams[target];
+      const constants = new Map<number, number>();
+      for (let j = 1; j <= params && k - j >= 0 && PURE_PRODUCERS.has(ops[k - j]); j++) {
+        if (ops[k - j] === 0x41) constants.set(params - j, constAt(body, starts[k - j]));
+      }
+      if (inRoot) {
+        const last = constants.get(params - 1);
+        if (last !== undefined) {
+          const set = result.innerConstants.get(f) ?? new Set();
+          result.innerConstants.set(f, set.add(last));
+        }
+        continue;
+      }
+      const s = result.sites.get(target) ?? { count: 0, constants: new Map() };
+      result.sites.set(target, s);
+      s.count++;
+      for (const [p, c] of constants) {
+        const list = s.constants.get(p);
+        if (list) list.push(c);
+        else s.constants.set(p, [c]);
+      }
+    }
+  }
+
+  /**
+   * Chooses the instructions to keep: a call to a root becomes `unreachable` (its pure operands
+   * dropped), and the code after it, or after any instruction that never falls through, is
+   * skipped up to the end (or else/catch/delegate) of its block. Returns the calls rewritten.
+   */
+  select(): number {
+    const { ops, callees, rootParams, emitted } = this;
+    const n = this.n;
+    let length = 0;
+    let rewritten = 0;
+    let k = 0;
+    while (k < n) {
+      const target = callees[k];
+      const trapsHere = ops[k] === 0x10 && rootParams[target] >= 0;
+      if (!trapsHere && !NEVER_FALLS_THROUGH.has(ops[k])) {
+        emitted[length++] = k;
+        k++;
+        continue;
+      }
+      if (trapsHere) {
+        rewritten++;
+        let params = rootParams[target];
+        while (
+          params > 0 && length > 0 && emitted[length - 1] >= 0 &&
+          PURE_PRODUCERS.has(ops[emitted[length - 1]])
+        ) {
+          length--;
+          params--;
+        }
+        emitted[length++] = -1;
+      } else emitted[length++] = k;
+      k = this.#blockEnd(k + 1);
+    }
+    this.emittedLength = length;
+    return rewritten;
+  }
+
+  /** The first instruction from `k` on that ends (or else/catch/delegate) the current block. */
+  #blockEnd(k: number): number {
+    const { ops } = this;
+    let depth = 0;
+    for (; k < this.n; k++) {
+      const op = ops[k];
+      if (OPENS.has(op)) depth++;
+      else if (op === 0x0b || op === 0x18) {
+        // `end`, or `delegate`, which ends a legacy `try` instead of `end`
+        if (depth === 0) break;
+        depth--;
+      } else if (depth === 0 && (op === 0x05 || op === 0x07 || op === 0x19)) {
+        break;
+      }
+    }
+    return k;
+  }
+
+  /**
+   * Writes the body with the selected instructions to `out` (size prefix first); kept
+   * instructions go in runs of adjacent ones. `moved(from, length)` hears where each run of
+   * `body` bytes went.
+   */
+  write(body: Uint8Array, out: Out, moved: (from: number, length: number) => void): void {
+    const { starts, ends, emitted } = this;
+    const localsEnd = this.n > 0 ? starts[0] : body.length;
+    let size = localsEnd;
+    for (let x = 0; x < this.emittedLength; x++) {
+      const e = emitted[x];
+      size += e < 0 ? 1 : ends[e] - starts[e];
+    }
+    out.u32(size);
+    moved(0, localsEnd);
+    out.range(body, 0, localsEnd);
+    let runStart = -1, runEnd = -1;
+    for (let x = 0; x < this.emittedLength; x++) {
+      const e = emitted[x];
+      if (e >= 0 && runStart >= 0 && starts[e] === runEnd) {
+        runEnd = ends[e];
+        continue;
+      }
+      if (runStart >= 0) {
+        moved(runStart, runEnd - runStart);
+        out.range(body, runStart, runEnd);
+        runStart = -1;
+      }
+      if (e < 0) out.byte(0x00);
+      else {
+        runStart = starts[e];
+        runEnd = ends[e];
+      }
+    }
+    if (runStart >= 0) {
+      moved(runStart, runEnd - runStart);
+      out.range(body, runStart, runEnd);
+    }
+  }
+}
+
+/**
  * Rewrites the code section of `m` in place: each root's body becomes `unreachable`, each call to
  * a root in other bodies becomes `unreachable` (see the module doc). With `moves`, records where
  * kept bytes went as (old start, old end, new start) triples of code payload offsets, in order,
@@ -164,44 +357,7 @@ export function rewriteOnBytes(
     otherConstants: new ValueSet(),
     innerConstants: new Map(),
   };
-  // Per-body instruction records in reused typed arrays: opcode, start, end, callee (-1).
-  let cap = 1 << 14;
-  let ops = new Int32Array(cap);
-  let starts = new Int32Array(cap);
-  let ends = new Int32Array(cap);
-  let callees = new Int32Array(cap);
-  let n = 0;
-  let callee = -1;
-  let rootCalls = 0;
-  const grow = () => {
-    cap *= 2;
-    const g = (a: Int32Array) => {
-      const b = new Int32Array(cap);
-      b.set(a);
-      return b;
-    };
-    ops = g(ops);
-    starts = g(starts);
-    ends = g(ends);
-    callees = g(callees);
-  };
-  const visitor = {
-    immediate(kind: number, value: number, _at: number, _len: number, op: number) {
-      if (op === 0x10 && kind === Imm.func) {
-        callee = value;
-        if (rootParams[value] >= 0) rootCalls++;
-      }
-    },
-    instruction(op: number, _sub: number, start: number, end: number) {
-      if (n === cap) grow();
-      ops[n] = op;
-      starts[n] = start;
-      ends[n] = end;
-      callees[n] = callee;
-      callee = -1;
-      n++;
-    },
-  };
+  const records = new BodyRecords(rootParams);
   const codeSection = m.section(SectionId.code)!;
   const out = new Out(codeSection.payload.length);
   /** Where body `i` starts in the old payload (for `moves`). */
@@ -226,51 +382,20 @@ export function rewriteOnBytes(
   const flushRun = () => {
     if (runFrom < 0) return;
     moved(runFrom, runTo - runFrom);
-    out.copy(payload.subarray(runFrom, runTo));
+    out.range(payload, runFrom, runTo);
     runFrom = -1;
   };
-  /** Records of emitted instructions (-1: a new `unreachable`), reused across bodies. */
-  let emitted = new Int32Array(cap);
-  let emittedLength = 0;
   for (let i = 0; i < bodies.length; i++) {
     const f = imported + i;
     const body = bodies[i].body;
-    n = 0;
-    rootCalls = 0;
     const inRoot = rootParams[f] >= 0;
     if (!inRoot && !mayCallRoot(body, rootParams)) {
       // No `call` to a root anywhere in the bytes: copied without decoding.
       keep(i);
       continue;
     }
-    decodeInstructions(body, 0, body.length, true, visitor, Math.max(0, bodies[i].offset));
-    if (emitted.length < cap) emitted = new Int32Array(cap);
-    // Constants: operands of root calls (by parameter), and all others.
-    for (let k = 0; rootCalls && k < n; k++) {
-      const target = callees[k];
-      if (target < 0 || rootParams[target] < 0) continue;
-      const params = rootParams[target];
-      const constants = new Map<number, number>();
-      for (let j = 1; j <= params && k - j >= 0 && PURE_PRODUCERS.has(ops[k - j]); j++) {
-        if (ops[k - j] === 0x41) constants.set(params - j, constAt(body, starts[k - j]));
-      }
-      if (inRoot) {
-        const last = constants.get(params - 1);
-        if (last !== undefined) {
-          const set = result.innerConstants.get(f) ?? new Set();
-          result.innerConstants.set(f, set.add(last));
-        }
-        continue;
-      }
-      const s = result.sites.get(target) ?? { count: 0, constants: new Map() };
-      result.sites.set(target, s);
-      s.count++;
-      for (const [p, c] of constants) {
-        const list = s.constants.get(p);
-        if (list) list.push(c);
-        else s.constants.set(p, [c]);
-      }
-    }
+    records.decode(body, Math.max(0, bodies[i].offset));
+    if (records.rootCalls) records.constants(body, f, inRoot, result);
     flushRun();
     if (inRoot) {
       out.u32(ROOT_BODY.length);
@@ -278,76 +403,14 @@ export function rewriteOnBytes(
       changed = true;
       continue;
     }
-    if (!rootCalls) {
+    if (!records.rootCalls) {
       keep(i);
       continue;
     }
     changed = true;
-    emittedLength = 0;
-    let k = 0;
-    while (k < n) {
-      const target = callees[k];
-      const trapsHere = ops[k] === 0x10 && rootParams[target] >= 0;
-      if (!trapsHere && !NEVER_FALLS_THROUGH.has(ops[k])) {
-        emitted[emittedLength++] = k;
-        k++;
-        continue;
-      }
-      if (trapsHere) {
-        result.callSitesRewritten++;
-        let params = rootParams[target];
-        while (
-          params > 0 && emittedLength > 0 && emitted[emittedLength - 1] >= 0 &&
-          PURE_PRODUCERS.has(ops[emitted[emittedLength - 1]])
-        ) {
-          emittedLength--;
-          params--;
-        }
-        emitted[emittedLength++] = -1;
-      } else emitted[emittedLength++] = k;
-      // Skip what follows up to the end (or else/catch/delegate) of the enclosing block.
-      let depth = 0;
-      for (k++; k < n; k++) {
-        const op = ops[k];
-        if (OPENS.has(op)) depth++;
-        else if (op === 0x0b || op === 0x18) {
-          // `end`, or `delegate`, which ends a legacy `try` instead of `end`
-          if (depth === 0) break;
-          depth--;
-        } else if (depth === 0 && (op === 0x05 || op === 0x07 || op === 0x19)) {
-          break;
-        }
-      }
-    }
-    let size = n > 0 ? starts[0] : body.length; // the locals
-    for (let x = 0; x < emittedLength; x++) {
-      const e = emitted[x];
-      size += e < 0 ? 1 : ends[e] - starts[e];
-    }
-    out.u32(size);
-    moved(at(i), n > 0 ? starts[0] : body.length);
-    out.copy(body.subarray(0, n > 0 ? starts[0] : body.length));
-    // Kept instructions are copied in runs of adjacent ones, not one by one.
-    let runStart = -1, runEnd = -1;
-    const flush = () => {
-      if (runStart < 0) return;
-      moved(at(i) + runStart, runEnd - runStart);
-      out.copy(body.subarray(runStart, runEnd));
-      runStart = -1;
-    };
-    for (let x = 0; x < emittedLength; x++) {
-      const e = emitted[x];
-      if (e < 0) {
-        flush();
-        out.byte(0x00);
-      } else if (runStart >= 0 && starts[e] === runEnd) runEnd = ends[e];
-      else {
-        flush();
-        runStart = starts[e];
-        runEnd = ends[e];
-      }
-    }
-    flush();
+    result.callSitesRewritten += records.select();
+    const base = at(i);
+    records.write(body, out, (from, length) => moved(base + from, length));
   }
   flushRun();
   if (changed) m.setSection(SectionId.code, out.result());

@@ -123,6 +123,8 @@ export const dce: PassFactory<DceSchema> = definePass<DceSchema>({
     run: (module, ctx) => ({
       ...eliminateDeadCode(module, { keepNames: options.keep, file: ctx.file }),
     }),
+    // Removing and renumbering adds no feature (kept table-only bodies become `unreachable`).
+    preservesFeatures: true,
   }),
 });
 

@@ -30,7 +30,7 @@
  */
 import type { BinaryenModule, IrPassContext, PassContext, PassReport } from "./types.ts";
 import type { WasmModule } from "../wasm/module.ts";
-import type { Pass } from "./types.ts";
+import type { Pass, SectionPass } from "./types.ts";
 
 /** How an option appears on the command line. */
 export type OptionKind = "flag" | "value" | "list";
@@ -88,6 +88,8 @@ export interface Placement {
 export interface SectionPassBody {
   /** Edits `module` in place; returns the pass's report. */
   run(module: WasmModule, ctx: PassContext): PassReport | void | Promise<PassReport | void>;
+  /** See {@linkcode SectionPass.preservesFeatures}. */
+  preservesFeatures?: boolean;
   /**
    * For passes with a second engine on binaryen IR (`panic --panic-engine binaryen`): when
    * given, the pass runs as this IR pass instead of `run`.

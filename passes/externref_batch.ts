@@ -110,7 +110,12 @@ export const externrefBatch: PassFactory<ExternrefBatchSchema> = definePass<Exte
       flag: "externref-export",
     }),
   },
-  create: (options) => ({ run: (module, ctx) => rewrite(module, options, ctx.warn) }),
+  // The helper and the inline fast path use reference-types instructions (table.size,
+  // table.fill, table.set, ref.is_null) only in modules that already grow an externref table.
+  create: (options) => ({
+    run: (module, ctx) => rewrite(module, options, ctx.warn),
+    preservesFeatures: true,
+  }),
 });
 
 /** Options of {@linkcode externrefBatch}. */

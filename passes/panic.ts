@@ -127,7 +127,8 @@ export const panic: PassFactory<PanicSchema> = definePass<PanicSchema>({
     const ir = options.engine === "binaryen" || options.mode === "hook"
       ? { run: (ir: BinaryenModule, ctx: IrPassContext) => runPanic(ir, ctx, settings) }
       : undefined;
-    return { run: (m, ctx) => runPanicBytes(m, ctx, settings), ir };
+    // The byte engine writes only `unreachable` and removes code: it adds no feature.
+    return { run: (m, ctx) => runPanicBytes(m, ctx, settings), ir, preservesFeatures: true };
   },
 });
 

@@ -45,6 +45,14 @@ export interface SectionPass {
   level: "sections";
   /** The options the pass was made with, defaults filled in (set by `definePass` factories). */
   options?: Readonly<Record<string, unknown>>;
+  /**
+   * True when the pass can never make the module need a feature its input did not use: it only
+   * removes code, or emits instructions of features the module already uses. The pipeline then
+   * skips re-detecting the output's features after it (a full decode of the code). Built-in
+   * byte passes set it (tests/runtimes_test.ts checks their outputs opcode by opcode); leave it
+   * unset in a pass that writes code of its own choosing.
+   */
+  preservesFeatures?: boolean;
   /** Edits `module` in place; returns the pass's report. */
   run(module: WasmModule, ctx: PassContext): PassReport | void | Promise<PassReport | void>;
 }

@@ -188,10 +188,11 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
     });
   };
   /** A live call_indirect with signature `sig` on table `t` can run the entries of that type. */
-  const callIndirect = (t: number, sig: string, reason: string) => {
+  const callIndirect = (t: number, sig: string, caller: number) => {
     markTable(t);
     if (t >= tableCount || tableSigs[t].has(sig)) return;
     tableSigs[t].add(sig);
+    const reason = `called indirectly by function ${caller}`;
     segments.forEach((s, i) => {
       if (s.mode !== "active" || s.table !== t) return;
       for (const f of segmentFuncs[i]) if (funcSig[f] === sig) markFunc(f, reason);
@@ -248,7 +249,10 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
   const visitor = {
     immediate(kind: number, value: number, at: number, length: number, op: number) {
       if (kind === Imm.func) {
-        markFunc(value, `${op === 0xd2 ? "referred to" : "called"} by function ${current}`);
+        // Most calls name a function already called: no reason string to build for them.
+        if (!called[value]) {
+          markFunc(value, `${op === 0xd2 ? "referred to" : "called"} by function ${current}`);
+        }
       } else if (kind === Imm.type) {
         // kept so that a rewrite can re-encode padded type indices minimally
         if (op === 0x11 || op === 0x13) indirectType = value;
@@ -259,7 +263,7 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
       else if (kind === Imm.table) {
         if (op === 0x11 || op === 0x13) {
           const sig = typeKeys[indirectType] ?? `#${indirectType}`;
-          callIndirect(value, sig, `called indirectly by function ${current}`);
+          callIndirect(value, sig, current);
         } else if (op === 0x25 || op === 0xfc) {
           openTable(value, `in table ${value}, which function ${current} reads or copies`);
         } else markTable(value);
