@@ -30,7 +30,7 @@
  */
 import type { BinaryenModule, IrPassContext, PassContext, PassReport } from "./types.ts";
 import type { WasmModule } from "../wasm/module.ts";
-import type { Pass, SectionPass } from "./types.ts";
+import type { Pass } from "./types.ts";
 
 /** How an option appears on the command line. */
 export type OptionKind = "flag" | "value" | "list";
@@ -88,7 +88,7 @@ export interface Placement {
 export interface SectionPassBody {
   /** Edits `module` in place; returns the pass's report. */
   run(module: WasmModule, ctx: PassContext): PassReport | void | Promise<PassReport | void>;
-  /** See {@linkcode SectionPass.preservesFeatures}. */
+  /** True when the pass never makes the module need a feature it did not use (`SectionPass`). */
   preservesFeatures?: boolean;
   /**
    * For passes with a second engine on binaryen IR (`panic --panic-engine binaryen`): when
