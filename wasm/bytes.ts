@@ -17,6 +17,16 @@ import {
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 const utf8Encoder = new TextEncoder();
 
+/**
+ * A short all-ASCII name as a string, decoded in JS (most names are: Rust and C symbols), or
+ * undefined for anything else, which goes to the UTF-8 decoder (a call into the runtime per name).
+ */
+function asciiString(b: Uint8Array): string | undefined {
+  if (b.length > 1024) return undefined;
+  for (let i = 0; i < b.length; i++) if (b[i] >= 0x80) return undefined;
+  return String.fromCharCode.apply(null, b as unknown as number[]);
+}
+
 /** Reads values from `bytes`; `base` is the file offset of `bytes[0]`, used in errors. */
 export class ByteReader {
   /** Position of the cursor in `bytes`. */
@@ -96,6 +106,8 @@ export class ByteReader {
     const start = this.pos;
     const len = this.u32();
     const raw = this.take(len);
+    const ascii = asciiString(raw);
+    if (ascii !== undefined) return ascii;
     try {
       return utf8.decode(raw);
     } catch {
