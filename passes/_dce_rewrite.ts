@@ -349,7 +349,9 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
     let changed = func.removed > 0;
     for (let i = 0; i < bodies.length; i++) {
       if (!r.functions[r.importedFunctions + i]) continue;
-      const body = bodies[i].body;
+      const given = r.bodies?.get(i)?.body;
+      if (given) changed = true;
+      const body = given ?? bodies[i].body;
       if (!r.called[r.importedFunctions + i]) {
         // Kept only because a live table holds it, but no call can reach it: it traps instead.
         if (!isTrapBody(body)) {

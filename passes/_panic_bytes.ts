@@ -11,6 +11,7 @@ import { decodeInstructions, Imm } from "../wasm/instructions.ts";
 import { SectionId, type WasmModule } from "../wasm/module.ts";
 import { readCode, readFunctions, readImports, readTypes } from "../wasm/types.ts";
 import { Out } from "./_out.ts";
+import type { RewrittenBody } from "../wasm/reach.ts";
 
 /** Why a body may return normally, or undefined when it provably never does. */
 export function whyBodyMayReturn(body: Uint8Array): string | undefined {
@@ -154,18 +155,52 @@ class BodyRecords {
   emitted = new Int32Array(this.cap);
   emittedLength = 0;
   #callee = -1;
-  /** Only function immediates reach `immediate`. */
-  readonly kinds = 1 << Imm.func;
+  /** With `withRefs`: the references reachability tracks, as (kind, value, at, length). */
+  refs = new Int32Array(4 * 1024);
+  /** The opcode and the instruction index of each reference. */
+  refOps = new Uint8Array(1024);
+  refInstr = new Int32Array(1024);
+  nRefs = 0;
+  /** The immediates that reach `immediate`. */
+  readonly kinds: number;
 
-  /** `rootParams[f]`: the parameter count of root `f`, -1 for other functions. */
-  constructor(readonly rootParams: Int32Array) {}
+  /**
+   * `rootParams[f]`: the parameter count of root `f`, -1 for other functions. With `withRefs`
+   * the references of each body are recorded too (see {@linkcode BodyRecords.keptRefs}).
+   */
+  constructor(readonly rootParams: Int32Array, readonly withRefs = false) {
+    this.kinds = withRefs ? REF_KINDS : 1 << Imm.func;
+  }
 
   // The decoder calls these detached: arrow functions keep `this`.
-  readonly immediate = (_kind: number, value: number, _at: number, _len: number, op: number) => {
-    if (op !== 0x10) return;
+  readonly immediate = (kind: number, value: number, at: number, len: number, op: number) => {
+    if (this.withRefs) this.#ref(kind, value, at, len, op);
+    if (op !== 0x10 || kind !== Imm.func) return;
     this.#callee = value;
     if (this.rootParams[value] >= 0) this.rootCalls++;
   };
+
+  #ref(kind: number, value: number, at: number, len: number, op: number): void {
+    if (this.nRefs === this.refOps.length) {
+      const refs = new Int32Array(this.refs.length * 2);
+      refs.set(this.refs);
+      this.refs = refs;
+      const ops = new Uint8Array(this.refOps.length * 2);
+      ops.set(this.refOps);
+      this.refOps = ops;
+      const instr = new Int32Array(this.refInstr.length * 2);
+      instr.set(this.refInstr);
+      this.refInstr = instr;
+    }
+    const k = this.nRefs++;
+    this.refs[4 * k] = kind;
+    this.refs[4 * k + 1] = value;
+    this.refs[4 * k + 2] = at;
+    this.refs[4 * k + 3] = len;
+    this.refOps[k] = op;
+    // immediates come before their instruction's `instruction` call: it is instruction n
+    this.refInstr[k] = this.n;
+  }
 
   readonly instruction = (op: number, _sub: number, start: number, end: number) => {
     if (this.n === this.cap) this.#grow();
@@ -194,6 +229,7 @@ class BodyRecords {
   /** Decodes `body` (at `offset` in the file, for messages) into the records. */
   decode(body: Uint8Array, offset: number): void {
     this.n = 0;
+    this.nRefs = 0;
     this.rootCalls = 0;
     this.#callee = -1;
     decodeInstructions(body, 0, body.length, true, this, offset);
@@ -288,6 +324,41 @@ class BodyRecords {
   }
 
   /**
+   * The references of the selected instructions at their places in the body `write` writes (the
+   * layout `reach` keeps; see `RewrittenBody`).
+   */
+  keptRefs(): { refs: Int32Array; ops: Uint8Array } {
+    const { starts, ends, emitted } = this;
+    // Where each kept instruction starts in the new body (-1: dropped).
+    const newStart = new Int32Array(this.n).fill(-1);
+    let pos = this.n > 0 ? starts[0] : 0;
+    for (let x = 0; x < this.emittedLength; x++) {
+      const e = emitted[x];
+      if (e < 0) pos += 1;
+      else {
+        newStart[e] = pos;
+        pos += ends[e] - starts[e];
+      }
+    }
+    let kept = 0;
+    for (let k = 0; k < this.nRefs; k++) if (newStart[this.refInstr[k]] >= 0) kept++;
+    const refs = new Int32Array(4 * kept);
+    const ops = new Uint8Array(kept);
+    let q = 0;
+    for (let k = 0; k < this.nRefs; k++) {
+      const e = this.refInstr[k];
+      if (newStart[e] < 0) continue;
+      refs[4 * q] = this.refs[4 * k];
+      refs[4 * q + 1] = this.refs[4 * k + 1];
+      refs[4 * q + 2] = newStart[e] + this.refs[4 * k + 2] - starts[e];
+      refs[4 * q + 3] = this.refs[4 * k + 3];
+      ops[q] = this.refOps[k];
+      q++;
+    }
+    return { refs, ops };
+  }
+
+  /**
    * Writes the body with the selected instructions to `out` (size prefix first); kept
    * instructions go in runs of adjacent ones. `moved(from, length)` hears where each run of
    * `body` bytes went.
@@ -339,24 +410,7 @@ export function rewriteOnBytes(
   roots: Set<number>,
   moves?: number[],
 ): ByteRewrite {
-  const funcImports = readImports(m).flatMap((i) => i.kind === "func" ? [i.type] : []);
-  const imported = funcImports.length;
-  const types = readTypes(m);
-  const funcTypes = readFunctions(m);
-  const bodies = readCode(m);
-  const count = imported + bodies.length;
-  /** Parameter count of each root, -1 for other functions: the hot path's only lookup. */
-  const rootParams = new Int32Array(count).fill(-1);
-  for (const r of roots) {
-    const t = types[r < imported ? funcImports[r] : funcTypes[r - imported]];
-    rootParams[r] = t?.kind === "func" ? t.params.length : 0;
-  }
-  const result: ByteRewrite = {
-    callSitesRewritten: 0,
-    sites: new Map(),
-    otherConstants: new ValueSet(),
-    innerConstants: new Map(),
-  };
+  const { imported, bodies, rootParams, result } = prepare(m, roots);
   const records = new BodyRecords(rootParams);
   const codeSection = m.section(SectionId.code)!;
   const out = new Out(codeSection.payload.length);
@@ -416,6 +470,71 @@ export function rewriteOnBytes(
   if (changed) m.setSection(SectionId.code, out.result());
   return result;
 }
+
+/**
+ * The rewrite of {@linkcode rewriteOnBytes} for a linked module about to go through `dce`: the
+ * code section stays as it is, and each body that changes comes back with its references
+ * (`RewrittenBody`), for `eliminateDeadCode`'s `bodies` option. The bodies that change are
+ * decoded once for both steps, and the code is written once, by `dce`.
+ */
+export function rewriteBodies(
+  m: WasmModule,
+  roots: Set<number>,
+): { rewrite: ByteRewrite; bodies: Map<number, RewrittenBody> } {
+  const { imported, bodies, rootParams, result } = prepare(m, roots);
+  const records = new BodyRecords(rootParams, true);
+  const rewritten = new Map<number, RewrittenBody>();
+  const out = new Out(1 << 16);
+  const none = () => {};
+  for (let i = 0; i < bodies.length; i++) {
+    const f = imported + i;
+    const body = bodies[i].body;
+    const inRoot = rootParams[f] >= 0;
+    if (!inRoot && !mayCallRoot(body, rootParams)) continue;
+    records.decode(body, Math.max(0, bodies[i].offset));
+    if (records.rootCalls) records.constants(body, f, inRoot, result);
+    if (inRoot) {
+      rewritten.set(i, { body: ROOT_BODY, refs: new Int32Array(0), ops: new Uint8Array(0) });
+      continue;
+    }
+    if (!records.rootCalls) continue;
+    result.callSitesRewritten += records.select();
+    out.len = 0;
+    records.write(body, out, none);
+    // `write` puts the size first: the body is what follows it.
+    let sizeEnd = 0;
+    while (out.buf[sizeEnd] & 0x80) sizeEnd++;
+    rewritten.set(i, { body: out.buf.slice(sizeEnd + 1, out.len), ...records.keptRefs() });
+  }
+  return { rewrite: result, bodies: rewritten };
+}
+
+/** What both rewrites start from: bodies, and each root's parameter count by function index. */
+function prepare(m: WasmModule, roots: Set<number>) {
+  const funcImports = readImports(m).flatMap((i) => i.kind === "func" ? [i.type] : []);
+  const imported = funcImports.length;
+  const types = readTypes(m);
+  const funcTypes = readFunctions(m);
+  const bodies = readCode(m);
+  const count = imported + bodies.length;
+  /** Parameter count of each root, -1 for other functions: the hot path's only lookup. */
+  const rootParams = new Int32Array(count).fill(-1);
+  for (const r of roots) {
+    const t = types[r < imported ? funcImports[r] : funcTypes[r - imported]];
+    rootParams[r] = t?.kind === "func" ? t.params.length : 0;
+  }
+  const result: ByteRewrite = {
+    callSitesRewritten: 0,
+    sites: new Map(),
+    otherConstants: new ValueSet(),
+    innerConstants: new Map(),
+  };
+  return { imported, bodies, rootParams, result };
+}
+
+/** The references `reach` tracks: functions, globals, types, tables, element segments. */
+const REF_KINDS = 1 << Imm.func | 1 << Imm.global | 1 << Imm.type | 1 << Imm.table |
+  1 << Imm.elem;
 
 const ROOT_BODY = new Uint8Array([0x00, 0x00, 0x0b]);
 

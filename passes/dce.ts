@@ -7,7 +7,7 @@
  */
 import { readNames } from "../wasm/custom.ts";
 import type { WasmModule } from "../wasm/module.ts";
-import { reach, type ReachRoots } from "../wasm/reach.ts";
+import { reach, type ReachOptions, type ReachRoots } from "../wasm/reach.ts";
 import { UsageError } from "../errors.ts";
 import { applyReachability, type DceCounts } from "./_dce_rewrite.ts";
 import { definePass, list, type OptionSpec, type PassFactory, type PassInput } from "./define.ts";
@@ -20,6 +20,11 @@ export interface DceOptions {
   keepNames?: string[];
   /** File name for messages. */
   file?: string;
+  /**
+   * Bodies an earlier step rewrote, with their references (see `RewrittenBody`): used instead
+   * of the code section's, and written in their place.
+   */
+  bodies?: ReachOptions["bodies"];
 }
 
 /** What {@linkcode eliminateDeadCode} did. */
@@ -76,7 +81,7 @@ export function eliminateDeadCode(module: WasmModule, options: DceOptions = {}):
     roots.functions = [...(roots.functions ?? []), ...options.keepNames.map((n) => byName.get(n)!)];
   }
   const codeBytesBefore = module.section(10)?.payload.length ?? 0;
-  const r = reach(module, { roots });
+  const r = reach(module, { roots, bodies: options.bodies });
   const counts = applyReachability(module, r);
   return {
     functionsBefore: r.functionCount,

@@ -29,7 +29,7 @@ import { type CallSites, collectMessages, locationParam, prepareHook } from "./_
 import { DataImage, type LocationRecord, RangeSet } from "./_panic_data.ts";
 import { matchRoot, ROOT_HINT, type RootRule } from "./_panic_roots.ts";
 import type { BinaryenModule, IrPassContext, PassContext, PassReport } from "./types.ts";
-import { codeConstants, rewriteOnBytes } from "./_panic_bytes.ts";
+import { codeConstants, rewriteBodies } from "./_panic_bytes.ts";
 import { findRootsOnBytes, panicObject } from "./_panic_object.ts";
 import { eliminateDeadCode } from "./dce.ts";
 import { readCode, readFunctions, readTypes } from "../wasm/types.ts";
@@ -401,12 +401,15 @@ async function runPanicBytes(
   const roots = await findRootsOnBytes(names, bodies, imported, ctx.warn);
   const image = new DataImage(m);
   const functionsBefore = imported + bodies.length;
-  const rewrite = rewriteOnBytes(m, new Set(roots.map((r) => r.index)));
+  // The rewritten bodies go to dce as they are: it writes the code section once.
+  const { rewrite, bodies: rewritten } = rewriteBodies(m, new Set(roots.map((r) => r.index)));
   const report: PanicRoot[] = [];
   const locations = new Map<number, LocationRecord>();
   const messages = new RangeSet();
   if (roots.length === 0) ctx.warn(`no panic roots found in ${quoted(ctx)}; nothing changed`);
-  const removed = roots.length ? eliminateDeadCode(m, { file: ctx.file }) : undefined;
+  const removed = roots.length
+    ? eliminateDeadCode(m, { file: ctx.file, bodies: rewritten })
+    : undefined;
   // What the remaining code still refers to stays: constants found once dead code is gone.
   codeConstants(m.section(10)?.payload ?? new Uint8Array(0), rewrite.otherConstants);
   for (const r of roots) {

@@ -147,3 +147,30 @@ Deno.test("dce copies bodies whose references keep their indices as bytes", () =
   const out = m.section(10)!.payload;
   assert.deepEqual(out, code.subarray(0, out.length).with(0, 2), "first bodies unchanged");
 });
+
+Deno.test("dce on bodies rewritten earlier (panic's route) writes what a re-decode would", async () => {
+  const { findRootsOnBytes } = await import("../passes/_panic_object.ts");
+  const { rewriteBodies, rewriteOnBytes } = await import("../passes/_panic_bytes.ts");
+  const { readCode, readImports } = await import("../wasm/types.ts");
+  for (const file of ["panic/small_z.wasm", "panic/hooked_z.wasm", "rust_cdylib/app.wasm"]) {
+    const bytes = await Deno.readFile(fixture(file));
+    const names = readNames(readModule(bytes))!.functions;
+    const m0 = readModule(bytes);
+    const imported = readImports(m0).filter((i) => i.kind === "func").length;
+    const roots = await findRootsOnBytes(names, readCode(m0), imported, () => {});
+    const set = new Set(roots.map((r) => r.index));
+    assert.ok(set.size > 0, file);
+    // The section rewritten and decoded again by dce ...
+    const a = readModule(bytes);
+    rewriteOnBytes(a, set);
+    const ra = eliminateDeadCode(a);
+    // ... and the rewritten bodies handed to dce with their references.
+    const b = readModule(bytes);
+    const { bodies } = rewriteBodies(b, set);
+    assert.ok(bodies.size > 0, file);
+    const rb = eliminateDeadCode(b, { bodies });
+    // (codeBytesBefore differs: here dce sees the section before the rewrite)
+    assert.deepEqual({ ...rb, codeBytesBefore: 0 }, { ...ra, codeBytesBefore: 0 }, file);
+    assert.deepEqual(b.toBytes(), a.toBytes(), file);
+  }
+});

@@ -73,6 +73,7 @@ export {
   type Reachability,
   type ReachOptions,
   type ReachRoots,
+  type RewrittenBody,
 } from "./reach.ts";
 export { type Feature, FEATURES, type ModuleFeatures, moduleFeatures } from "./features.ts";
 export {

@@ -32,8 +32,26 @@ export interface ReachRoots {
   tables?: Iterable<number>;
 }
 
+/**
+ * A function body that replaces the code section's (a pass rewrote it and has not re-encoded the
+ * section), with the references it holds, so that nothing decodes it again.
+ */
+export interface RewrittenBody {
+  /** The body: locals and code, without its size prefix. */
+  body: Uint8Array;
+  /** Its references in the {@linkcode BodyRefs} layout (function, global, type, table, elem). */
+  refs: BodyRefs;
+  /** The opcode of the instruction each reference belongs to (one per quadruple). */
+  ops: Uint8Array;
+}
+
 /** Options of {@linkcode reach}. */
 export interface ReachOptions {
+  /**
+   * Bodies (by defined-function index) to use instead of the code section's; the rewrite
+   * (`passes/dce.ts`) writes them in their place.
+   */
+  bodies?: ReadonlyMap<number, RewrittenBody>;
   /** Roots besides exports and the start function. */
   roots?: ReachRoots;
   /**
@@ -82,6 +100,8 @@ export interface Reachability {
   typedReferences: boolean;
   /** The element segments, as read. */
   segments: ElementSegment[];
+  /** The bodies given in {@linkcode ReachOptions.bodies}, if any. */
+  bodies?: ReadonlyMap<number, RewrittenBody>;
   /** Why each function is live: the function that first referred to it, or a root label. */
   reason(func: number): string;
 }
@@ -281,6 +301,17 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
     if (f === undefined) continue;
     if (!called[f]) continue;
     current = f;
+    const given = options.bodies?.get(f - importedFunctions);
+    if (given) {
+      const { refs: known, ops } = given;
+      for (let q = 0; q < ops.length; q++) {
+        const k = q * 4;
+        visitor.immediate(known[k], known[k + 1], known[k + 2], known[k + 3], ops[q]);
+      }
+      scratch.length = 0;
+      refs[f - importedFunctions] = known;
+      continue;
+    }
     const body = bodies[f - importedFunctions];
     scratch.length = 0;
     decodeInstructions(body.body, 0, body.body.length, true, visitor, Math.max(0, body.offset));
@@ -299,6 +330,7 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
     refs,
     typedReferences,
     segments,
+    bodies: options.bodies,
     reason: (f) => why.get(f) ?? "unreachable",
   };
 }
