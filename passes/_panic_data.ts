@@ -18,6 +18,8 @@ export interface LocationRecord {
   col: number;
 }
 
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
 /** Size of a Location on wasm32: file pointer, file length, line, column (4 bytes each). */
 export const LOCATION_BYTES = 16;
 
@@ -33,18 +35,26 @@ export class DataImage {
     }
   }
 
-  /** The bytes at [address, address + length), or undefined when not all inside one segment. */
-  bytes(address: number, length: number): Uint8Array | undefined {
+  /** The segment holding all of [address, address + length), or undefined. */
+  #segment(address: number, length: number): { start: number; bytes: Uint8Array } | undefined {
     for (const s of this.segments) {
       const at = address - s.start;
-      if (at >= 0 && at + length <= s.bytes.length) return s.bytes.subarray(at, at + length);
+      if (at >= 0 && at + length <= s.bytes.length) return s;
     }
     return undefined;
   }
 
+  /** The bytes at [address, address + length), or undefined when not all inside one segment. */
+  bytes(address: number, length: number): Uint8Array | undefined {
+    const s = this.#segment(address, length);
+    return s?.bytes.subarray(address - s.start, address - s.start + length);
+  }
+
   u32(address: number): number | undefined {
-    const b = this.bytes(address, 4);
-    return b ? (b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24) >>> 0 : undefined;
+    const s = this.#segment(address, 4);
+    if (!s) return undefined;
+    const b = s.bytes, at = address - s.start;
+    return (b[at] | b[at + 1] << 8 | b[at + 2] << 16 | b[at + 3] << 24) >>> 0;
   }
 
   /**
@@ -53,8 +63,7 @@ export class DataImage {
    * must be plausible.
    */
   location(address: number): LocationRecord | undefined {
-    const rec = this.bytes(address, LOCATION_BYTES);
-    if (!rec) return undefined;
+    if (!this.#segment(address, LOCATION_BYTES)) return undefined;
     const filePtr = this.u32(address)!, fileLen = this.u32(address + 4)!;
     const line = this.u32(address + 8)!, col = this.u32(address + 12)!;
     if (fileLen === 0 || fileLen > 4096 || line === 0 || line > 10_000_000) return undefined;
@@ -63,7 +72,7 @@ export class DataImage {
     if (!name) return undefined;
     let file: string;
     try {
-      file = new TextDecoder("utf-8", { fatal: true }).decode(name);
+      file = utf8.decode(name);
     } catch {
       return undefined;
     }
