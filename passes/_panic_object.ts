@@ -28,7 +28,7 @@ export interface ByteRoot {
  */
 export async function findRootsOnBytes(
   names: Map<number, string>,
-  bodies: FunctionBody[],
+  bodies: readonly FunctionBody[],
   imported: number,
   warn: (message: string) => void,
 ): Promise<ByteRoot[]> {

@@ -65,10 +65,47 @@ export function readNames(m: WasmModule): NameSection | undefined {
     const key = NAME_MAPS[id];
     if (key) {
       const map = out[key] as Map<number, string>;
-      sub.vec(() => map.set(sub.u32(), sub.name("name in the name section")));
+      readNameMap(sub, map);
     }
   }
   return out;
+}
+
+/** One byte per character: offsets in the text are offsets in the bytes. */
+const latin1 = new TextDecoder("latin1");
+
+/**
+ * Reads a name map (index, name pairs) into `map`. The subsection is decoded once as one string
+ * and each ASCII name is a slice of it (most names are): no decoder call and no copy per name.
+ */
+function readNameMap(sub: ByteReader, map: Map<number, string>): void {
+  const bytes = sub.bytes;
+  let text: string | undefined;
+  const count = sub.u32();
+  if (count > bytes.length - sub.pos) {
+    sub.fail(`Vector count ${count} is larger than the bytes left in the section`);
+  }
+  for (let i = 0; i < count; i++) {
+    const index = sub.u32();
+    const start = sub.pos;
+    const length = sub.u32();
+    const from = sub.pos;
+    sub.take(length);
+    let ascii = true;
+    for (let k = from; k < from + length; k++) {
+      if (bytes[k] >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      text ??= latin1.decode(bytes);
+      map.set(index, text.slice(from, from + length));
+    } else {
+      sub.pos = start;
+      map.set(index, sub.name("name in the name section"));
+    }
+  }
 }
 
 /** Encodes a function-names map as a `name` subsection 1 (used by passes that rename). */

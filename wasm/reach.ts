@@ -262,7 +262,9 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
   // Data segment offsets may read globals.
   for (const d of readData(m)) if (d.offset) constRefs(d.offset, "a data segment");
 
-  const scratch: number[] = [];
+  // The references of the body being decoded, in a reused array (copied out once per body).
+  let scratch = new Int32Array(1 << 12);
+  let found = 0;
   let current = 0;
   let indirectType = 0;
   let typedReferences = false;
@@ -289,7 +291,15 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
         } else markTable(value);
       } else if (kind === Imm.elem) markSegment(value);
       else return;
-      scratch.push(kind, value, at, length);
+      if (found + 4 > scratch.length) {
+        const next = new Int32Array(scratch.length * 2);
+        next.set(scratch);
+        scratch = next;
+      }
+      scratch[found++] = kind;
+      scratch[found++] = value;
+      scratch[found++] = at;
+      scratch[found++] = length;
     },
   };
   while (work.length || globalWork.length) {
@@ -308,14 +318,14 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
         const k = q * 4;
         visitor.immediate(known[k], known[k + 1], known[k + 2], known[k + 3], ops[q]);
       }
-      scratch.length = 0;
+      found = 0;
       refs[f - importedFunctions] = known;
       continue;
     }
     const body = bodies[f - importedFunctions];
-    scratch.length = 0;
+    found = 0;
     decodeInstructions(body.body, 0, body.body.length, true, visitor, Math.max(0, body.offset));
-    refs[f - importedFunctions] = Int32Array.from(scratch);
+    refs[f - importedFunctions] = scratch.slice(0, found);
   }
   return {
     functionCount,

@@ -349,10 +349,28 @@ export interface FunctionBody {
   body: Uint8Array;
 }
 
-/** Outlines the code section: one entry per defined function. */
-export function readCode(m: WasmModule): FunctionBody[] {
+/**
+ * The last outline of each code payload: passes that run one after another on a large module
+ * (panic, dce, ...) read the same section several times. A section given new bytes has a new
+ * payload array, so it is outlined again.
+ */
+const outlines = new WeakMap<Uint8Array, { offset: number; bodies: readonly FunctionBody[] }>();
+
+/**
+ * Outlines the code section: one entry per defined function. The array is shared by the calls
+ * made while the section is unchanged: read-only (frozen).
+ */
+export function readCode(m: WasmModule): readonly FunctionBody[] {
   const s = m.section(SectionId.code);
   if (!s) return [];
+  const known = outlines.get(s.payload);
+  if (known && known.offset === s.payloadOffset) return known.bodies;
+  const bodies = Object.freeze(outlineCode(s));
+  outlines.set(s.payload, { offset: s.payloadOffset, bodies });
+  return bodies;
+}
+
+function outlineCode(s: Section): FunctionBody[] {
   // The hot path of every code pass on large modules: sizes read inline, bodies as views.
   const p = s.payload;
   const base = Math.max(0, s.payloadOffset);
