@@ -4,7 +4,8 @@
  * `unreachable` too (its operands are still evaluated, then the trap the root would have hit
  * happens), dropping the operands that are plain constants or local/global reads, and the code
  * after it up to the end of its block, which can no longer run. Then `dce` removes what nothing
- * reaches any more. Bodies without calls to roots are copied as bytes.
+ * reaches any more, and {@linkcode compactImmediates} drops the LEB padding the linker left in the
+ * code that stays. Bodies without calls to roots are copied as bytes.
  * @module
  */
 import { decodeInstructions, Imm } from "../wasm/instructions.ts";
