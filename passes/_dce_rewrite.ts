@@ -125,7 +125,8 @@ function patched(
   if (!changed) {
     for (let i = 0; i < refs.length; i += 4) {
       const v = mapped(maps, refs[i], refs[i + 1]);
-      if (v !== refs[i + 1] || lebLength(v) !== refs[i + 3]) {
+      const length = isBlockType(bytes, refs[i], refs[i + 2]) ? lebLength(v * 2) : lebLength(v);
+      if (v !== refs[i + 1] || length !== refs[i + 3]) {
         changed = true;
         break;
       }
@@ -136,11 +137,33 @@ function patched(
   for (let i = 0; i < refs.length; i += 4) {
     const at = refs[i + 2];
     out.range(bytes, pos, at);
-    out.u32(mapped(maps, refs[i], refs[i + 1]));
+    const v = mapped(maps, refs[i], refs[i + 1]);
+    if (isBlockType(bytes, refs[i], at)) s33(out, v);
+    else out.u32(v);
     pos = at + refs[i + 3];
   }
   out.range(bytes, pos, bytes.length);
   return true;
+}
+
+/**
+ * True when the type index at `at` is a block type (an s33 right after its opcode). A GC
+ * instruction's type index after a sub-opcode 2–6 also matches: its s33 form is a valid (at most
+ * one byte longer) u32 of the same value.
+ */
+function isBlockType(bytes: Uint8Array, kind: number, at: number): boolean {
+  if (kind !== Imm.type || at === 0) return false;
+  const op = bytes[at - 1];
+  return op === 0x02 || op === 0x03 || op === 0x04 || op === 0x06 || op === 0x1f;
+}
+
+/** Writes a type index as a block type: a signed LEB (64 needs two bytes, not one). */
+function s33(out: Out, v: number): void {
+  while (v >= 0x40) {
+    out.byte((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.byte(v);
 }
 
 /** A constant expression (with its `end`) renumbered. */

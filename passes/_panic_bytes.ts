@@ -4,7 +4,8 @@
  * `unreachable` too (its operands are still evaluated, then the trap the root would have hit
  * happens), dropping the operands that are plain constants or local/global reads, and the code
  * after it up to the end of its block, which can no longer run. Then `dce` removes what nothing
- * reaches any more. Bodies without calls to roots are copied as bytes.
+ * reaches any more, and {@linkcode compactImmediates} drops the LEB padding the linker left in the
+ * code that stays. Bodies without calls to roots are copied as bytes.
  * @module
  */
 import { decodeInstructions, Imm } from "../wasm/instructions.ts";
@@ -633,4 +634,141 @@ export class ValueSet {
     }
     return false;
   }
+}
+
+/**
+ * True when the LEB at `b[at, at + length)` can be shorter: its last byte only extends the
+ * previous one (0x00 after a byte whose value bits leave it unsigned or positive, 0x7f after a
+ * negative one when `signed`).
+ */
+function padded(b: Uint8Array, at: number, length: number, signed: boolean): boolean {
+  if (length < 2) return false;
+  const last = b[at + length - 1];
+  const sign = b[at + length - 2] & 0x40;
+  return signed ? (last === 0x00 && !sign) || (last === 0x7f && sign !== 0) : last === 0x00;
+}
+
+/** Writes the LEB at `b[at, at + length)` to `out` without its padding bytes. */
+function writeMinimal(out: Out, b: Uint8Array, at: number, length: number, signed: boolean) {
+  let n = length;
+  while (n > 1) {
+    const last = b[at + n - 1] & 0x7f; // the value bits: the continuation bit goes with a drop
+    const sign = b[at + n - 2] & 0x40;
+    if (signed ? !((last === 0x00 && !sign) || (last === 0x7f && sign)) : last !== 0x00) break;
+    n--;
+  }
+  out.copy(b.subarray(at, at + n - 1));
+  out.byte(b[at + n - 1] & 0x7f);
+}
+
+/**
+ * True when `body` may hold a padded LEB: some byte 0x00 or 0x7f follows a byte with the
+ * continuation bit. A body without one has none, and is copied without decoding.
+ */
+function mayHavePadding(body: Uint8Array): boolean {
+  for (let i = 1; i < body.length; i++) {
+    const b = body[i];
+    if ((b === 0x00 || b === 0x7f) && body[i - 1] & 0x80) return true;
+  }
+  return false;
+}
+
+/** The memory instructions with a plain memarg right after the opcode (loads and stores). */
+const isMemoryAccess = (op: number) => op >= 0x28 && op <= 0x3e;
+
+/**
+ * Re-encodes, in every body of a linked module's code section, the LEB immediates the linker
+ * padded to 5 (or 10) bytes so that relocations could be patched in place (`wasm-ld` without
+ * `--compress-relocations`): `i32.const`/`i64.const` values, memarg alignments and offsets,
+ * local, global, label, function, table, memory, data, element, tag and `call_indirect` type
+ * indices, block types, and body sizes, each in its shortest form, as binaryen writes them. The
+ * values and the instructions stay the same. Returns the bytes saved.
+ *
+ * Only for linked modules: in a relocatable object the padding is where relocations write.
+ *
+ * @example A padded i32.const shrinks to its shortest encoding
+ * ```ts
+ * import assert from "node:assert";
+ * import { WasmModule } from "../wasm/module.ts";
+ * import { compactImmediates } from "./_panic_bytes.ts";
+ * // (func (result i32) i32.const 5 (5 bytes: 85 80 80 80 00))
+ * const m = WasmModule.parse(new Uint8Array([
+ *   0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 5, 1, 0x60, 0, 1, 0x7f, 3, 2, 1, 0,
+ *   10, 10, 1, 8, 0, 0x41, 0x85, 0x80, 0x80, 0x80, 0x00, 0x0b,
+ * ]));
+ * assert.strictEqual(compactImmediates(m), 4);
+ * assert.deepStrictEqual([...m.section(10)!.payload], [1, 4, 0, 0x41, 5, 0x0b]);
+ * ```
+ */
+export function compactImmediates(m: WasmModule): number {
+  const codeSection = m.section(SectionId.code);
+  if (!codeSection) return 0;
+  const bodies = readCode(m);
+  const out = new Out(codeSection.payload.length);
+  const tmp = new Out();
+  /** Flat (position, length, signed) triples of the current body's LEBs that can shrink. */
+  let spans: number[] = [];
+  let body: Uint8Array = new Uint8Array(0);
+  const span = (at: number, length: number, signed: boolean) => {
+    if (padded(body, at, length, signed)) spans.push(at, length, signed ? 1 : 0);
+  };
+  /** Skips the LEB at `pos` and returns where the next byte is. */
+  const after = (pos: number) => {
+    while (body[pos] & 0x80) pos++;
+    return pos + 1;
+  };
+  const visitor = {
+    immediate(kind: number, _value: number, at: number, length: number, op: number) {
+      if (kind === Imm.memory && isMemoryAccess(op)) return; // with its memarg, below
+      if (kind !== Imm.type) return span(at, length, false);
+      if (op === 0x11 || op === 0x13 || op === 0x14 || op === 0x15) span(at, length, false);
+      // block types are signed (s33); heap types of GC instructions are left as they are
+      else if (op === 0x02 || op === 0x03 || op === 0x04 || op === 0x06) span(at, length, true);
+    },
+    instruction(op: number, _sub: number, start: number, end: number) {
+      if (op === 0x41 || op === 0x42) span(start + 1, end - start - 1, true);
+      else if (isMemoryAccess(op)) {
+        let pos = start + 1;
+        const alignAt = pos;
+        pos = after(pos);
+        span(alignAt, pos - alignAt, false);
+        if (lebAt(body, alignAt) & 0x40) { // multi-memory: a memory index follows
+          const memAt = pos;
+          pos = after(pos);
+          span(memAt, pos - memAt, false);
+        }
+        span(pos, end - pos, false);
+      }
+    },
+  };
+  out.u32(bodies.length);
+  for (const { body: b, offset } of bodies) {
+    body = b;
+    if (!mayHavePadding(b)) {
+      out.u32(b.length);
+      out.copy(b);
+      continue;
+    }
+    spans = [];
+    decodeInstructions(b, 0, b.length, true, visitor, Math.max(0, offset));
+    if (spans.length === 0) {
+      out.u32(b.length);
+      out.copy(b);
+      continue;
+    }
+    tmp.len = 0;
+    let pos = 0;
+    for (let i = 0; i < spans.length; i += 3) {
+      const at = spans[i], length = spans[i + 1];
+      tmp.copy(b.subarray(pos, at));
+      writeMinimal(tmp, b, at, length, spans[i + 2] === 1);
+      pos = at + length;
+    }
+    tmp.copy(b.subarray(pos));
+    out.u32(tmp.len);
+    out.copy(tmp.result());
+  }
+  const saved = codeSection.payload.length - out.len;
+  if (saved > 0) m.setPayload(codeSection, out.result());
+  return Math.max(0, saved);
 }

@@ -29,7 +29,7 @@ import { type CallSites, collectMessages, locationParam, prepareHook } from "./_
 import { DataImage, type LocationRecord, RangeSet } from "./_panic_data.ts";
 import { matchRoot, ROOT_HINT, type RootRule } from "./_panic_roots.ts";
 import type { BinaryenModule, IrPassContext, PassContext, PassReport } from "./types.ts";
-import { codeConstants, rewriteBodies } from "./_panic_bytes.ts";
+import { codeConstants, compactImmediates, rewriteBodies } from "./_panic_bytes.ts";
 import { findRootsOnBytes, panicObject } from "./_panic_object.ts";
 import { eliminateDeadCode } from "./dce.ts";
 import { readCode, readFunctions, readTypes } from "../wasm/types.ts";
@@ -410,6 +410,9 @@ async function runPanicBytes(
   const removed = roots.length
     ? eliminateDeadCode(m, { file: ctx.file, bodies: rewritten })
     : undefined;
+  // The kept code in its shortest encoding, as binaryen writes it: the linker's padded LEBs
+  // (room for relocations, useless once linked) are otherwise most of the gap to binaryen.
+  if (roots.length) compactImmediates(m);
   // What the remaining code still refers to stays: constants found once dead code is gone.
   codeConstants(m.section(10)?.payload ?? new Uint8Array(0), rewrite.otherConstants);
   for (const r of roots) {

@@ -174,3 +174,32 @@ Deno.test("dce on bodies rewritten earlier (panic's route) writes what a re-deco
     assert.deepEqual(b.toBytes(), a.toBytes(), file);
   }
 });
+
+Deno.test("dce keeps a block type index of 64 and more a signed LEB (s33), renumbered or not", () => {
+  // 64 types the exports use, then the block's type, index 64: `c0 00` (one byte, `40`, reads as
+  // the empty block type). With an unused type $u first it is 65, renumbered to 64 once $u goes.
+  for (const unused of [false, true]) {
+    const types = Array.from(
+      { length: 64 },
+      (_, i) =>
+        `(type $t${i} (func (param ${"i32 ".repeat(i % 3 + 1)}) (result ${
+          "f64 ".repeat(i % 4 + 1)
+        })))`,
+    ).join("\n");
+    const exports = Array.from(
+      { length: 64 },
+      (_, i) => `(func (export "g${i}") (type $t${i}) unreachable)`,
+    ).join("\n");
+    const text = `(module ${unused ? "(type $u (func (param i64)))" : ""} ${types} ${exports}
+      (type $b (func (param i32) (result i32 i32)))
+      (func (export "f") (param i32) (result i32)
+        (local.get 0) (block (type $b) (param i32) (result i32 i32) (i32.const 1)) i32.add))`;
+    const m = readModule(wat(text));
+    eliminateDeadCode(m);
+    const bytes = m.toBytes();
+    assert.ok(WebAssembly.validate(bytes as BufferSource), `valid (unused type: ${unused})`);
+    const f = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource)).exports
+      .f as (x: number) => number;
+    assert.equal(f(41), 42);
+  }
+});
