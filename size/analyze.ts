@@ -9,7 +9,7 @@ import { WasmParseError } from "../wasm/errors.ts";
 import { WasmModule } from "../wasm/module.ts";
 import { buildNodes, EDGE_KINDS, ITEM_KINDS, type ItemKind, K, type NodeTable } from "./_nodes.ts";
 import { buildGraph, type BuiltGraph } from "./_graph_build.ts";
-import { type Graph, retainedSizes } from "./graph.ts";
+import { dominatorTree, type Graph, retainedOfTree } from "./graph.ts";
 import { type Demangle, displayName, namePath } from "./names.ts";
 
 export { EDGE_KINDS, type EdgeKind, ITEM_KINDS, type ItemKind } from "./_nodes.ts";
@@ -133,9 +133,10 @@ export class SizeAnalysis {
   /** Retained size of every node (computed once, from the dominator tree). */
   get retained(): Float64Array {
     if (!this.#retained) {
-      const { idom, order } = this.graph.dominators();
+      const graph = this.graph;
+      const { idom, inner } = dominatorTree(graph);
       this.#idom = idom;
-      this.#retained = retainedSizes(this.shallow, idom, order);
+      this.#retained = retainedOfTree(graph, this.shallow, idom, inner);
     }
     return this.#retained;
   }

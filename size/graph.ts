@@ -165,90 +165,144 @@ export class Graph {
   /**
    * Immediate dominators from node 0 (semidominators as in Lengauer–Tarjan, simple version with
    * path compression; immediate dominators from them as in SEMI-NCA).
-   * `idom[v]` is -1 for the root and for unreachable nodes. `order` lists the reachable nodes in
-   * depth-first preorder (every node comes after its immediate dominator).
+   * `idom[v]` is -1 for the root and for unreachable nodes. `order` lists the reachable nodes so
+   * that every node comes after its immediate dominator: the nodes with successors in
+   * depth-first preorder, then the reachable leaves.
    */
   dominators(): { idom: Int32Array; order: Int32Array } {
-    const n = this.size;
-    const { succStart, succ, predStart, pred } = this;
-    // dfn[v]: preorder number + 1 (0 = not visited). Everything else is indexed by number.
-    const dfn = new Int32Array(n);
-    const vertex = new Int32Array(n);
-    const parent = new Int32Array(n);
-    // Iterative DFS: a stack of nodes and their next edge.
-    const stack = new Int32Array(n);
-    const cursor = new Int32Array(n);
-    let count = 0;
-    let sp = 0;
+    const { idom, inner } = dominatorTree(this);
+    let leaves = 0;
+    for (let v = 1; v < this.size; v++) if (idom[v] >= 0 && this.#leaf(v)) leaves++;
+    const order = new Int32Array(inner.length + leaves);
+    order.set(inner);
+    let at = inner.length;
+    for (let v = 1; v < this.size; v++) if (idom[v] >= 0 && this.#leaf(v)) order[at++] = v;
+    return { idom, order };
+  }
+
+  #leaf(v: number): boolean {
+    return this.succStart[v] === this.succStart[v + 1];
+  }
+}
+
+/**
+ * The dominator tree of `g`: `idom` as in {@linkcode Graph.dominators}, and `inner`, the reachable
+ * nodes that have successors, in depth-first preorder (the root first).
+ *
+ * Leaves (nodes without successors, most of a module's data segments) take no part in the
+ * Lengauer–Tarjan phase, so its arrays are sized by the other nodes: a leaf lies on no path to
+ * another node, so it dominates nothing, and its immediate dominator is the nearest common
+ * dominator of its reachable predecessors.
+ */
+export function dominatorTree(g: Graph): { idom: Int32Array; inner: Int32Array } {
+  const n = g.size;
+  const { succStart, succ, predStart, pred } = g;
+  const leaf = (v: number) => v !== 0 && succStart[v] === succStart[v + 1];
+  let inner = 0;
+  for (let v = 0; v < n; v++) if (!leaf(v)) inner++;
+  // dfn[v]: preorder number + 1 (0 = not visited, and for every leaf). Everything else is indexed
+  // by number, and sized by the nodes with successors.
+  const dfn = new Int32Array(n);
+  const vertex = new Int32Array(inner);
+  const parent = new Int32Array(inner);
+  // Iterative DFS: a stack of numbers and the next edge of each number.
+  const stack = new Int32Array(inner);
+  const cursor = new Int32Array(inner);
+  let count = 0;
+  let sp = 0;
+  if (n > 0) {
     dfn[0] = ++count;
     vertex[0] = 0;
     stack[sp++] = 0;
     cursor[0] = succStart[0];
-    while (sp > 0) {
-      const v = stack[sp - 1];
-      const e = cursor[v];
-      if (e < succStart[v + 1]) {
-        cursor[v] = e + 1;
-        const w = succ[e];
-        if (dfn[w] === 0) {
-          dfn[w] = ++count;
-          vertex[count - 1] = w;
-          parent[count - 1] = dfn[v] - 1;
-          cursor[w] = succStart[w];
-          stack[sp++] = w;
-        }
-      } else sp--;
-    }
-    const semi = new Int32Array(count);
-    const label = new Int32Array(count);
-    // The DFS's stack and cursors are free now: they become the compression path and the
-    // forest links.
-    const ancestor = cursor.fill(-1);
-    for (let i = 0; i < count; i++) {
-      semi[i] = i;
-      label[i] = i;
-    }
-    const path = stack;
-    const evaluate = (v: number): number => {
-      if (ancestor[v] < 0) return v;
-      // Collect the ancestor chain up to the forest root, then compress it top-down.
-      let len = 0;
-      let u = v;
-      while (ancestor[ancestor[u]] >= 0) {
-        path[len++] = u;
-        u = ancestor[u];
-      }
-      while (len > 0) {
-        const x = path[--len];
-        const a = ancestor[x];
-        if (semi[label[a]] < semi[label[x]]) label[x] = label[a];
-        ancestor[x] = ancestor[a];
-      }
-      return label[v];
-    };
-    for (let i = count - 1; i > 0; i--) {
-      const w = vertex[i];
-      for (let e = predStart[w]; e < predStart[w + 1]; e++) {
-        const d = dfn[pred[e]];
-        if (d === 0) continue; // unreachable predecessor
-        const u = evaluate(d - 1);
-        if (semi[u] < semi[i]) semi[i] = semi[u];
-      }
-      ancestor[i] = parent[i];
-    }
-    // Immediate dominators from the semidominators (SEMI-NCA): the nearest ancestor of i's
-    // parent in the dominator tree numbered at most semi[i]. Done in preorder, in place over
-    // `parent` (parent[i] is read only at step i, and idomNum[x] for x < i is final by then).
-    const idomNum = parent;
-    for (let i = 1; i < count; i++) {
-      let x = idomNum[i];
-      while (x > semi[i]) x = idomNum[x];
-      idomNum[i] = x;
-    }
-    const idom = dfn.fill(-1);
-    for (let i = 1; i < count; i++) idom[vertex[i]] = vertex[idomNum[i]];
-    return { idom, order: vertex.subarray(0, count) };
   }
+  while (sp > 0) {
+    const i = stack[sp - 1];
+    const v = vertex[i];
+    const e = cursor[i];
+    if (e < succStart[v + 1]) {
+      cursor[i] = e + 1;
+      const w = succ[e];
+      if (dfn[w] === 0 && !leaf(w)) {
+        dfn[w] = ++count;
+        vertex[count - 1] = w;
+        parent[count - 1] = i;
+        cursor[count - 1] = succStart[w];
+        stack[sp++] = count - 1;
+      }
+    } else sp--;
+  }
+  const semi = new Int32Array(count);
+  const label = new Int32Array(count);
+  // The DFS's stack and cursors are free now: they become the compression path and the
+  // forest links.
+  const ancestor = cursor.fill(-1);
+  for (let i = 0; i < count; i++) {
+    semi[i] = i;
+    label[i] = i;
+  }
+  const path = stack;
+  const evaluate = (v: number): number => {
+    if (ancestor[v] < 0) return v;
+    // Collect the ancestor chain up to the forest root, then compress it top-down.
+    let len = 0;
+    let u = v;
+    while (ancestor[ancestor[u]] >= 0) {
+      path[len++] = u;
+      u = ancestor[u];
+    }
+    while (len > 0) {
+      const x = path[--len];
+      const a = ancestor[x];
+      if (semi[label[a]] < semi[label[x]]) label[x] = label[a];
+      ancestor[x] = ancestor[a];
+    }
+    return label[v];
+  };
+  for (let i = count - 1; i > 0; i--) {
+    const w = vertex[i];
+    for (let e = predStart[w]; e < predStart[w + 1]; e++) {
+      const d = dfn[pred[e]];
+      if (d === 0) continue; // unreachable predecessor
+      const u = evaluate(d - 1);
+      if (semi[u] < semi[i]) semi[i] = semi[u];
+    }
+    ancestor[i] = parent[i];
+  }
+  // Immediate dominators from the semidominators (SEMI-NCA): the nearest ancestor of i's
+  // parent in the dominator tree numbered at most semi[i]. Done in preorder, in place over
+  // `parent` (parent[i] is read only at step i, and idomNum[x] for x < i is final by then).
+  const idomNum = parent;
+  for (let i = 1; i < count; i++) {
+    let x = idomNum[i];
+    while (x > semi[i]) x = idomNum[x];
+    idomNum[i] = x;
+  }
+  // Leaves: the nearest common ancestor of their reachable predecessors in the dominator tree
+  // (a dominator is numbered before the nodes it dominates), kept as -2 - number in dfn.
+  for (let w = 1; w < n; w++) {
+    if (!leaf(w)) continue;
+    let x = -1;
+    for (let e = predStart[w]; e < predStart[w + 1]; e++) {
+      const d = dfn[pred[e]];
+      if (d <= 0) continue; // unreachable predecessor
+      let u = d - 1;
+      if (x < 0) x = u;
+      else {
+        while (x !== u) {
+          if (x > u) x = idomNum[x];
+          else u = idomNum[u];
+        }
+      }
+    }
+    if (x >= 0) dfn[w] = -2 - x;
+  }
+  const idom = dfn;
+  for (let v = 0; v < n; v++) {
+    const d = dfn[v];
+    idom[v] = d > 1 ? vertex[idomNum[d - 1]] : d < 0 ? vertex[-2 - d] : -1;
+  }
+  return { idom, inner: vertex.subarray(0, count) };
 }
 
 /**
@@ -263,6 +317,28 @@ export function retainedSizes(
   const retained = shallow.slice();
   for (let i = order.length - 1; i > 0; i--) {
     const v = order[i];
+    retained[idom[v]] += retained[v];
+  }
+  return retained;
+}
+
+/**
+ * Retained sizes from {@linkcode dominatorTree}: the leaves first (each retains only itself),
+ * then the other nodes bottom-up in reverse preorder. Same result as {@linkcode retainedSizes}.
+ */
+export function retainedOfTree(
+  g: Graph,
+  shallow: Float64Array,
+  idom: Int32Array,
+  inner: Int32Array,
+): Float64Array {
+  const retained = shallow.slice();
+  const { succStart } = g;
+  for (let v = 1; v < g.size; v++) {
+    if (idom[v] >= 0 && succStart[v] === succStart[v + 1]) retained[idom[v]] += shallow[v];
+  }
+  for (let i = inner.length - 1; i > 0; i--) {
+    const v = inner[i];
     retained[idom[v]] += retained[v];
   }
   return retained;
