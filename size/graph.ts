@@ -7,25 +7,32 @@
  * @module
  */
 
-const CHUNK = 1 << 16;
+const CHUNK = 1 << 13;
+/** Kind bit of an entry that stands for a range of targets (see {@linkcode EdgeList.addRange}). */
+const RANGE = 0x80;
 
 /**
  * Collects edges before the graph is frozen, in fixed-size chunks (growing never copies, so the
- * peak memory stays at the edges plus one partly filled chunk).
+ * peak memory stays at the edges plus one partly filled chunk). A run of edges from one node to
+ * consecutive nodes (a module's data segments, all kept by the root) takes one entry.
  */
 export class EdgeList {
-  /** Sources of the edges, chunk by chunk. */
+  /** Sources of the entries, chunk by chunk. */
   readonly from: Int32Array[] = [];
-  /** Targets of the edges. */
+  /** Targets of the entries (the first target of a range). */
   readonly to: Int32Array[] = [];
-  /** Kinds of the edges (labels the graph keeps). */
+  /** Kinds of the entries (labels the graph keeps); bit 0x80 marks a range. */
   readonly kind: Uint8Array[] = [];
+  /** Number of targets of each range entry, in entry order. */
+  readonly spans: number[] = [];
   /** Number of edges. */
   length = 0;
+  /** Number of entries in the chunks. */
+  entries = 0;
 
   /** Adds the edge `from → to` labelled `kind`. */
   add(from: number, to: number, kind: number): void {
-    const at = this.length & (CHUNK - 1);
+    const at = this.entries & (CHUNK - 1);
     if (at === 0) {
       this.from.push(new Int32Array(CHUNK));
       this.to.push(new Int32Array(CHUNK));
@@ -35,7 +42,19 @@ export class EdgeList {
     this.from[c][at] = from;
     this.to[c][at] = to;
     this.kind[c][at] = kind;
+    this.entries++;
     this.length++;
+  }
+
+  /** Adds the edges `from → to`, `from → to + 1`, ... `from → end - 1`, in that order. */
+  addRange(from: number, to: number, end: number, kind: number): void {
+    if (end - to <= 1) {
+      if (end > to) this.add(from, to, kind);
+      return;
+    }
+    this.add(from, to, kind | RANGE);
+    this.spans.push(end - to);
+    this.length += end - to - 1;
   }
 }
 
@@ -71,54 +90,65 @@ export class Graph {
   constructor(size: number, edges: EdgeList) {
     this.size = size;
     const m = edges.length;
+    const entries = edges.entries;
     // Counting sort without a cursor array (one less node-sized array at the peak): after the
     // prefix sums `start[v + 1]` is where v's range ends; placing the edges back to front moves
     // it down to where v's range starts, and a shift by one node gives the usual row starts.
-    const csr = (keys: Int32Array[], vals: Int32Array[]) => {
-      const start = new Uint32Array(size + 1);
-      for (let c = 0, left = m; c < keys.length; c++, left -= CHUNK) {
-        const key = keys[c];
-        for (let i = 0, n = Math.min(CHUNK, left); i < n; i++) start[key[i] + 1]++;
+    const start = new Uint32Array(size + 1);
+    for (let c = 0, left = entries, r = 0; c < edges.from.length; c++, left -= CHUNK) {
+      const from = edges.from[c];
+      const kind = edges.kind[c];
+      for (let i = 0, n = Math.min(CHUNK, left); i < n; i++) {
+        start[from[i] + 1] += kind[i] & RANGE ? edges.spans[r++] : 1;
       }
-      for (let v = 0; v < size; v++) start[v + 1] += start[v];
-      const out = new Int32Array(m);
-      const kinds = new Uint8Array(m);
-      for (let c = keys.length - 1; c >= 0; c--) {
-        const key = keys[c];
-        const val = vals[c];
-        const kind = edges.kind[c];
-        for (let i = Math.min(CHUNK, m - c * CHUNK) - 1; i >= 0; i--) {
-          const at = --start[key[i] + 1];
-          out[at] = val[i];
-          kinds[at] = kind[i];
+    }
+    for (let v = 0; v < size; v++) start[v + 1] += start[v];
+    const succ = new Int32Array(m);
+    const succKind = new Uint8Array(m);
+    for (let c = edges.from.length - 1, r = edges.spans.length; c >= 0; c--) {
+      const from = edges.from[c];
+      const to = edges.to[c];
+      const kind = edges.kind[c];
+      for (let i = Math.min(CHUNK, entries - c * CHUNK) - 1; i >= 0; i--) {
+        const k = kind[i];
+        if (k & RANGE) {
+          for (let j = edges.spans[--r] - 1; j >= 0; j--) {
+            const at = --start[from[i] + 1];
+            succ[at] = to[i] + j;
+            succKind[at] = k & ~RANGE;
+          }
+        } else {
+          const at = --start[from[i] + 1];
+          succ[at] = to[i];
+          succKind[at] = k;
         }
       }
-      for (let v = 0; v < size; v++) start[v] = start[v + 1];
-      start[size] = m;
-      return { start, out, kinds };
-    };
-    const s = csr(edges.from, edges.to);
-    this.succStart = s.start;
-    this.succ = s.out;
-    this.succKind = s.kinds;
+    }
+    for (let v = 0; v < size; v++) start[v] = start[v + 1];
+    start[size] = m;
+    this.succStart = start;
+    this.succ = succ;
+    this.succKind = succKind;
     // The edge list is consumed: its chunks can go before the predecessors are built (from the
     // successors, so the peak holds one copy of the edges less).
     edges.from.length =
       edges.to.length =
       edges.kind.length =
+      edges.spans.length =
       edges.length =
+      edges.entries =
         0;
     const predStart = new Uint32Array(size + 1);
-    for (let e = 0; e < m; e++) predStart[s.out[e] + 1]++;
+    for (let e = 0; e < m; e++) predStart[succ[e] + 1]++;
     for (let v = 0; v < size; v++) predStart[v + 1] += predStart[v];
     const pred = new Int32Array(m);
     const predKind = new Uint8Array(m);
-    // Back to front, as in csr: predStart[w + 1] runs down from the end of w's range to its start.
+    // Back to front, as above: predStart[w + 1] runs down from the end of w's range to its start.
     for (let v = size - 1; v >= 0; v--) {
-      for (let e = s.start[v + 1] - 1; e >= s.start[v]; e--) {
-        const at = --predStart[s.out[e] + 1];
+      for (let e = start[v + 1] - 1; e >= start[v]; e--) {
+        const at = --predStart[succ[e] + 1];
         pred[at] = v;
-        predKind[at] = s.kinds[e];
+        predKind[at] = succKind[e];
       }
     }
     for (let v = 0; v < size; v++) predStart[v] = predStart[v + 1];
