@@ -14,8 +14,9 @@ import { Ref, scanBodies } from "./scan.ts";
 export interface BuiltGraph {
   graph: Graph;
   kind: Uint8Array;
-  index: Int32Array;
   shallow: Float64Array;
+  /** Index (the table) and name of each virtual node, from node `fixed` on. */
+  extraIndex: number[];
   extraName: string[];
 }
 
@@ -25,7 +26,6 @@ export function buildGraph(t: NodeTable): BuiltGraph {
     m,
     layout,
     kind,
-    index,
     shallow,
     fixed,
     space,
@@ -224,7 +224,7 @@ export function buildGraph(t: NodeTable): BuiltGraph {
 
   // Freeze: grow the node arrays by the virtual nodes.
   // The node arrays have room for the virtual nodes (see buildNodes).
-  const grow = <T extends Uint8Array | Int32Array | Float64Array>(a: T) =>
+  const grow = <T extends Uint8Array | Float64Array>(a: T) =>
     new (a.constructor as new (b: ArrayBuffer, o: number, n: number) => T)(
       a.buffer as ArrayBuffer,
       a.byteOffset,
@@ -232,14 +232,12 @@ export function buildGraph(t: NodeTable): BuiltGraph {
     );
   const kindAll = grow(kind);
   kindAll.set(extraKind, fixed);
-  const indexAll = grow(index);
-  indexAll.set(extraIndex, fixed);
   const shallowAll = grow(shallow);
   return {
     graph: new Graph(nodeCount, edges),
     kind: kindAll,
-    index: indexAll,
     shallow: shallowAll,
+    extraIndex,
     extraName,
   };
 }

@@ -75,6 +75,7 @@ export class SizeAnalysis {
   #bfs?: ReturnType<Graph["bfs"]>;
   #retained?: Float64Array;
   #idom?: Int32Array;
+  #index?: Int32Array;
 
   /** @internal Use {@linkcode analyzeSize}. */
   constructor(nodes: NodeTable, options: AnalyzeOptions) {
@@ -110,9 +111,20 @@ export class SizeAnalysis {
     return this.#built?.kind ?? this.#nodes.kind;
   }
 
-  /** Index of each node in its own index space. */
+  /** Index of each node in its own index space (made on first use; see `indexOf`). */
   get index(): Int32Array {
-    return this.#built?.index ?? this.#nodes.index;
+    const n = this.nodeCount;
+    if (this.#index?.length !== n) {
+      this.#index = new Int32Array(n);
+      for (let v = 0; v < n; v++) this.#index[v] = this.indexOf(v);
+    }
+    return this.#index;
+  }
+
+  /** Index of `node` in its own index space (-1 for the root and sections). */
+  indexOf(node: number): number {
+    const fixed = this.#nodes.fixed;
+    return node >= fixed ? this.#built!.extraIndex[node - fixed] : this.#nodes.indexOf(node);
   }
 
   /** Own bytes of each node. */
@@ -164,7 +176,7 @@ export class SizeAnalysis {
   name(node: number): string {
     const kind = ITEM_KINDS[this.kind[node]];
     const raw = this.rawName(node);
-    const i = this.index[node];
+    const i = this.indexOf(node);
     switch (kind) {
       case "root":
         return "<roots>";
@@ -199,7 +211,7 @@ export class SizeAnalysis {
     return {
       id: node,
       kind,
-      index: this.index[node],
+      index: this.indexOf(node),
       name,
       rawName: kind === "function" || kind === "import" || kind === "global" ? raw : undefined,
       crate: path.crate,
