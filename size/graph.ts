@@ -66,12 +66,7 @@ export class Graph {
   readonly succ: Int32Array;
   /** Edge kind of each entry of `succ`. */
   readonly succKind: Uint8Array;
-  /** Where the predecessors of v start in `pred`. */
-  readonly predStart: Uint32Array;
-  /** Predecessors of every node, grouped by node. */
-  readonly pred: Int32Array;
-  /** Edge kind of each entry of `pred`. */
-  readonly predKind: Uint8Array;
+  #pred?: { predStart: Uint32Array; pred: Int32Array; predKind: Uint8Array };
   /** Number of nodes. */
   readonly size: number;
 
@@ -129,8 +124,8 @@ export class Graph {
     this.succStart = start;
     this.succ = succ;
     this.succKind = succKind;
-    // The edge list is consumed: its chunks can go before the predecessors are built (from the
-    // successors, so the peak holds one copy of the edges less).
+    // The edge list is consumed: its chunks can go (the predecessors are built from the
+    // successors, on first use).
     edges.from.length =
       edges.to.length =
       edges.kind.length =
@@ -138,14 +133,37 @@ export class Graph {
       edges.length =
       edges.entries =
         0;
+  }
+
+  /** Where the predecessors of v start in `pred` (the predecessors are built on first use). */
+  get predStart(): Uint32Array {
+    return this.#preds().predStart;
+  }
+
+  /** Predecessors of every node, grouped by node. */
+  get pred(): Int32Array {
+    return this.#preds().pred;
+  }
+
+  /** Edge kind of each entry of `pred`. */
+  get predKind(): Uint8Array {
+    return this.#preds().predKind;
+  }
+
+  /** The predecessor lists, from the successors (the dominators need none of them). */
+  #preds(): { predStart: Uint32Array; pred: Int32Array; predKind: Uint8Array } {
+    if (this.#pred) return this.#pred;
+    const { size, succStart, succ, succKind } = this;
+    const m = succ.length;
     const predStart = new Uint32Array(size + 1);
     for (let e = 0; e < m; e++) predStart[succ[e] + 1]++;
     for (let v = 0; v < size; v++) predStart[v + 1] += predStart[v];
     const pred = new Int32Array(m);
     const predKind = new Uint8Array(m);
-    // Back to front, as above: predStart[w + 1] runs down from the end of w's range to its start.
+    // Back to front, as in the constructor: predStart[w + 1] runs down from the end of w's range
+    // to its start.
     for (let v = size - 1; v >= 0; v--) {
-      for (let e = start[v + 1] - 1; e >= start[v]; e--) {
+      for (let e = succStart[v + 1] - 1; e >= succStart[v]; e--) {
         const at = --predStart[succ[e] + 1];
         pred[at] = v;
         predKind[at] = succKind[e];
@@ -153,9 +171,7 @@ export class Graph {
     }
     for (let v = 0; v < size; v++) predStart[v] = predStart[v + 1];
     predStart[size] = m;
-    this.predStart = predStart;
-    this.pred = pred;
-    this.predKind = predKind;
+    return this.#pred = { predStart, pred, predKind };
   }
 
   /** Number of edges. */
@@ -226,7 +242,7 @@ export class Graph {
  */
 export function dominatorTree(g: Graph): { idom: Int32Array; inner: Int32Array } {
   const n = g.size;
-  const { succStart, succ, predStart, pred } = g;
+  const { succStart, succ } = g;
   const leaf = (v: number) => v !== 0 && succStart[v] === succStart[v + 1];
   let inner = 0;
   for (let v = 0; v < n; v++) if (!leaf(v)) inner++;
@@ -289,12 +305,31 @@ export function dominatorTree(g: Graph): { idom: Int32Array; inner: Int32Array }
     }
     return label[v];
   };
+  // Predecessors of the numbered nodes, by number, from the successors: only the edges between
+  // numbered nodes (the full predecessor lists are not needed, nor built).
+  const predStart = new Int32Array(count + 1);
+  for (let u = 0; u < count; u++) {
+    const v = vertex[u];
+    for (let e = succStart[v]; e < succStart[v + 1]; e++) {
+      const d = dfn[succ[e]];
+      if (d > 0) predStart[d]++;
+    }
+  }
+  for (let i = 0; i < count; i++) predStart[i + 1] += predStart[i];
+  const pred = new Int32Array(predStart[count]);
+  for (let u = count - 1; u >= 0; u--) {
+    const v = vertex[u];
+    for (let e = succStart[v + 1] - 1; e >= succStart[v]; e--) {
+      const d = dfn[succ[e]];
+      if (d > 0) pred[--predStart[d]] = u;
+    }
+  }
+  // Each predStart[i + 1] moved down to where i's range starts: shift by one.
+  for (let i = 0; i < count; i++) predStart[i] = predStart[i + 1];
+  predStart[count] = pred.length;
   for (let i = count - 1; i > 0; i--) {
-    const w = vertex[i];
-    for (let e = predStart[w]; e < predStart[w + 1]; e++) {
-      const d = dfn[pred[e]];
-      if (d === 0) continue; // unreachable predecessor
-      const u = evaluate(d - 1);
+    for (let e = predStart[i]; e < predStart[i + 1]; e++) {
+      const u = evaluate(pred[e]);
       if (semi[u] < semi[i]) semi[i] = semi[u];
     }
     ancestor[i] = parent[i];
@@ -309,23 +344,22 @@ export function dominatorTree(g: Graph): { idom: Int32Array; inner: Int32Array }
     idomNum[i] = x;
   }
   // Leaves: the nearest common ancestor of their reachable predecessors in the dominator tree
-  // (a dominator is numbered before the nodes it dominates), kept as -2 - number in dfn.
-  for (let w = 1; w < n; w++) {
-    if (!leaf(w)) continue;
-    let x = -1;
-    for (let e = predStart[w]; e < predStart[w + 1]; e++) {
-      const d = dfn[pred[e]];
-      if (d <= 0) continue; // unreachable predecessor
-      let u = d - 1;
-      if (x < 0) x = u;
-      else {
-        while (x !== u) {
-          if (x > u) x = idomNum[x];
-          else u = idomNum[u];
-        }
+  // (a dominator is numbered before the nodes it dominates), gathered over the successors of
+  // the numbered nodes and kept as -2 - number in dfn.
+  for (let u = 0; u < count; u++) {
+    const v = vertex[u];
+    for (let e = succStart[v]; e < succStart[v + 1]; e++) {
+      const w = succ[e];
+      const d = dfn[w];
+      if (d > 0) continue; // not a leaf
+      let x = d < 0 ? -2 - d : u;
+      let y = u;
+      while (x !== y) {
+        if (x > y) x = idomNum[x];
+        else y = idomNum[y];
       }
+      dfn[w] = -2 - x;
     }
-    if (x >= 0) dfn[w] = -2 - x;
   }
   const idom = dfn;
   for (let v = 0; v < n; v++) {
