@@ -14,8 +14,9 @@ import { Ref, scanBodies } from "./scan.ts";
 export interface BuiltGraph {
   graph: Graph;
   kind: Uint8Array;
-  index: Int32Array;
   shallow: Float64Array;
+  /** Index (the table) and name of each virtual node, from node `fixed` on. */
+  extraIndex: number[];
   extraName: string[];
 }
 
@@ -25,7 +26,6 @@ export function buildGraph(t: NodeTable): BuiltGraph {
     m,
     layout,
     kind,
-    index,
     shallow,
     fixed,
     space,
@@ -57,12 +57,21 @@ export function buildGraph(t: NodeTable): BuiltGraph {
     edges.add(tableBase + t, contentsBase + t, E.table);
   });
   // Always kept: memories, active data, declarative element segments, sections.
-  for (let j = 0; j < space.memories; j++) edges.add(0, memBase + j, E["always kept"]);
-  for (let j = 0; j < layout.data.start.length; j++) {
-    // In objects, data is kept by symbols and relocations (the linker's --gc-sections).
-    if (layout.data.active[j] && !m.isRelocatable) edges.add(0, dataBase + j, E["always kept"]);
+  // Runs of consecutive nodes go in as ranges (one edge-list entry for all the data segments).
+  edges.addRange(0, memBase, memBase + space.memories, E["always kept"]);
+  // In objects, data is kept by symbols and relocations (the linker's --gc-sections).
+  const active = m.isRelocatable ? undefined : layout.data.active;
+  for (let j = 0; active && j < active.length;) {
+    if (!active[j]) {
+      j++;
+      continue;
+    }
+    let k = j + 1;
+    while (k < active.length && active[k]) k++;
+    edges.addRange(0, dataBase + j, dataBase + k, E["always kept"]);
+    j = k;
   }
-  for (let j = 0; j < sectionCount; j++) edges.add(0, sectionBase + j, E["always kept"]);
+  edges.addRange(0, sectionBase, sectionBase + sectionCount, E["always kept"]);
   // Globals and tables: initializers.
   const g = layout.globals;
   for (let j = 0; j < g.funcRefs.length; j += 2) {
@@ -147,7 +156,11 @@ export function buildGraph(t: NodeTable): BuiltGraph {
     return v;
   };
   // Function bodies.
-  const seen = new Int32Array(fixed).fill(-1);
+  // Marks against repeated edges from one body: an array over the nodes below the data segments
+  // and above them (sections, table contents), a map for the data segments (memory.init and
+  // data.drop are rare), so no array over the 100k data segments of Go modules.
+  const seen = new Int32Array(dataBase + fixed - sectionBase).fill(-1);
+  const seenData = new Map<number, number>();
   const seenIndirect = new Int32Array(space.tables * typeCount).fill(-1);
   let from = 0;
   let self = -1;
@@ -193,10 +206,15 @@ export function buildGraph(t: NodeTable): BuiltGraph {
           ek = E["element segment"];
       }
       if (to < 0 || to === from) return;
-      const marks = to < fixed ? seen : seenIndirect;
-      const at = to < fixed ? to : to - fixed;
-      if (marks[at] === self) return;
-      marks[at] = self;
+      if (to >= dataBase && to < sectionBase) {
+        if (seenData.get(to) === self) return;
+        seenData.set(to, self);
+      } else {
+        const marks = to < fixed ? seen : seenIndirect;
+        const at = to < dataBase ? to : to < fixed ? to - sectionBase + dataBase : to - fixed;
+        if (marks[at] === self) return;
+        marks[at] = self;
+      }
       edges.add(from, to, ek);
       if (ref === Ref.table) edges.add(from, tableBase + idx, E.table);
     },
@@ -206,7 +224,7 @@ export function buildGraph(t: NodeTable): BuiltGraph {
 
   // Freeze: grow the node arrays by the virtual nodes.
   // The node arrays have room for the virtual nodes (see buildNodes).
-  const grow = <T extends Uint8Array | Int32Array | Float64Array>(a: T) =>
+  const grow = <T extends Uint8Array | Float64Array>(a: T) =>
     new (a.constructor as new (b: ArrayBuffer, o: number, n: number) => T)(
       a.buffer as ArrayBuffer,
       a.byteOffset,
@@ -214,14 +232,12 @@ export function buildGraph(t: NodeTable): BuiltGraph {
     );
   const kindAll = grow(kind);
   kindAll.set(extraKind, fixed);
-  const indexAll = grow(index);
-  indexAll.set(extraIndex, fixed);
   const shallowAll = grow(shallow);
   return {
     graph: new Graph(nodeCount, edges),
     kind: kindAll,
-    index: indexAll,
     shallow: shallowAll,
+    extraIndex,
     extraName,
   };
 }

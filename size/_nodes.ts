@@ -70,7 +70,8 @@ export interface NodeTable {
   m: WasmModule;
   layout: Layout;
   kind: Uint8Array;
-  index: Int32Array;
+  /** Index of node `v` (below `fixed`) in its own index space (-1 for the root and sections). */
+  indexOf: (v: number) => number;
   shallow: Float64Array;
   /** Number of nodes before virtual call_indirect nodes are added. */
   fixed: number;
@@ -136,15 +137,12 @@ export function buildNodes(m: WasmModule): NodeTable {
   const canonical = canonicalTypes(m);
   const capacity = fixed + space.tables * (canonical.count || 1);
   const kind = new Uint8Array(capacity).subarray(0, fixed);
-  const index = new Int32Array(capacity).subarray(0, fixed);
   const shallow = new Float64Array(capacity).subarray(0, fixed);
   kind[0] = K.root;
-  index[0] = -1;
   const importSize = (i: number) => imp.end[i] - imp.start[i];
   // Functions.
   funcImports.forEach((entry, f) => {
     kind[funcBase + f] = K.import;
-    index[funcBase + f] = f;
     shallow[funcBase + f] = importSize(entry);
     importNode[entry] = funcBase + f;
   });
@@ -167,7 +165,6 @@ export function buildNodes(m: WasmModule): NodeTable {
   for (let i = 0; i < defined; i++) {
     const v = funcBase + funcImports.length + i;
     kind[v] = K.function;
-    index[v] = funcImports.length + i;
     shallow[v] = code.bodyEnd[i] - (i === 0 ? bodiesStart : code.bodyEnd[i - 1]);
   }
   const place = (
@@ -178,14 +175,12 @@ export function buildNodes(m: WasmModule): NodeTable {
   ) => {
     importsOf.forEach((entry, j) => {
       kind[base + j] = k;
-      index[base + j] = j;
       shallow[base + j] = importSize(entry);
       importNode[entry] = base + j;
     });
     for (let j = 0; j < spans.start.length; j++) {
       const v = base + importsOf.length + j;
       kind[v] = k;
-      index[v] = importsOf.length + j;
       shallow[v] = spans.end[j] - spans.start[j];
     }
   };
@@ -210,13 +205,11 @@ export function buildNodes(m: WasmModule): NodeTable {
   ]);
   const sectionName: string[] = [];
   kind[sectionBase] = K.section;
-  index[sectionBase] = -1;
   shallow[sectionBase] = 8;
   sectionName.push("header");
   m.sections.forEach((s, j) => {
     const v = sectionBase + 1 + j;
     const bytes = sectionByteLength(s);
-    index[v] = -1;
     if (s.id === 0) {
       kind[v] = K.custom;
       shallow[v] = bytes;
@@ -231,7 +224,6 @@ export function buildNodes(m: WasmModule): NodeTable {
   });
   for (let t = 0; t < space.tables; t++) {
     kind[contentsBase + t] = K["table-contents"];
-    index[contentsBase + t] = t;
   }
 
   const exportOf = new Map<number, string>();
@@ -296,11 +288,31 @@ export function buildNodes(m: WasmModule): NodeTable {
     });
   }
 
+  // Indices follow from the blocks (no node-sized array).
+  const BASES = [
+    -1,
+    funcBase,
+    funcBase,
+    globalBase,
+    tableBase,
+    memBase,
+    elemBase,
+    dataBase,
+    -1,
+    -1,
+  ];
+  const indexOf = (v: number): number => {
+    const k = kind[v];
+    if (k === K["table-contents"]) return v - contentsBase;
+    const base = BASES[k];
+    return base >= 0 ? v - base : -1;
+  };
+
   // Names, decoded once, looked up on demand.
   const names = readNames(m);
   const rawName = (v: number): string | undefined => {
     const k = kind[v];
-    const i = index[v];
+    const i = indexOf(v);
     if (k === K.custom || (k === K.section && v >= sectionBase)) {
       return sectionName[v - sectionBase];
     }
@@ -328,7 +340,7 @@ export function buildNodes(m: WasmModule): NodeTable {
     m,
     layout,
     kind,
-    index,
+    indexOf,
     shallow,
     fixed,
     space,

@@ -9,7 +9,7 @@ import { WasmParseError } from "../wasm/errors.ts";
 import { WasmModule } from "../wasm/module.ts";
 import { buildNodes, EDGE_KINDS, ITEM_KINDS, type ItemKind, K, type NodeTable } from "./_nodes.ts";
 import { buildGraph, type BuiltGraph } from "./_graph_build.ts";
-import { type Graph, retainedSizes } from "./graph.ts";
+import { dominatorTree, type Graph, retainedOfTree } from "./graph.ts";
 import { type Demangle, displayName, namePath } from "./names.ts";
 
 export { EDGE_KINDS, type EdgeKind, ITEM_KINDS, type ItemKind } from "./_nodes.ts";
@@ -75,6 +75,7 @@ export class SizeAnalysis {
   #bfs?: ReturnType<Graph["bfs"]>;
   #retained?: Float64Array;
   #idom?: Int32Array;
+  #index?: Int32Array;
 
   /** @internal Use {@linkcode analyzeSize}. */
   constructor(nodes: NodeTable, options: AnalyzeOptions) {
@@ -110,9 +111,20 @@ export class SizeAnalysis {
     return this.#built?.kind ?? this.#nodes.kind;
   }
 
-  /** Index of each node in its own index space. */
+  /** Index of each node in its own index space (made on first use; see `indexOf`). */
   get index(): Int32Array {
-    return this.#built?.index ?? this.#nodes.index;
+    const n = this.nodeCount;
+    if (this.#index?.length !== n) {
+      this.#index = new Int32Array(n);
+      for (let v = 0; v < n; v++) this.#index[v] = this.indexOf(v);
+    }
+    return this.#index;
+  }
+
+  /** Index of `node` in its own index space (-1 for the root and sections). */
+  indexOf(node: number): number {
+    const fixed = this.#nodes.fixed;
+    return node >= fixed ? this.#built!.extraIndex[node - fixed] : this.#nodes.indexOf(node);
   }
 
   /** Own bytes of each node. */
@@ -133,9 +145,10 @@ export class SizeAnalysis {
   /** Retained size of every node (computed once, from the dominator tree). */
   get retained(): Float64Array {
     if (!this.#retained) {
-      const { idom, order } = this.graph.dominators();
+      const graph = this.graph;
+      const { idom, inner } = dominatorTree(graph);
       this.#idom = idom;
-      this.#retained = retainedSizes(this.shallow, idom, order);
+      this.#retained = retainedOfTree(graph, this.shallow, idom, inner);
     }
     return this.#retained;
   }
@@ -163,7 +176,7 @@ export class SizeAnalysis {
   name(node: number): string {
     const kind = ITEM_KINDS[this.kind[node]];
     const raw = this.rawName(node);
-    const i = this.index[node];
+    const i = this.indexOf(node);
     switch (kind) {
       case "root":
         return "<roots>";
@@ -198,7 +211,7 @@ export class SizeAnalysis {
     return {
       id: node,
       kind,
-      index: this.index[node],
+      index: this.indexOf(node),
       name,
       rawName: kind === "function" || kind === "import" || kind === "global" ? raw : undefined,
       crate: path.crate,

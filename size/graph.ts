@@ -7,25 +7,32 @@
  * @module
  */
 
-const CHUNK = 1 << 16;
+const CHUNK = 1 << 13;
+/** Kind bit of an entry that stands for a range of targets (see {@linkcode EdgeList.addRange}). */
+const RANGE = 0x80;
 
 /**
  * Collects edges before the graph is frozen, in fixed-size chunks (growing never copies, so the
- * peak memory stays at the edges plus one partly filled chunk).
+ * peak memory stays at the edges plus one partly filled chunk). A run of edges from one node to
+ * consecutive nodes (a module's data segments, all kept by the root) takes one entry.
  */
 export class EdgeList {
-  /** Sources of the edges, chunk by chunk. */
+  /** Sources of the entries, chunk by chunk. */
   readonly from: Int32Array[] = [];
-  /** Targets of the edges. */
+  /** Targets of the entries (the first target of a range). */
   readonly to: Int32Array[] = [];
-  /** Kinds of the edges (labels the graph keeps). */
+  /** Kinds of the entries (labels the graph keeps); bit 0x80 marks a range. */
   readonly kind: Uint8Array[] = [];
+  /** Number of targets of each range entry, in entry order. */
+  readonly spans: number[] = [];
   /** Number of edges. */
   length = 0;
+  /** Number of entries in the chunks. */
+  entries = 0;
 
   /** Adds the edge `from → to` labelled `kind`. */
   add(from: number, to: number, kind: number): void {
-    const at = this.length & (CHUNK - 1);
+    const at = this.entries & (CHUNK - 1);
     if (at === 0) {
       this.from.push(new Int32Array(CHUNK));
       this.to.push(new Int32Array(CHUNK));
@@ -35,7 +42,19 @@ export class EdgeList {
     this.from[c][at] = from;
     this.to[c][at] = to;
     this.kind[c][at] = kind;
+    this.entries++;
     this.length++;
+  }
+
+  /** Adds the edges `from → to`, `from → to + 1`, ... `from → end - 1`, in that order. */
+  addRange(from: number, to: number, end: number, kind: number): void {
+    if (end - to <= 1) {
+      if (end > to) this.add(from, to, kind);
+      return;
+    }
+    this.add(from, to, kind | RANGE);
+    this.spans.push(end - to);
+    this.length += end - to - 1;
   }
 }
 
@@ -47,12 +66,7 @@ export class Graph {
   readonly succ: Int32Array;
   /** Edge kind of each entry of `succ`. */
   readonly succKind: Uint8Array;
-  /** Where the predecessors of v start in `pred`. */
-  readonly predStart: Uint32Array;
-  /** Predecessors of every node, grouped by node. */
-  readonly pred: Int32Array;
-  /** Edge kind of each entry of `pred`. */
-  readonly predKind: Uint8Array;
+  #pred?: { predStart: Uint32Array; pred: Int32Array; predKind: Uint8Array };
   /** Number of nodes. */
   readonly size: number;
 
@@ -71,61 +85,93 @@ export class Graph {
   constructor(size: number, edges: EdgeList) {
     this.size = size;
     const m = edges.length;
+    const entries = edges.entries;
     // Counting sort without a cursor array (one less node-sized array at the peak): after the
     // prefix sums `start[v + 1]` is where v's range ends; placing the edges back to front moves
     // it down to where v's range starts, and a shift by one node gives the usual row starts.
-    const csr = (keys: Int32Array[], vals: Int32Array[]) => {
-      const start = new Uint32Array(size + 1);
-      for (let c = 0, left = m; c < keys.length; c++, left -= CHUNK) {
-        const key = keys[c];
-        for (let i = 0, n = Math.min(CHUNK, left); i < n; i++) start[key[i] + 1]++;
+    const start = new Uint32Array(size + 1);
+    for (let c = 0, left = entries, r = 0; c < edges.from.length; c++, left -= CHUNK) {
+      const from = edges.from[c];
+      const kind = edges.kind[c];
+      for (let i = 0, n = Math.min(CHUNK, left); i < n; i++) {
+        start[from[i] + 1] += kind[i] & RANGE ? edges.spans[r++] : 1;
       }
-      for (let v = 0; v < size; v++) start[v + 1] += start[v];
-      const out = new Int32Array(m);
-      const kinds = new Uint8Array(m);
-      for (let c = keys.length - 1; c >= 0; c--) {
-        const key = keys[c];
-        const val = vals[c];
-        const kind = edges.kind[c];
-        for (let i = Math.min(CHUNK, m - c * CHUNK) - 1; i >= 0; i--) {
-          const at = --start[key[i] + 1];
-          out[at] = val[i];
-          kinds[at] = kind[i];
+    }
+    for (let v = 0; v < size; v++) start[v + 1] += start[v];
+    const succ = new Int32Array(m);
+    const succKind = new Uint8Array(m);
+    for (let c = edges.from.length - 1, r = edges.spans.length; c >= 0; c--) {
+      const from = edges.from[c];
+      const to = edges.to[c];
+      const kind = edges.kind[c];
+      for (let i = Math.min(CHUNK, entries - c * CHUNK) - 1; i >= 0; i--) {
+        const k = kind[i];
+        if (k & RANGE) {
+          for (let j = edges.spans[--r] - 1; j >= 0; j--) {
+            const at = --start[from[i] + 1];
+            succ[at] = to[i] + j;
+            succKind[at] = k & ~RANGE;
+          }
+        } else {
+          const at = --start[from[i] + 1];
+          succ[at] = to[i];
+          succKind[at] = k;
         }
       }
-      for (let v = 0; v < size; v++) start[v] = start[v + 1];
-      start[size] = m;
-      return { start, out, kinds };
-    };
-    const s = csr(edges.from, edges.to);
-    this.succStart = s.start;
-    this.succ = s.out;
-    this.succKind = s.kinds;
-    // The edge list is consumed: its chunks can go before the predecessors are built (from the
-    // successors, so the peak holds one copy of the edges less).
+    }
+    for (let v = 0; v < size; v++) start[v] = start[v + 1];
+    start[size] = m;
+    this.succStart = start;
+    this.succ = succ;
+    this.succKind = succKind;
+    // The edge list is consumed: its chunks can go (the predecessors are built from the
+    // successors, on first use).
     edges.from.length =
       edges.to.length =
       edges.kind.length =
+      edges.spans.length =
       edges.length =
+      edges.entries =
         0;
+  }
+
+  /** Where the predecessors of v start in `pred` (the predecessors are built on first use). */
+  get predStart(): Uint32Array {
+    return this.#preds().predStart;
+  }
+
+  /** Predecessors of every node, grouped by node. */
+  get pred(): Int32Array {
+    return this.#preds().pred;
+  }
+
+  /** Edge kind of each entry of `pred`. */
+  get predKind(): Uint8Array {
+    return this.#preds().predKind;
+  }
+
+  /** The predecessor lists, from the successors (the dominators need none of them). */
+  #preds(): { predStart: Uint32Array; pred: Int32Array; predKind: Uint8Array } {
+    if (this.#pred) return this.#pred;
+    const { size, succStart, succ, succKind } = this;
+    const m = succ.length;
     const predStart = new Uint32Array(size + 1);
-    for (let e = 0; e < m; e++) predStart[s.out[e] + 1]++;
+    for (let e = 0; e < m; e++) predStart[succ[e] + 1]++;
     for (let v = 0; v < size; v++) predStart[v + 1] += predStart[v];
     const pred = new Int32Array(m);
     const predKind = new Uint8Array(m);
-    // Back to front, as in csr: predStart[w + 1] runs down from the end of w's range to its start.
+    // Back to front, as in the constructor: predStart[w + 1] runs down from the end of w's range
+    // to its start.
     for (let v = size - 1; v >= 0; v--) {
-      for (let e = s.start[v + 1] - 1; e >= s.start[v]; e--) {
-        const at = --predStart[s.out[e] + 1];
+      for (let e = succStart[v + 1] - 1; e >= succStart[v]; e--) {
+        const at = --predStart[succ[e] + 1];
         pred[at] = v;
-        predKind[at] = s.kinds[e];
+        predKind[at] = succKind[e];
       }
     }
     for (let v = 0; v < size; v++) predStart[v] = predStart[v + 1];
     predStart[size] = m;
-    this.predStart = predStart;
-    this.pred = pred;
-    this.predKind = predKind;
+    return this.#pred = { predStart, pred, predKind };
   }
 
   /** Number of edges. */
@@ -165,90 +211,162 @@ export class Graph {
   /**
    * Immediate dominators from node 0 (semidominators as in Lengauer–Tarjan, simple version with
    * path compression; immediate dominators from them as in SEMI-NCA).
-   * `idom[v]` is -1 for the root and for unreachable nodes. `order` lists the reachable nodes in
-   * depth-first preorder (every node comes after its immediate dominator).
+   * `idom[v]` is -1 for the root and for unreachable nodes. `order` lists the reachable nodes so
+   * that every node comes after its immediate dominator: the nodes with successors in
+   * depth-first preorder, then the reachable leaves.
    */
   dominators(): { idom: Int32Array; order: Int32Array } {
-    const n = this.size;
-    const { succStart, succ, predStart, pred } = this;
-    // dfn[v]: preorder number + 1 (0 = not visited). Everything else is indexed by number.
-    const dfn = new Int32Array(n);
-    const vertex = new Int32Array(n);
-    const parent = new Int32Array(n);
-    // Iterative DFS: a stack of nodes and their next edge.
-    const stack = new Int32Array(n);
-    const cursor = new Int32Array(n);
-    let count = 0;
-    let sp = 0;
+    const { idom, inner } = dominatorTree(this);
+    let leaves = 0;
+    for (let v = 1; v < this.size; v++) if (idom[v] >= 0 && this.#leaf(v)) leaves++;
+    const order = new Int32Array(inner.length + leaves);
+    order.set(inner);
+    let at = inner.length;
+    for (let v = 1; v < this.size; v++) if (idom[v] >= 0 && this.#leaf(v)) order[at++] = v;
+    return { idom, order };
+  }
+
+  #leaf(v: number): boolean {
+    return this.succStart[v] === this.succStart[v + 1];
+  }
+}
+
+/**
+ * The dominator tree of `g`: `idom` as in {@linkcode Graph.dominators}, and `inner`, the reachable
+ * nodes that have successors, in depth-first preorder (the root first).
+ *
+ * Leaves (nodes without successors, most of a module's data segments) take no part in the
+ * Lengauer–Tarjan phase, so its arrays are sized by the other nodes: a leaf lies on no path to
+ * another node, so it dominates nothing, and its immediate dominator is the nearest common
+ * dominator of its reachable predecessors.
+ */
+export function dominatorTree(g: Graph): { idom: Int32Array; inner: Int32Array } {
+  const n = g.size;
+  const { succStart, succ } = g;
+  const leaf = (v: number) => v !== 0 && succStart[v] === succStart[v + 1];
+  let inner = 0;
+  for (let v = 0; v < n; v++) if (!leaf(v)) inner++;
+  // dfn[v]: preorder number + 1 (0 = not visited, and for every leaf). Everything else is indexed
+  // by number, and sized by the nodes with successors.
+  const dfn = new Int32Array(n);
+  const vertex = new Int32Array(inner);
+  const parent = new Int32Array(inner);
+  // Iterative DFS: a stack of numbers and the next edge of each number.
+  const stack = new Int32Array(inner);
+  const cursor = new Int32Array(inner);
+  let count = 0;
+  let sp = 0;
+  if (n > 0) {
     dfn[0] = ++count;
     vertex[0] = 0;
     stack[sp++] = 0;
     cursor[0] = succStart[0];
-    while (sp > 0) {
-      const v = stack[sp - 1];
-      const e = cursor[v];
-      if (e < succStart[v + 1]) {
-        cursor[v] = e + 1;
-        const w = succ[e];
-        if (dfn[w] === 0) {
-          dfn[w] = ++count;
-          vertex[count - 1] = w;
-          parent[count - 1] = dfn[v] - 1;
-          cursor[w] = succStart[w];
-          stack[sp++] = w;
-        }
-      } else sp--;
-    }
-    const semi = new Int32Array(count);
-    const label = new Int32Array(count);
-    // The DFS's stack and cursors are free now: they become the compression path and the
-    // forest links.
-    const ancestor = cursor.fill(-1);
-    for (let i = 0; i < count; i++) {
-      semi[i] = i;
-      label[i] = i;
-    }
-    const path = stack;
-    const evaluate = (v: number): number => {
-      if (ancestor[v] < 0) return v;
-      // Collect the ancestor chain up to the forest root, then compress it top-down.
-      let len = 0;
-      let u = v;
-      while (ancestor[ancestor[u]] >= 0) {
-        path[len++] = u;
-        u = ancestor[u];
-      }
-      while (len > 0) {
-        const x = path[--len];
-        const a = ancestor[x];
-        if (semi[label[a]] < semi[label[x]]) label[x] = label[a];
-        ancestor[x] = ancestor[a];
-      }
-      return label[v];
-    };
-    for (let i = count - 1; i > 0; i--) {
-      const w = vertex[i];
-      for (let e = predStart[w]; e < predStart[w + 1]; e++) {
-        const d = dfn[pred[e]];
-        if (d === 0) continue; // unreachable predecessor
-        const u = evaluate(d - 1);
-        if (semi[u] < semi[i]) semi[i] = semi[u];
-      }
-      ancestor[i] = parent[i];
-    }
-    // Immediate dominators from the semidominators (SEMI-NCA): the nearest ancestor of i's
-    // parent in the dominator tree numbered at most semi[i]. Done in preorder, in place over
-    // `parent` (parent[i] is read only at step i, and idomNum[x] for x < i is final by then).
-    const idomNum = parent;
-    for (let i = 1; i < count; i++) {
-      let x = idomNum[i];
-      while (x > semi[i]) x = idomNum[x];
-      idomNum[i] = x;
-    }
-    const idom = dfn.fill(-1);
-    for (let i = 1; i < count; i++) idom[vertex[i]] = vertex[idomNum[i]];
-    return { idom, order: vertex.subarray(0, count) };
   }
+  while (sp > 0) {
+    const i = stack[sp - 1];
+    const v = vertex[i];
+    const e = cursor[i];
+    if (e < succStart[v + 1]) {
+      cursor[i] = e + 1;
+      const w = succ[e];
+      if (dfn[w] === 0 && !leaf(w)) {
+        dfn[w] = ++count;
+        vertex[count - 1] = w;
+        parent[count - 1] = i;
+        cursor[count - 1] = succStart[w];
+        stack[sp++] = count - 1;
+      }
+    } else sp--;
+  }
+  const semi = new Int32Array(count);
+  const label = new Int32Array(count);
+  // The DFS's stack and cursors are free now: they become the compression path and the
+  // forest links.
+  const ancestor = cursor.fill(-1);
+  for (let i = 0; i < count; i++) {
+    semi[i] = i;
+    label[i] = i;
+  }
+  const path = stack;
+  const evaluate = (v: number): number => {
+    if (ancestor[v] < 0) return v;
+    // Collect the ancestor chain up to the forest root, then compress it top-down.
+    let len = 0;
+    let u = v;
+    while (ancestor[ancestor[u]] >= 0) {
+      path[len++] = u;
+      u = ancestor[u];
+    }
+    while (len > 0) {
+      const x = path[--len];
+      const a = ancestor[x];
+      if (semi[label[a]] < semi[label[x]]) label[x] = label[a];
+      ancestor[x] = ancestor[a];
+    }
+    return label[v];
+  };
+  // Predecessors of the numbered nodes, by number, from the successors: only the edges between
+  // numbered nodes (the full predecessor lists are not needed, nor built).
+  const predStart = new Int32Array(count + 1);
+  for (let u = 0; u < count; u++) {
+    const v = vertex[u];
+    for (let e = succStart[v]; e < succStart[v + 1]; e++) {
+      const d = dfn[succ[e]];
+      if (d > 0) predStart[d]++;
+    }
+  }
+  for (let i = 0; i < count; i++) predStart[i + 1] += predStart[i];
+  const pred = new Int32Array(predStart[count]);
+  for (let u = count - 1; u >= 0; u--) {
+    const v = vertex[u];
+    for (let e = succStart[v + 1] - 1; e >= succStart[v]; e--) {
+      const d = dfn[succ[e]];
+      if (d > 0) pred[--predStart[d]] = u;
+    }
+  }
+  // Each predStart[i + 1] moved down to where i's range starts: shift by one.
+  for (let i = 0; i < count; i++) predStart[i] = predStart[i + 1];
+  predStart[count] = pred.length;
+  for (let i = count - 1; i > 0; i--) {
+    for (let e = predStart[i]; e < predStart[i + 1]; e++) {
+      const u = evaluate(pred[e]);
+      if (semi[u] < semi[i]) semi[i] = semi[u];
+    }
+    ancestor[i] = parent[i];
+  }
+  // Immediate dominators from the semidominators (SEMI-NCA): the nearest ancestor of i's
+  // parent in the dominator tree numbered at most semi[i]. Done in preorder, in place over
+  // `parent` (parent[i] is read only at step i, and idomNum[x] for x < i is final by then).
+  const idomNum = parent;
+  for (let i = 1; i < count; i++) {
+    let x = idomNum[i];
+    while (x > semi[i]) x = idomNum[x];
+    idomNum[i] = x;
+  }
+  // Leaves: the nearest common ancestor of their reachable predecessors in the dominator tree
+  // (a dominator is numbered before the nodes it dominates), gathered over the successors of
+  // the numbered nodes and kept as -2 - number in dfn.
+  for (let u = 0; u < count; u++) {
+    const v = vertex[u];
+    for (let e = succStart[v]; e < succStart[v + 1]; e++) {
+      const w = succ[e];
+      const d = dfn[w];
+      if (d > 0) continue; // not a leaf
+      let x = d < 0 ? -2 - d : u;
+      let y = u;
+      while (x !== y) {
+        if (x > y) x = idomNum[x];
+        else y = idomNum[y];
+      }
+      dfn[w] = -2 - x;
+    }
+  }
+  const idom = dfn;
+  for (let v = 0; v < n; v++) {
+    const d = dfn[v];
+    idom[v] = d > 1 ? vertex[idomNum[d - 1]] : d < 0 ? vertex[-2 - d] : -1;
+  }
+  return { idom, inner: vertex.subarray(0, count) };
 }
 
 /**
@@ -263,6 +381,28 @@ export function retainedSizes(
   const retained = shallow.slice();
   for (let i = order.length - 1; i > 0; i--) {
     const v = order[i];
+    retained[idom[v]] += retained[v];
+  }
+  return retained;
+}
+
+/**
+ * Retained sizes from {@linkcode dominatorTree}: the leaves first (each retains only itself),
+ * then the other nodes bottom-up in reverse preorder. Same result as {@linkcode retainedSizes}.
+ */
+export function retainedOfTree(
+  g: Graph,
+  shallow: Float64Array,
+  idom: Int32Array,
+  inner: Int32Array,
+): Float64Array {
+  const retained = shallow.slice();
+  const { succStart } = g;
+  for (let v = 1; v < g.size; v++) {
+    if (idom[v] >= 0 && succStart[v] === succStart[v + 1]) retained[idom[v]] += shallow[v];
+  }
+  for (let i = inner.length - 1; i > 0; i--) {
+    const v = inner[i];
     retained[idom[v]] += retained[v];
   }
   return retained;

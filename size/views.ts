@@ -27,8 +27,15 @@ export interface TopOptions {
   kinds?: SizeItem["kind"][];
 }
 
-/** Selects the `limit` largest of `count` keys without sorting them all (a bounded heap). */
+/** Selects the `limit` largest of `ids` by `key` without sorting them all (a bounded heap). */
 function largest(ids: ArrayLike<number>, key: Float64Array, limit: number): number[] {
+  const pick = largestOf(key, limit);
+  for (let k = 0; k < ids.length; k++) pick.add(ids[k]);
+  return pick.result();
+}
+
+/** A bounded min-heap keeping the `limit` largest ids offered to `add`, by `key`. */
+function largestOf(key: Float64Array, limit: number) {
   const heap: number[] = []; // min-heap on key
   const less = (a: number, b: number) => key[a] < key[b] || (key[a] === key[b] && a > b);
   const down = (i: number) => {
@@ -43,22 +50,23 @@ function largest(ids: ArrayLike<number>, key: Float64Array, limit: number): numb
       i = s;
     }
   };
-  for (let k = 0; k < ids.length; k++) {
-    const v = ids[k];
-    if (heap.length < limit) {
-      heap.push(v);
-      for (let i = heap.length - 1; i > 0;) {
-        const p = (i - 1) >> 1;
-        if (!less(heap[i], heap[p])) break;
-        [heap[i], heap[p]] = [heap[p], heap[i]];
-        i = p;
+  return {
+    add(v: number): void {
+      if (heap.length < limit) {
+        heap.push(v);
+        for (let i = heap.length - 1; i > 0;) {
+          const p = (i - 1) >> 1;
+          if (!less(heap[i], heap[p])) break;
+          [heap[i], heap[p]] = [heap[p], heap[i]];
+          i = p;
+        }
+      } else if (limit > 0 && less(heap[0], v)) {
+        heap[0] = v;
+        down(0);
       }
-    } else if (limit > 0 && less(heap[0], v)) {
-      heap[0] = v;
-      down(0);
-    }
-  }
-  return heap.sort((a, b) => (less(a, b) ? 1 : less(b, a) ? -1 : 0));
+    },
+    result: (): number[] => heap.sort((a, b) => (less(a, b) ? 1 : less(b, a) ? -1 : 0)),
+  };
 }
 
 /**
@@ -81,15 +89,15 @@ export function topItems(analysis: SizeAnalysis, options: TopOptions = {}): Size
   const kind = analysis.kind;
   // Retained sizes are about what is kept: garbage has its own view.
   const idom = by === "retained" ? analysis.idom : undefined;
-  const ids = new Int32Array(kind.length);
-  let n = 0;
+  // Offered one by one: no array of every candidate.
+  const pick = largestOf(key, limit);
   for (let v = 1; v < kind.length; v++) {
     const k = kind[v];
     if (!(wanted ? wanted.has(k) : k < VIRTUAL)) continue;
     if (idom && idom[v] < 0) continue;
-    ids[n++] = v;
+    pick.add(v);
   }
-  return largest(ids.subarray(0, n), key, limit).map((v) => analysis.item(v, by === "retained"));
+  return pick.result().map((v) => analysis.item(v, by === "retained"));
 }
 
 /** Matches items by name: a `/regex/flags` string, a RegExp, or a name. */

@@ -196,6 +196,38 @@ Deno.test("Graph.dominators() agrees with the definition of dominance on random 
   );
 });
 
+Deno.test("EdgeList.addRange() gives the graph of the single edges, in the same order", () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 20 }).chain((n) =>
+        fc.tuple(
+          fc.constant(n),
+          fc.array(fc.tuple(fc.nat(n - 1), fc.nat(n - 1), fc.nat(4), fc.nat(3)), {
+            maxLength: n * 2,
+          }),
+        )
+      ),
+      ([n, runs]) => {
+        const single = new EdgeList();
+        const ranged = new EdgeList();
+        for (const [from, to, len, kind] of runs) {
+          const end = Math.min(n, to + len);
+          for (let w = to; w < end; w++) single.add(from, w, kind);
+          ranged.addRange(from, to, end, kind);
+        }
+        const a = new Graph(n, single);
+        const b = new Graph(n, ranged);
+        for (
+          const k of ["succStart", "succ", "succKind", "predStart", "pred", "predKind"] as const
+        ) {
+          assert.deepEqual([...b[k]], [...a[k]], k);
+        }
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
+
 // ---- Paths ---------------------------------------------------------------------------------------
 
 function assertPathValid(a: SizeAnalysis, ids: number[]) {
