@@ -662,13 +662,20 @@ function writeMinimal(out: Out, b: Uint8Array, at: number, length: number, signe
 }
 
 /**
- * True when `body` may hold a padded LEB: some byte 0x00 or 0x7f follows a byte with the
- * continuation bit. A body without one has none, and is copied without decoding.
+ * True when `body` may hold a padded LEB: a last byte that adds nothing to the one before it,
+ * 0x00 after a continuation byte whose sign bit (0x40) is clear, or 0x7f after one whose sign bit
+ * is set (a padded -1). A body without such a pair is copied without decoding. Minimal LEBs such
+ * as `9c 7f` (-100) or `c0 00` (signed 64), and the `fc 00` opcode pair, do not look padded, so
+ * modules without padding (most not fresh from `wasm-ld`) are not decoded. Not seen: an unsigned
+ * value padded by exactly one byte whose top group has bit 0x40 set (`c0 00` for 64), which the
+ * linker never writes (it pads to 5 bytes, with 0x80 bytes before the last).
  */
 function mayHavePadding(body: Uint8Array): boolean {
   for (let i = 1; i < body.length; i++) {
     const b = body[i];
-    if ((b === 0x00 || b === 0x7f) && body[i - 1] & 0x80) return true;
+    if (b !== 0x00 && b !== 0x7f) continue;
+    const prev = body[i - 1];
+    if (prev & 0x80 && (b === 0x00) === ((prev & 0x40) === 0)) return true;
   }
   return false;
 }
@@ -704,7 +711,6 @@ export function compactImmediates(m: WasmModule): number {
   const codeSection = m.section(SectionId.code);
   if (!codeSection) return 0;
   const bodies = readCode(m);
-  const out = new Out(codeSection.payload.length);
   const tmp = new Out();
   /** Flat (position, length, signed) triples of the current body's LEBs that can shrink. */
   let spans: number[] = [];
@@ -741,33 +747,33 @@ export function compactImmediates(m: WasmModule): number {
       }
     },
   };
-  out.u32(bodies.length);
-  for (const { body: b, offset } of bodies) {
+  // The bodies that shrink, first: a module without padding is left as it is, not copied.
+  const compacted = new Map<number, Uint8Array>();
+  bodies.forEach(({ body: b, offset }, index) => {
+    if (!mayHavePadding(b)) return;
     body = b;
-    if (!mayHavePadding(b)) {
-      out.u32(b.length);
-      out.copy(b);
-      continue;
-    }
     spans = [];
     decodeInstructions(b, 0, b.length, true, visitor, Math.max(0, offset));
-    if (spans.length === 0) {
-      out.u32(b.length);
-      out.copy(b);
-      continue;
-    }
+    if (spans.length === 0) return;
     tmp.len = 0;
     let pos = 0;
     for (let i = 0; i < spans.length; i += 3) {
       const at = spans[i], length = spans[i + 1];
-      tmp.copy(b.subarray(pos, at));
+      tmp.range(b, pos, at);
       writeMinimal(tmp, b, at, length, spans[i + 2] === 1);
       pos = at + length;
     }
-    tmp.copy(b.subarray(pos));
-    out.u32(tmp.len);
-    out.copy(tmp.result());
-  }
+    tmp.range(b, pos, b.length);
+    compacted.set(index, tmp.result().slice());
+  });
+  if (compacted.size === 0) return 0;
+  const out = new Out(codeSection.payload.length);
+  out.u32(bodies.length);
+  bodies.forEach(({ body: b }, index) => {
+    const c = compacted.get(index) ?? b;
+    out.u32(c.length);
+    out.copy(c);
+  });
   const saved = codeSection.payload.length - out.len;
   if (saved > 0) m.setPayload(codeSection, out.result());
   return Math.max(0, saved);
