@@ -506,9 +506,9 @@ function renumberNames(rd: ByteReader, maps: Maps): Uint8Array {
         const n = sub.u32();
         for (let k = 0; k < n; k++) {
           sub.u32();
-          sub.take(sub.u32());
+          sub.skip(sub.u32());
         }
-      } else sub.take(sub.u32());
+      } else sub.skip(sub.u32());
       const to = map[index];
       if (to === undefined || to < 0) continue;
       kept++;

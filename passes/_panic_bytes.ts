@@ -249,25 +249,24 @@ class BodyRecords {
       const target = callees[k];
       if (target < 0 || rootParams[target] < 0) continue;
       const params = rootParams[target];
-      const constants = new Map<number, number>();
-      for (let j = 1; j <= params && k - j >= 0 && PURE_PRODUCERS.has(ops[k - j]); j++) {
-        if (ops[k - j] === 0x41) constants.set(params - j, constAt(body, starts[k - j]));
-      }
       if (inRoot) {
-        const last = constants.get(params - 1);
-        if (last !== undefined) {
+        // the last operand, when it is a constant
+        if (params >= 1 && k >= 1 && ops[k - 1] === 0x41) {
           const set = result.innerConstants.get(f) ?? new Set();
-          result.innerConstants.set(f, set.add(last));
+          result.innerConstants.set(f, set.add(constAt(body, starts[k - 1])));
         }
         continue;
       }
-      const s = result.sites.get(target) ?? { count: 0, constants: new Map() };
-      result.sites.set(target, s);
+      let s = result.sites.get(target);
+      if (!s) result.sites.set(target, s = { count: 0, constants: new Map() });
       s.count++;
-      for (const [p, c] of constants) {
-        const list = s.constants.get(p);
+      // The operands are the pure producers right before the call, last parameter first.
+      for (let j = 1; j <= params && k - j >= 0 && PURE_PRODUCERS.has(ops[k - j]); j++) {
+        if (ops[k - j] !== 0x41) continue;
+        const c = constAt(body, starts[k - j]);
+        const list = s.constants.get(params - j);
         if (list) list.push(c);
-        else s.constants.set(p, [c]);
+        else s.constants.set(params - j, [c]);
       }
     }
   }

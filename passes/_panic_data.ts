@@ -37,9 +37,10 @@ export class DataImage {
 
   /** The segment holding all of [address, address + length), or undefined. */
   #segment(address: number, length: number): { start: number; bytes: Uint8Array } | undefined {
-    for (const s of this.segments) {
-      const at = address - s.start;
-      if (at >= 0 && at + length <= s.bytes.length) return s;
+    const segments = this.segments;
+    for (let i = 0; i < segments.length; i++) {
+      const at = address - segments[i].start;
+      if (at >= 0 && at + length <= segments[i].bytes.length) return segments[i];
     }
     return undefined;
   }
@@ -68,17 +69,28 @@ export class DataImage {
     const line = this.u32(address + 8)!, col = this.u32(address + 12)!;
     if (fileLen === 0 || fileLen > 4096 || line === 0 || line > 10_000_000) return undefined;
     if (col === 0 || col > 100_000) return undefined;
-    const name = this.bytes(filePtr, fileLen);
-    if (!name) return undefined;
-    let file: string;
+    const file = this.#fileName(filePtr, fileLen);
+    return file === undefined ? undefined : { address, filePtr, fileLen, file, line, col };
+  }
+
+  /** File names by (pointer, length): many Locations share one. */
+  readonly #files = new Map<number, string | undefined>();
+
+  /** The file name at `ptr`: UTF-8 without control characters, or undefined. */
+  #fileName(ptr: number, length: number): string | undefined {
+    const key = ptr * 4097 + length; // length ≤ 4096
+    if (this.#files.has(key)) return this.#files.get(key);
+    const name = this.bytes(ptr, length);
+    let file: string | undefined;
     try {
-      file = utf8.decode(name);
+      file = name && utf8.decode(name);
     } catch {
-      return undefined;
+      file = undefined;
     }
     // deno-lint-ignore no-control-regex
-    if (/[\u0000-\u001f]/.test(file)) return undefined;
-    return { address, filePtr, fileLen, file, line, col };
+    if (file !== undefined && /[\u0000-\u001f]/.test(file)) file = undefined;
+    this.#files.set(key, file);
+    return file;
   }
 }
 

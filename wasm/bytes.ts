@@ -66,6 +66,24 @@ export class ByteReader {
   }
   /** Reads an unsigned LEB128 u32. */
   u32(): number {
+    const b = this.bytes;
+    let pos = this.pos;
+    // Read in place (no result object); anything malformed goes to the checked decoder, which
+    // names the problem.
+    // Four groups fit in a small integer; the fifth adds its 4 bits by multiplication.
+    let result = 0;
+    for (let shift = 0; shift < 28 && pos < b.length; shift += 7) {
+      const byte = b[pos++];
+      result |= (byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) {
+        this.pos = pos;
+        return result;
+      }
+    }
+    if (pos < b.length && b[pos] <= 0x0f && pos - this.pos === 4) {
+      this.pos = pos + 1;
+      return result + b[pos] * 0x10000000;
+    }
     return this.wrap(() => readU32(this.bytes, this.pos));
   }
   /** Reads a signed LEB128 i32. */
@@ -100,6 +118,15 @@ export class ByteReader {
     const view = this.bytes.subarray(this.pos, this.pos + n);
     this.pos += n;
     return view;
+  }
+  /** Skips `n` bytes (what `take` does, without making a view). */
+  skip(n: number): void {
+    if (n > this.bytes.length - this.pos) {
+      this.fail(
+        `Length ${n} runs past the end of the section (${this.bytes.length - this.pos} bytes left)`,
+      );
+    }
+    this.pos += n;
   }
   /** A length-prefixed UTF-8 name. */
   name(what = "name"): string {
@@ -158,7 +185,7 @@ export class ByteWriter {
   /** Appends bytes (large arrays are kept by reference until `finish`). */
   bytes(b: Uint8Array): this {
     if (b.length < 64) {
-      for (const x of b) this.small.push(x);
+      for (let i = 0; i < b.length; i++) this.small.push(b[i]);
     } else {
       this.flush();
       this.chunks.push(b);
@@ -168,7 +195,17 @@ export class ByteWriter {
   }
   /** Appends an unsigned LEB128 u32, padded to `padTo` bytes when given. */
   u32(v: number, padTo = 0): this {
-    return this.bytes(encodeU32(v, padTo));
+    if (padTo !== 0 || !(v >= 0 && v <= 0xffffffff && Number.isInteger(v))) {
+      return this.bytes(encodeU32(v, padTo));
+    }
+    // The common case without an array per number.
+    do {
+      const low = v % 128;
+      v = Math.floor(v / 128);
+      this.small.push(v === 0 ? low : low | 0x80);
+      this.length++;
+    } while (v !== 0);
+    return this;
   }
   /** Appends a signed LEB128 i32, padded to `padTo` bytes when given. */
   s32(v: number, padTo = 0): this {

@@ -90,7 +90,7 @@ function readNameMap(sub: ByteReader, map: Map<number, string>): void {
     const start = sub.pos;
     const length = sub.u32();
     const from = sub.pos;
-    sub.take(length);
+    sub.skip(length);
     let ascii = true;
     for (let k = from; k < from + length; k++) {
       if (bytes[k] >= 0x80) {
