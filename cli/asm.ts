@@ -3,9 +3,11 @@
  * @module
  */
 import { type Command, Option } from "../deps/commander.ts";
-import { assembleFragment, assembleModule } from "../asm/mod.ts";
 import { writeOutputs } from "../fs.ts";
 import { examples, readInput } from "./io.ts";
+
+/** The assembler, loaded when `asm` runs (not on every command). */
+const asm = () => import("../asm/mod.ts");
 
 /** Assembles `input` into `o.output`. */
 export async function asmCommand(
@@ -15,8 +17,8 @@ export async function asmCommand(
   const text = await readInput(input, Deno.readTextFile);
   const options = { file: input, target: o.target };
   const object = o.fragment
-    ? await assembleFragment(text, options)
-    : await assembleModule(text, options);
+    ? await (await asm()).assembleFragment(text, options)
+    : await (await asm()).assembleModule(text, options);
   await writeOutputs([{ path: o.output, contents: object }]);
 }
 

@@ -10,11 +10,14 @@ import type { WasmModule } from "../wasm/module.ts";
 import { readNames } from "../wasm/custom.ts";
 import { inspectCommand } from "./inspect.ts";
 import { readInput } from "./io.ts";
-import { analyzeSize, type SizeAnalysis } from "../size/analyze.ts";
-import { diffSizes } from "../size/diff.ts";
-import { formatDiff, formatGarbage, formatTop, formatWhy } from "../size/format.ts";
-import { type Demangle, isMangled } from "../size/names.ts";
-import { garbageItems, topItems, whyKept } from "../size/views.ts";
+import type { SizeAnalysis } from "../size/analyze.ts";
+import type { Demangle } from "../size/names.ts";
+
+/**
+ * The size analysis, loaded when a size view runs: registering these options must not make
+ * every command (`opt`, `--version`, ...) load it.
+ */
+const sizeModule = () => import("../size/mod.ts");
 
 /** Reads a module; file-system errors are one line naming the file (cli/io.ts). */
 async function readWasm(path: string): Promise<WasmModule> {
@@ -28,6 +31,7 @@ async function readWasm(path: string): Promise<WasmModule> {
 
 /** Loads the Rust demangler only when the module's names need it. */
 async function demanglerFor(m: WasmModule): Promise<Demangle | undefined> {
+  const { isMangled } = await sizeModule();
   const names = readNames(m);
   if (!names) return undefined;
   let mangled = false;
@@ -45,6 +49,7 @@ async function demanglerFor(m: WasmModule): Promise<Demangle | undefined> {
 async function analyzeFile(path: string): Promise<SizeAnalysis> {
   const m = await readWasm(path);
   const demangle = await demanglerFor(m);
+  const { analyzeSize } = await sizeModule();
   try {
     return analyzeSize(m, { file: path, demangle });
   } catch (e) {
@@ -93,6 +98,7 @@ export function registerSizeCommands(program: Command): void {
       const sizeView = o.top !== undefined || o.retained !== undefined || o.garbage || o.html;
       if (!sizeView) return await inspectCommand(input, o as { json?: boolean });
       const a = await analyzeFile(input);
+      const { formatGarbage, formatTop, garbageItems, topItems } = await sizeModule();
       const kinds = typeof o.kind === "string"
         ? o.kind.split(",").map((k) => k.trim()) as never[]
         : undefined;
@@ -148,6 +154,7 @@ export function registerSizeCommands(program: Command): void {
         throw new UsageError("why needs an item name or /regex/ (or --garbage)", 2);
       }
       const a = await analyzeFile(input);
+      const { formatGarbage, formatWhy, garbageItems, whyKept } = await sizeModule();
       if (o.garbage) {
         const items = garbageItems(a);
         print(
@@ -177,6 +184,7 @@ export function registerSizeCommands(program: Command): void {
     .option("--html <file>", "write an interactive treemap of removed/added/grown items")
     .action(async (before, after, o) => {
       const [a, b] = [await analyzeFile(before), await analyzeFile(after)];
+      const { diffSizes, formatDiff } = await sizeModule();
       const d = diffSizes(a, b);
       if (o.kind) {
         const kinds = new Set(o.kind.split(",").map((k) => k.trim()));
@@ -220,6 +228,7 @@ export function registerSizeCommands(program: Command): void {
       const input = cmd.args[0];
       const output = o.inPlace ? input : o.output as string;
       const after = await readWasm(output);
+      const { analyzeSize, diffSizes, formatDiff } = await sizeModule();
       const before = analyzeSize(inputBytes, { file: input, demangle: await demanglerFor(after) });
       const d = diffSizes(
         before,
