@@ -84,7 +84,9 @@ export async function optCommand(input: string, o: OptOptions): Promise<void> {
     });
     progress.phase("write");
     const t1 = performance.now();
-    const files: OutputFile[] = [{ path: output, contents: result.module.chunks() }];
+    // Validation already joined the module into one array: written as is, else by sections.
+    const contents = result.report.validated ? result.bytes : result.module.chunks();
+    const files: OutputFile[] = [{ path: output, contents }];
     for (const [name, contents] of result.files) {
       files.push({ path: resolve(output, "..", name), contents });
     }
