@@ -120,9 +120,17 @@ export interface ByteRewrite {
   innerConstants: Map<number, Set<number>>;
 }
 
-const PURE_PRODUCERS = new Set([0x20, 0x23, 0x41, 0x42, 0x43, 0x44, 0xd0, 0xd2]);
-const OPENS = new Set([0x02, 0x03, 0x04, 0x06, 0x1f]);
-const NEVER_FALLS_THROUGH = new Set([0x00, 0x08, 0x09, 0x0a, 0x0c, 0x0e, 0x0f, 0x12, 0x13, 0x15]);
+/** Opcode classes, one bit each in {@linkcode OPCODE_CLASS} (a table lookup on the hot path). */
+const PURE = 1, OPENS = 2, NEVER_FALLS_THROUGH = 4;
+const OPCODE_CLASS = new Uint8Array(256);
+/** Operands with no side effects, which a trapping call's rewrite may drop. */
+for (const op of [0x20, 0x23, 0x41, 0x42, 0x43, 0x44, 0xd0, 0xd2]) OPCODE_CLASS[op] |= PURE;
+/** Instructions that open a block. */
+for (const op of [0x02, 0x03, 0x04, 0x06, 0x1f]) OPCODE_CLASS[op] |= OPENS;
+/** Instructions after which the code up to the end of the block cannot run. */
+for (const op of [0x00, 0x08, 0x09, 0x0a, 0x0c, 0x0e, 0x0f, 0x12, 0x13, 0x15]) {
+  OPCODE_CLASS[op] |= NEVER_FALLS_THROUGH;
+}
 
 /** Reads the i32.const at `at` (a signed LEB after the opcode), as an unsigned value. */
 function constAt(body: Uint8Array, at: number): number {
@@ -261,7 +269,7 @@ class BodyRecords {
       if (!s) result.sites.set(target, s = { count: 0, constants: new Map() });
       s.count++;
       // The operands are the pure producers right before the call, last parameter first.
-      for (let j = 1; j <= params && k - j >= 0 && PURE_PRODUCERS.has(ops[k - j]); j++) {
+      for (let j = 1; j <= params && k - j >= 0 && OPCODE_CLASS[ops[k - j]] & PURE; j++) {
         if (ops[k - j] !== 0x41) continue;
         const c = constAt(body, starts[k - j]);
         const list = s.constants.get(params - j);
@@ -285,7 +293,7 @@ class BodyRecords {
     while (k < n) {
       const target = callees[k];
       const trapsHere = ops[k] === 0x10 && rootParams[target] >= 0;
-      if (!trapsHere && !NEVER_FALLS_THROUGH.has(ops[k])) {
+      if (!trapsHere && !(OPCODE_CLASS[ops[k]] & NEVER_FALLS_THROUGH)) {
         emitted[length++] = k;
         k++;
         continue;
@@ -295,7 +303,7 @@ class BodyRecords {
         let params = rootParams[target];
         while (
           params > 0 && length > 0 && emitted[length - 1] >= 0 &&
-          PURE_PRODUCERS.has(ops[emitted[length - 1]])
+          OPCODE_CLASS[ops[emitted[length - 1]]] & PURE
         ) {
           length--;
           params--;
@@ -314,7 +322,7 @@ class BodyRecords {
     let depth = 0;
     for (; k < this.n; k++) {
       const op = ops[k];
-      if (OPENS.has(op)) depth++;
+      if (OPCODE_CLASS[op] & OPENS) depth++;
       else if (op === 0x0b || op === 0x18) {
         // `end`, or `delegate`, which ends a legacy `try` instead of `end`
         if (depth === 0) break;
