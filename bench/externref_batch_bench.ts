@@ -6,7 +6,9 @@
  * reserve check and bump inside `js_sys.externref.grow`, no helper). The pass emits the fast path
  * inline at each site and calls its helper only when the reserve is short.
  * Targets: batched ≥ 1.3× the unbatched module in every one of 5 runs, in Deno and in Node, and
- * within 1.1× of the hand-inlined allocator. Before the deno bench table, 5 timed runs of each
+ * within 1.1× of the hand-inlined allocator. The bound any batching can reach is measured too: the
+ * same module with no `table.grow` at all (slots bumped in a table created with all N slots), so
+ * unbatched / pre-grown is the whole cost of growing one slot at a time in this engine. Before the deno bench table, 5 timed runs of each
  * variant in Deno and in Node (`node`, when installed) print min and median.
  * Run with `deno bench -A bench/externref_batch_bench.ts`.
  */
@@ -75,12 +77,23 @@ const HAND_INLINED = jsBindgenModule().replace(
     (local.get $r))`,
 );
 
+/** No growing at all: the table is created with every slot; the grow function only bumps. */
+const PRE_GROWN = jsBindgenModule().replace(
+  /\(func \$js_sys\.externref\.grow[\s\S]*?table\.grow \$t\)/,
+  `(global $next (mut i32) (i32.const 0))
+  (func $js_sys.externref.grow (param $n i32) (result i32)
+    (local $r i32)
+    (local.set $r (global.get $next))
+    (global.set $next (i32.add (local.get $r) (local.get $n)))
+    (local.get $r))`,
+);
+
 const N = Number(Deno.env.get("N") ?? 1_000_000);
 const values = Array.from({ length: N }, (_, i) => ({ i }));
 const slots = new Int32Array(N);
-const tableOf = () =>
+const tableOf = (initial = 0) =>
   new WebAssembly.Table(
-    { element: "externref", initial: 0 } as unknown as WebAssembly.TableDescriptor,
+    { element: "externref", initial } as unknown as WebAssembly.TableDescriptor,
   );
 
 const unbatched = new WebAssembly.Module(assemble(jsBindgenModule()) as BufferSource);
@@ -89,11 +102,14 @@ const batched = new WebAssembly.Module(bytes as BufferSource);
 const wbgStyle = new WebAssembly.Module(assemble(WASM_BINDGEN_STYLE) as BufferSource);
 const handBytes = assemble(HAND_INLINED);
 const hand = new WebAssembly.Module(handBytes as BufferSource);
+const preGrownBytes = assemble(PRE_GROWN);
+const preGrown = new WebAssembly.Module(preGrownBytes as BufferSource);
 
 type JsBindgen = { insert(v: unknown): number; remove(i: number): void };
 
 function jsBindgenLoop(module: WebAssembly.Module): void {
-  const instance = new WebAssembly.Instance(module, { js_sys: { "externref.table": tableOf() } });
+  const table = tableOf(module === preGrown ? N : 0);
+  const instance = new WebAssembly.Instance(module, { js_sys: { "externref.table": table } });
   const e = instance.exports as unknown as JsBindgen;
   for (let i = 0; i < N; i++) slots[i] = e.insert(values[i]);
   for (let i = 0; i < N; i++) e.remove(slots[i]);
@@ -128,6 +144,12 @@ Deno.bench({
 });
 
 Deno.bench({
+  name: "bound: no table.grow at all (table created with N slots)",
+  group: "alloc",
+  fn: () => jsBindgenLoop(preGrown),
+});
+
+Deno.bench({
   name: "js-bindgen allocator after externref-batch",
   group: "alloc",
   baseline: true,
@@ -137,21 +159,26 @@ Deno.bench({
 // Five timed runs per variant, in Deno and in Node: min and median, and the ratios the targets
 // are about (unbatched / batched ≥ 1.3 in every run; batched / hand-inlined ≤ 1.1).
 const RUNNER = `
-const [unbatched, batched, hand] = await Promise.all(process.argv.slice(2, 5).map(async (f) =>
-  new WebAssembly.Module(await (await import("node:fs/promises")).readFile(f))));
-const N = Number(process.argv[5]);
+const [unbatched, batched, hand, preGrown] = await Promise.all(process.argv.slice(2, 6).map(
+  async (f) => new WebAssembly.Module(await (await import("node:fs/promises")).readFile(f)),
+));
+const N = Number(process.argv[6]);
 const values = Array.from({ length: N }, (_, i) => ({ i }));
 const slots = new Int32Array(N);
 function loop(module) {
-  const table = new WebAssembly.Table({ element: "externref", initial: 0 });
+  const initial = module === preGrown ? N : 0;
+  const table = new WebAssembly.Table({ element: "externref", initial });
   const e = new WebAssembly.Instance(module, { js_sys: { "externref.table": table } }).exports;
   for (let i = 0; i < N; i++) slots[i] = e.insert(values[i]);
   for (let i = 0; i < N; i++) e.remove(slots[i]);
 }
 const out = {};
-for (const [name, m] of [["unbatched", unbatched], ["batched", batched], ["hand", hand]]) loop(m);
+const variants = [
+  ["unbatched", unbatched], ["batched", batched], ["hand", hand], ["preGrown", preGrown],
+];
+for (const [, m] of variants) loop(m);
 for (let run = 0; run < 5; run++) {
-  for (const [name, m] of [["unbatched", unbatched], ["batched", batched], ["hand", hand]]) {
+  for (const [name, m] of variants) {
     const t = performance.now();
     loop(m);
     (out[name] ??= []).push(performance.now() - t);
@@ -164,9 +191,10 @@ function summary(runtime: string, times: Record<string, number[]>): string {
   const med = (a: number[]) => [...a].sort((x, y) => x - y)[2];
   const min = (a: number[]) => Math.min(...a);
   const speedups = times.unbatched.map((u, i) => u / times.batched[i]);
+  const bound = times.unbatched.map((u, i) => u / times.preGrown[i]);
   return [
     `${runtime}: ms per ${N} allocations (5 runs: min / median)`,
-    ...["unbatched", "batched", "hand"].map((k) =>
+    ...["unbatched", "batched", "hand", "preGrown"].map((k) =>
       `  ${k.padEnd(10)} ${min(times[k]).toFixed(1).padStart(8)} / ${
         med(times[k]).toFixed(1).padStart(8)
       }`
@@ -175,6 +203,9 @@ function summary(runtime: string, times: Record<string, number[]>): string {
       Math.min(...speedups).toFixed(2)
     }, median ${med(speedups).toFixed(2)})`,
     `  batched/hand (median): ${(med(times.batched) / med(times.hand)).toFixed(2)}`,
+    `  bound, unbatched/preGrown per run: ${bound.map((x) => x.toFixed(2)).join(" ")} (median ${
+      med(bound).toFixed(2)
+    }): no batching can beat this`,
   ].join("\n");
 }
 
@@ -184,14 +215,19 @@ function summary(runtime: string, times: Record<string, number[]>): string {
     [`${dir}/unbatched.wasm`, assemble(jsBindgenModule())],
     [`${dir}/batched.wasm`, bytes],
     [`${dir}/hand.wasm`, handBytes],
+    [`${dir}/preGrown.wasm`, preGrownBytes],
   ] as const;
   for (const [f, b] of files) await Deno.writeFile(f, b);
   const deno: Record<string, number[]> = {};
-  for (const m of [unbatched, batched, hand]) jsBindgenLoop(m);
+  const variants = [
+    ["unbatched", unbatched],
+    ["batched", batched],
+    ["hand", hand],
+    ["preGrown", preGrown],
+  ] as const;
+  for (const [, m] of variants) jsBindgenLoop(m);
   for (let run = 0; run < 5; run++) {
-    for (
-      const [name, m] of [["unbatched", unbatched], ["batched", batched], ["hand", hand]] as const
-    ) {
+    for (const [name, m] of variants) {
       const t = performance.now();
       jsBindgenLoop(m);
       (deno[name] ??= []).push(performance.now() - t);
