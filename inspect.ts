@@ -5,6 +5,7 @@
 import { readNames } from "./wasm/custom.ts";
 import { type Section, WasmModule } from "./wasm/module.ts";
 import { readCode, readExports, readFunctions, readImports } from "./wasm/types.ts";
+import { groupDigits } from "./text.ts";
 
 /** One row of the section table. */
 export interface SectionRow {
@@ -89,7 +90,7 @@ export function inspectModule(input: Uint8Array | WasmModule, file?: string): In
   };
 }
 
-const fmt = (n: number) => n.toLocaleString("en-US");
+const fmt = groupDigits;
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const summary = (r: Record<string, number>) =>
   Object.entries(r).map(([k, v]) => `${v} ${k}`).join(", ") || "none";

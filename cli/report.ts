@@ -4,6 +4,7 @@
  */
 import type { PipelineReport } from "../pipeline.ts";
 import { phaseLabel } from "./progress.ts";
+import { groupDigits } from "../text.ts";
 
 /** `93.2% smaller`, `0.5% larger` or `same size`. */
 export function sizeChange(before: number, after: number): string {
@@ -20,8 +21,8 @@ function ms(value: number): string {
 export function formatReport(report: PipelineReport, format: string): string {
   if (format === "json") return JSON.stringify(report, null, 2);
   const lines = [
-    `input ${report.inputBytes.toLocaleString("en-US")} bytes → output ${
-      report.outputBytes.toLocaleString("en-US")
+    `input ${groupDigits(report.inputBytes)} bytes → output ${
+      groupDigits(report.outputBytes)
     } bytes (${sizeChange(report.inputBytes, report.outputBytes)})`,
   ];
   const binaryen = ["load binaryen", "ir parse", "ir emit"].reduce(

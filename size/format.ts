@@ -5,9 +5,9 @@
 import type { SizeItem } from "./analyze.ts";
 import type { SizeDiff } from "./diff.ts";
 import type { WhyReport } from "./views.ts";
+import { groupDigits } from "../text.ts";
 
-/** 1234567 → "1,234,567" (toLocaleString loads ICU data on first use, ~20 ms). */
-const num = (n: number) => String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+const num = groupDigits;
 const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
 const signed = (n: number) => (n > 0 ? `+${num(n)}` : n < 0 ? `−${num(-n)}` : "0");
 
