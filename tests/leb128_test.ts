@@ -11,6 +11,7 @@ import {
   readU64,
   WasmParseError,
 } from "../mod.ts";
+import { ByteReader, ByteWriter } from "../wasm/bytes.ts";
 
 Deno.test("LEB128 u32/s32 round-trip minimal and 5-byte padded forms", () => {
   fc.assert(fc.property(fc.nat({ max: 0xffffffff }), (v) => {
@@ -75,4 +76,39 @@ Deno.test("LEB128 rejects numbers longer than allowed or out of range", () => {
   assert.throws(() => readU64(new Uint8Array(11).fill(0x80), 0), /longer than 10 bytes/);
   assert.throws(() => readU32(new Uint8Array([0x80, 0x80]), 0), WasmParseError);
   assert.throws(() => readU32(new Uint8Array([0x80, 0x80]), 0), /Unexpected end/);
+});
+
+Deno.test("ByteReader.u32 and ByteWriter.u32 (in-place fast paths) agree with readU32/encodeU32", () => {
+  fc.assert(
+    fc.property(fc.nat({ max: 0xffffffff }), fc.integer({ min: 0, max: 5 }), (v, pad) => {
+      const padTo = pad === 0 ? 0 : Math.max(pad, encodeU32(v).length);
+      const bytes = encodeU32(v, padTo);
+      const r = new ByteReader(new Uint8Array([0x7f, ...bytes, 0x7f]));
+      r.u8();
+      assert.equal(r.u32(), v);
+      assert.equal(r.pos, 1 + bytes.length);
+      assert.deepEqual(new ByteWriter().u32(v).finish(), encodeU32(v));
+    }),
+  );
+  // Malformed numbers still get the checked decoder's errors, rebased to the file offset.
+  for (
+    const bad of [[0xff, 0xff, 0xff, 0xff, 0x1f], [0x80, 0x80, 0x80, 0x80, 0x80, 0x00], [0x80]]
+  ) {
+    const bytes = new Uint8Array(bad);
+    const expected = (() => {
+      try {
+        readU32(bytes, 0);
+      } catch (e) {
+        return e as WasmParseError;
+      }
+    })()!;
+    assert.throws(() => new ByteReader(bytes, 100).u32(), (e) => {
+      assert.ok(e instanceof WasmParseError);
+      assert.equal(e.offset, expected.offset + 100);
+      assert.equal(e.detail, expected.detail);
+      return true;
+    });
+  }
+  assert.throws(() => new ByteWriter().u32(-1), RangeError);
+  assert.throws(() => new ByteWriter().u32(2 ** 32), RangeError);
 });

@@ -183,3 +183,40 @@ Deno.test("readModuleFile() leaves dropped custom sections unread", async () => 
   assert.ok(lazy.source.subarray(at + 16, at + 64).every((b) => b === 0));
   assert.ok(!readModule(bytes).section(".debug_info"));
 });
+
+Deno.test("readNames: ASCII names sliced from the section, others decoded as UTF-8, bad UTF-8 refused", async () => {
+  const { encodeNameMap } = await import("../wasm/custom.ts");
+  const { encodeU32 } = await import("../wasm/leb128.ts");
+  const header = [0, 0x61, 0x73, 0x6d, 1, 0, 0, 0];
+  const withNames = (sub: Uint8Array) => {
+    const name = [4, ...new TextEncoder().encode("name")];
+    const payload = [...name, ...sub];
+    return readModule(new Uint8Array([...header, 0, ...encodeU32(payload.length), ...payload]));
+  };
+  // Indices from 0 to 300 (two-byte LEBs, bytes ≥ 0x80 between the names), mixed names.
+  const names = new Map<number, string>();
+  for (let i = 0; i < 300; i += 7) {
+    names.set(i, i % 3 === 0 ? `f${i}::<é ${"x".repeat(i % 5)}>` : `core::fmt::write${i}`);
+  }
+  names.set(299, "");
+  const read = readNames(withNames(encodeNameMap(1, names)))!;
+  assert.deepEqual([...read.functions], [...names].sort((a, b) => a[0] - b[0]));
+  // A name that is not UTF-8 is one parse error naming where it starts.
+  const bad = new Uint8Array([1, 5, 1, 5, 2, 0xc3, 0x28]);
+  const e = thrown(() => readNames(withNames(bad)));
+  assert.ok(e instanceof WasmParseError, String(e));
+  assert.match(e.message, /not valid UTF-8/);
+});
+
+Deno.test("readCode: one frozen outline while the code is unchanged, a new one after", () => {
+  // two bodies: (func) (func nop)
+  const m = readModule(wasm(1, 4, 1, 0x60, 0, 0, 3, 3, 2, 0, 0, 10, 7, 2, 2, 0, 0x0b, 2, 0, 0x01));
+  const a = readCode(m);
+  assert.equal(readCode(m), a, "shared while unchanged");
+  assert.ok(Object.isFrozen(a));
+  assert.deepEqual(a.map((b) => [...b.body]), [[0, 0x0b], [0, 0x01]]);
+  m.setPayload(m.section(10)!, new Uint8Array([2, 2, 0, 0x0b, 3, 0, 0x01, 0x0b]));
+  const b = readCode(m);
+  assert.notEqual(b, a);
+  assert.deepEqual(b.map((x) => [...x.body]), [[0, 0x0b], [0, 0x01, 0x0b]]);
+});
