@@ -99,6 +99,16 @@ Deno.test("from a URL with a fresh DENO_DIR, --help, --version, passes, inspect 
   for (const heavy of ["binaryen", "wabt", "gecko-profiler-demangle"]) {
     assert.ok(!packages.includes(heavy), `${heavy} was downloaded: ${packages}`);
   }
+  // The size views load on demand (a dynamic import from the same URL; the demo's mangled names
+  // then fetch the demangler).
+  const top = await exec(
+    Deno.execPath(),
+    ["run", "-A", cli, "inspect", DEMO, "--top", "3"],
+    work,
+    dir,
+  );
+  assert.equal(top.code, 0, top.stderr);
+  assert.match(top.stdout, /the 3 largest items/);
   await close(dir);
 });
 
