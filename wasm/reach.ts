@@ -262,8 +262,10 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
   // Data segment offsets may read globals.
   for (const d of readData(m)) if (d.offset) constRefs(d.offset, "a data segment");
 
-  // The references of the body being decoded, in a reused array (copied out once per body).
-  let scratch = new Int32Array(1 << 12);
+  // The references of every body, written into shared arenas: each body's are one view of its
+  // arena (no array of its own); `bodyStart` is where the current body's begin, `found` how many.
+  let arena = new Int32Array(1 << 16);
+  let bodyStart = 0;
   let found = 0;
   let current = 0;
   let indirectType = 0;
@@ -291,15 +293,19 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
         } else markTable(value);
       } else if (kind === Imm.elem) markSegment(value);
       else return;
-      if (found + 4 > scratch.length) {
-        const next = new Int32Array(scratch.length * 2);
-        next.set(scratch);
-        scratch = next;
+      if (bodyStart + found + 4 > arena.length) {
+        // a new arena; the current body's references move with it, earlier views keep theirs
+        const next = new Int32Array(Math.max(arena.length, 4 * (found + 4)));
+        next.set(arena.subarray(bodyStart, bodyStart + found));
+        arena = next;
+        bodyStart = 0;
       }
-      scratch[found++] = kind;
-      scratch[found++] = value;
-      scratch[found++] = at;
-      scratch[found++] = length;
+      const k = bodyStart + found;
+      arena[k] = kind;
+      arena[k + 1] = value;
+      arena[k + 2] = at;
+      arena[k + 3] = length;
+      found += 4;
     },
   };
   while (work.length || globalWork.length) {
@@ -325,7 +331,9 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
     const body = bodies[f - importedFunctions];
     found = 0;
     decodeInstructions(body.body, 0, body.body.length, true, visitor, Math.max(0, body.offset));
-    refs[f - importedFunctions] = scratch.slice(0, found);
+    refs[f - importedFunctions] = arena.subarray(bodyStart, bodyStart + found);
+    bodyStart += found;
+    found = 0;
   }
   return {
     functionCount,
