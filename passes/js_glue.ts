@@ -90,6 +90,8 @@ export const jsGlue: PassFactory<JsGlueSchema> = definePass<JsGlueSchema>({
       };
       return { ...report };
     },
+    // It removes two custom sections and writes files: no code, so no feature.
+    preservesFeatures: true,
   }),
 });
 

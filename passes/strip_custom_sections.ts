@@ -160,6 +160,8 @@ export const stripCustomSections: PassFactory<StripSchema> = definePass<StripSch
         }
         return report;
       },
+      // Custom sections only: no code, so no feature.
+      preservesFeatures: true,
     };
   },
 });
