@@ -158,19 +158,20 @@ class BodyRecords {
   callees = new Int32Array(this.cap);
   /** Instructions recorded. */
   n = 0;
-  /** Calls to roots among them. */
+  /** The indices of the calls to roots among them. */
+  rootCallAt = new Int32Array(1024);
   rootCalls = 0;
-  /** Indices of the instructions kept (-1: a new `unreachable`). */
-  emitted = new Int32Array(this.cap);
-  emittedLength = 0;
-  /** Scratch for `keptRefs`: the new start of each instruction. */
-  newStart = new Int32Array(this.cap);
+  /**
+   * The edits `select` chose, in order, as (cut from, cut to, insert) triples of body offsets:
+   * bytes [from, to) go, and `insert` 1 puts an `unreachable` in their place.
+   */
+  edits = new Int32Array(3 * 256);
+  nEdits = 0;
   #callee = -1;
   /** With `withRefs`: the references reachability tracks, as (kind, value, at, length). */
   refs = new Int32Array(4 * 1024);
-  /** The opcode and the instruction index of each reference. */
+  /** The opcode of each reference's instruction. */
   refOps = new Uint8Array(1024);
-  refInstr = new Int32Array(1024);
   nRefs = 0;
   /** The immediates that reach `immediate`. */
   readonly kinds: number;
@@ -188,20 +189,19 @@ class BodyRecords {
     if (this.withRefs) this.#ref(kind, value, at, len, op);
     if (op !== 0x10 || kind !== Imm.func) return;
     this.#callee = value;
-    if (this.rootParams[value] >= 0) this.rootCalls++;
+    if (this.rootParams[value] >= 0) {
+      // immediates come before their instruction's `instruction` call: it is instruction n
+      if (this.rootCalls === this.rootCallAt.length) this.rootCallAt = grown(this.rootCallAt);
+      this.rootCallAt[this.rootCalls++] = this.n;
+    }
   };
 
   #ref(kind: number, value: number, at: number, len: number, op: number): void {
     if (this.nRefs === this.refOps.length) {
-      const refs = new Int32Array(this.refs.length * 2);
-      refs.set(this.refs);
-      this.refs = refs;
+      this.refs = grown(this.refs);
       const ops = new Uint8Array(this.refOps.length * 2);
       ops.set(this.refOps);
       this.refOps = ops;
-      const instr = new Int32Array(this.refInstr.length * 2);
-      instr.set(this.refInstr);
-      this.refInstr = instr;
     }
     const k = this.nRefs++;
     this.refs[4 * k] = kind;
@@ -209,8 +209,6 @@ class BodyRecords {
     this.refs[4 * k + 2] = at;
     this.refs[4 * k + 3] = len;
     this.refOps[k] = op;
-    // immediates come before their instruction's `instruction` call: it is instruction n
-    this.refInstr[k] = this.n;
   }
 
   readonly instruction = (op: number, _sub: number, start: number, end: number) => {
@@ -225,17 +223,10 @@ class BodyRecords {
 
   #grow(): void {
     this.cap *= 2;
-    const g = (a: Int32Array) => {
-      const b = new Int32Array(this.cap);
-      b.set(a);
-      return b;
-    };
-    this.ops = g(this.ops);
-    this.starts = g(this.starts);
-    this.ends = g(this.ends);
-    this.callees = g(this.callees);
-    this.emitted = new Int32Array(this.cap);
-    this.newStart = new Int32Array(this.cap);
+    this.ops = grown(this.ops);
+    this.starts = grown(this.starts);
+    this.ends = grown(this.ends);
+    this.callees = grown(this.callees);
   }
 
   /** Decodes `body` (at `offset` in the file, for messages) into the records. */
@@ -243,6 +234,7 @@ class BodyRecords {
     this.n = 0;
     this.nRefs = 0;
     this.rootCalls = 0;
+    this.nEdits = 0;
     this.#callee = -1;
     decodeInstructions(body, 0, body.length, true, this, offset);
   }
@@ -252,10 +244,10 @@ class BodyRecords {
    * for calls from other functions, and the last operand for calls from a root's own body.
    */
   constants(body: Uint8Array, f: number, inRoot: boolean, result: ByteRewrite): void {
-    const { ops, starts, callees, rootParams } = this;
-    for (let k = 0; k < this.n; k++) {
+    const { ops, starts, callees, rootParams, rootCallAt } = this;
+    for (let c = 0; c < this.rootCalls; c++) {
+      const k = rootCallAt[c];
       const target = callees[k];
-      if (target < 0 || rootParams[target] < 0) continue;
       const params = rootParams[target];
       if (inRoot) {
         // the last operand, when it is a constant
@@ -280,40 +272,51 @@ class BodyRecords {
   }
 
   /**
-   * Chooses the instructions to keep: a call to a root becomes `unreachable` (its pure operands
-   * dropped), and the code after it, or after any instruction that never falls through, is
-   * skipped up to the end (or else/catch/delegate) of its block. Returns the calls rewritten.
+   * Chooses the edits: a call to a root becomes `unreachable` (its pure operands dropped), and the
+   * code after it, or after any instruction that never falls through, goes up to the end (or
+   * else/catch/delegate) of its block. Returns the calls rewritten. `bodyLength` is where the
+   * code ends when no block end follows (only in malformed code).
    */
-  select(): number {
-    const { ops, callees, rootParams, emitted } = this;
+  select(bodyLength: number): number {
+    const { ops, starts, ends, callees, rootParams } = this;
     const n = this.n;
-    let length = 0;
     let rewritten = 0;
+    /** The first instruction a cut may reach back to: the one after the previous cut. */
+    let low = 0;
     let k = 0;
     while (k < n) {
-      const target = callees[k];
-      const trapsHere = ops[k] === 0x10 && rootParams[target] >= 0;
-      if (!trapsHere && !(OPCODE_CLASS[ops[k]] & NEVER_FALLS_THROUGH)) {
-        emitted[length++] = k;
+      const op = ops[k];
+      const trapsHere = op === 0x10 && rootParams[callees[k]] >= 0;
+      if (!trapsHere && !(OPCODE_CLASS[op] & NEVER_FALLS_THROUGH)) {
         k++;
         continue;
       }
+      let from: number;
       if (trapsHere) {
         rewritten++;
-        let params = rootParams[target];
-        while (
-          params > 0 && length > 0 && emitted[length - 1] >= 0 &&
-          OPCODE_CLASS[ops[emitted[length - 1]]] & PURE
-        ) {
-          length--;
+        let first = k;
+        let params = rootParams[callees[k]];
+        while (params > 0 && first > low && OPCODE_CLASS[ops[first - 1]] & PURE) {
+          first--;
           params--;
         }
-        emitted[length++] = -1;
-      } else emitted[length++] = k;
-      k = this.#blockEnd(k + 1);
+        from = starts[first];
+      } else from = ends[k];
+      const j = this.#blockEnd(k + 1);
+      this.#edit(from, j < n ? starts[j] : bodyLength, trapsHere ? 1 : 0);
+      low = j;
+      k = j;
     }
-    this.emittedLength = length;
     return rewritten;
+  }
+
+  #edit(from: number, to: number, insert: number): void {
+    if (from === to && insert === 0) return;
+    if (3 * (this.nEdits + 1) > this.edits.length) this.edits = grown(this.edits);
+    const e = 3 * this.nEdits++;
+    this.edits[e] = from;
+    this.edits[e + 1] = to;
+    this.edits[e + 2] = insert;
   }
 
   /** The first instruction from `k` on that ends (or else/catch/delegate) the current block. */
@@ -335,80 +338,75 @@ class BodyRecords {
   }
 
   /**
-   * The references of the selected instructions at their places in the body `write` writes (the
-   * layout `reach` keeps; see `RewrittenBody`).
+   * The references outside the cuts, at their places in the body `write` writes (the layout
+   * `reach` keeps; see `RewrittenBody`). References come in body order, as the edits do.
    */
   keptRefs(): { refs: Int32Array; ops: Uint8Array } {
-    const { starts, ends, emitted } = this;
-    // Where each kept instruction starts in the new body (-1: dropped).
-    const newStart = this.newStart;
-    newStart.fill(-1, 0, this.n);
-    let pos = this.n > 0 ? starts[0] : 0;
-    for (let x = 0; x < this.emittedLength; x++) {
-      const e = emitted[x];
-      if (e < 0) pos += 1;
-      else {
-        newStart[e] = pos;
-        pos += ends[e] - starts[e];
-      }
-    }
+    const { edits, refs: all } = this;
+    const keep = new Uint8Array(this.nRefs);
+    const at = new Int32Array(this.nRefs);
     let kept = 0;
-    for (let k = 0; k < this.nRefs; k++) if (newStart[this.refInstr[k]] >= 0) kept++;
+    let shift = 0; // bytes removed minus bytes inserted before the current position
+    let e = 0;
+    for (let q = 0; q < this.nRefs; q++) {
+      const pos = all[4 * q + 2];
+      while (e < this.nEdits && edits[3 * e + 1] <= pos) {
+        shift += edits[3 * e + 1] - edits[3 * e] - edits[3 * e + 2];
+        e++;
+      }
+      if (e < this.nEdits && pos >= edits[3 * e]) continue; // inside a cut
+      keep[q] = 1;
+      at[q] = pos - shift;
+      kept++;
+    }
     const refs = new Int32Array(4 * kept);
     const ops = new Uint8Array(kept);
-    let q = 0;
-    for (let k = 0; k < this.nRefs; k++) {
-      const e = this.refInstr[k];
-      if (newStart[e] < 0) continue;
-      refs[4 * q] = this.refs[4 * k];
-      refs[4 * q + 1] = this.refs[4 * k + 1];
-      refs[4 * q + 2] = newStart[e] + this.refs[4 * k + 2] - starts[e];
-      refs[4 * q + 3] = this.refs[4 * k + 3];
-      ops[q] = this.refOps[k];
-      q++;
+    let r = 0;
+    for (let q = 0; q < this.nRefs; q++) {
+      if (!keep[q]) continue;
+      refs[4 * r] = all[4 * q];
+      refs[4 * r + 1] = all[4 * q + 1];
+      refs[4 * r + 2] = at[q];
+      refs[4 * r + 3] = all[4 * q + 3];
+      ops[r] = this.refOps[q];
+      r++;
     }
     return { refs, ops };
   }
 
   /**
-   * Writes the body with the selected instructions to `out` (size prefix first); kept
-   * instructions go in runs of adjacent ones. `moved(from, length)` hears where each run of
-   * `body` bytes went.
+   * Writes the body with the edits applied to `out` (size prefix first). `moved(from, length)`
+   * hears where each run of kept `body` bytes went.
    */
   write(body: Uint8Array, out: Out, moved: (from: number, length: number) => void): void {
-    const { starts, ends, emitted } = this;
-    const localsEnd = this.n > 0 ? starts[0] : body.length;
-    let size = localsEnd;
-    for (let x = 0; x < this.emittedLength; x++) {
-      const e = emitted[x];
-      size += e < 0 ? 1 : ends[e] - starts[e];
+    const { edits } = this;
+    let size = body.length;
+    for (let e = 0; e < this.nEdits; e++) {
+      size -= edits[3 * e + 1] - edits[3 * e] - edits[3 * e + 2];
     }
     out.u32(size);
-    moved(0, localsEnd);
-    out.range(body, 0, localsEnd);
-    let runStart = -1, runEnd = -1;
-    for (let x = 0; x < this.emittedLength; x++) {
-      const e = emitted[x];
-      if (e >= 0 && runStart >= 0 && starts[e] === runEnd) {
-        runEnd = ends[e];
-        continue;
+    let pos = 0;
+    for (let e = 0; e < this.nEdits; e++) {
+      const from = edits[3 * e];
+      if (from > pos) {
+        moved(pos, from - pos);
+        out.range(body, pos, from);
       }
-      if (runStart >= 0) {
-        moved(runStart, runEnd - runStart);
-        out.range(body, runStart, runEnd);
-        runStart = -1;
-      }
-      if (e < 0) out.byte(0x00);
-      else {
-        runStart = starts[e];
-        runEnd = ends[e];
-      }
+      if (edits[3 * e + 2]) out.byte(0x00);
+      pos = edits[3 * e + 1];
     }
-    if (runStart >= 0) {
-      moved(runStart, runEnd - runStart);
-      out.range(body, runStart, runEnd);
+    if (pos < body.length) {
+      moved(pos, body.length - pos);
+      out.range(body, pos, body.length);
     }
   }
+}
+
+/** A copy of `a` twice as long. */
+function grown(a: Int32Array): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
 }
 
 /**
@@ -474,7 +472,7 @@ export function rewriteOnBytes(
       continue;
     }
     changed = true;
-    result.callSitesRewritten += records.select();
+    result.callSitesRewritten += records.select(body.length);
     const base = at(i);
     records.write(body, out, (from, length) => moved(base + from, length));
   }
@@ -510,7 +508,7 @@ export function rewriteBodies(
       continue;
     }
     if (!records.rootCalls) continue;
-    result.callSitesRewritten += records.select();
+    result.callSitesRewritten += records.select(body.length);
     out.len = 0;
     records.write(body, out, none);
     // `write` puts the size first: the body is what follows it.
