@@ -163,20 +163,37 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
   const tables = new Uint8Array(tableCount);
   const elements = new Uint8Array(segments.length);
   const refs: (BodyRefs | undefined)[] = new Array(bodies.length);
+  // Why each function is live: most are called by (or `ref.func`'d in) a body, kept as a number
+  // (caller * 2, + 1 for ref.func; the text is made when asked); other reasons as text.
+  const byBody = new Int32Array(functionCount).fill(-1);
   const why = new Map<number, string>();
+  const reasonText = (f: number): string | undefined =>
+    byBody[f] >= 0
+      ? `${byBody[f] & 1 ? "referred to" : "called"} by function ${byBody[f] >> 1}`
+      : why.get(f);
+  const setReason = (f: number, reason: string | number) => {
+    if (typeof reason === "number") byBody[f] = reason;
+    else {
+      byBody[f] = -1;
+      why.set(f, reason);
+    }
+  };
   const work: number[] = [];
   const globalWork: number[] = [];
 
-  /** Keeps `f`; its body runs only when `call` (called, exported, ref.func, ...). */
-  const markFunc = (f: number, reason: string, call = true) => {
+  /**
+   * Keeps `f`; its body runs only when `call` (called, exported, ref.func, ...). `reason` is text,
+   * or a body's reference as a number (see `byBody`).
+   */
+  const markFunc = (f: number, reason: string | number, call = true) => {
     if (f >= functionCount) return;
     if (!functions[f]) {
       functions[f] = 1;
-      why.set(f, reason);
+      setReason(f, reason);
     }
     if (!call || called[f]) return;
     called[f] = 1;
-    if (why.get(f)!.startsWith("in element segment")) why.set(f, reason);
+    if (byBody[f] < 0 && why.get(f)!.startsWith("in element segment")) setReason(f, reason);
     if (f >= importedFunctions) work.push(f);
   };
   const markGlobal = (g: number) => {
@@ -273,10 +290,8 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
   const visitor = {
     immediate(kind: number, value: number, at: number, length: number, op: number) {
       if (kind === Imm.func) {
-        // Most calls name a function already called: no reason string to build for them.
-        if (!called[value]) {
-          markFunc(value, `${op === 0xd2 ? "referred to" : "called"} by function ${current}`);
-        }
+        // Most calls name a function already called; the others keep their reason as a number.
+        if (!called[value]) markFunc(value, current * 2 + (op === 0xd2 ? 1 : 0));
       } else if (kind === Imm.type) {
         // kept so that a rewrite can re-encode padded type indices minimally
         if (op === 0x11 || op === 0x13) indirectType = value;
@@ -349,7 +364,7 @@ export function reach(m: WasmModule, options: ReachOptions = {}): Reachability {
     typedReferences,
     segments,
     bodies: options.bodies,
-    reason: (f) => why.get(f) ?? "unreachable",
+    reason: (f) => reasonText(f) ?? "unreachable",
   };
 }
 
