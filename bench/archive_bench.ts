@@ -8,6 +8,7 @@
  * Run with `deno bench -A bench/archive_bench.ts`.
  */
 import { runArchivePipeline, stripCustomSections } from "../mod.ts";
+import { rustcWasm32 } from "../tests/_tools.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "linkpass-archive-bench-" });
 const source = new URL("../tests/fixtures/panic/small.rs", import.meta.url).pathname;
@@ -18,28 +19,15 @@ await Deno.writeTextFile(
     `exec wasm-ld-14 "$@"\n`,
 );
 await Deno.chmod(`${dir}/ld.sh`, 0o755);
-const built = await new Deno.Command("/usr/bin/rustc", {
-  args: [
-    "--edition",
-    "2021",
-    "--target",
-    "wasm32-unknown-unknown",
-    "--crate-type",
-    "cdylib",
-    "-C",
-    "opt-level=z",
-    "-C",
-    `linker=${dir}/ld.sh`,
-    "-C",
-    "linker-flavor=wasm-ld",
-    "-o",
-    `${dir}/small.wasm`,
-    source,
-  ],
-  cwd: dir,
-  stdout: "null",
-  stderr: "piped",
-}).output().catch(() => undefined);
+const built = await rustcWasm32(`${dir}/ld.sh`, [
+  "--crate-type",
+  "cdylib",
+  "-C",
+  "opt-level=z",
+  source,
+  "-o",
+  `${dir}/small.wasm`,
+], dir).catch(() => undefined);
 
 if (!built?.success) {
   console.log("archive bench skipped: Debian's rustc (wasm32 std) or wasm-ld-14 is missing");

@@ -116,6 +116,34 @@ export function smallLinkArgs(object: string, output: string): string[] {
   ];
 }
 
+/**
+ * Builds with Debian's rustc 1.63 (`/usr/bin/rustc`, edition 2021) for wasm32-unknown-unknown in
+ * `cwd`, linking through `linker` as wasm-ld. Returns whether it succeeded, and its stderr.
+ */
+export async function rustcWasm32(
+  linker: string,
+  args: string[],
+  cwd: string,
+): Promise<{ success: boolean; stderr: string }> {
+  const out = await new Deno.Command("/usr/bin/rustc", {
+    args: [
+      "--edition",
+      "2021",
+      "--target",
+      "wasm32-unknown-unknown",
+      "-C",
+      "linker-flavor=wasm-ld",
+      "-C",
+      `linker=${linker}`,
+      ...args,
+    ],
+    cwd,
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  return { success: out.success, stderr: new TextDecoder().decode(out.stderr) };
+}
+
 /** Runs `fn` with a fresh temporary directory, removed afterwards (also when `fn` throws). */
 export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await Deno.makeTempDir();

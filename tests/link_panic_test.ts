@@ -16,7 +16,7 @@ import { inputPassesLine } from "../cli/link.ts";
 import { WasmModule } from "../wasm/module.ts";
 import { readImports } from "../wasm/types.ts";
 import { call, SMALL_CALLS } from "./_calls.ts";
-import { builtins, fixture, needs, smallLinkArgs, tool } from "./_tools.ts";
+import { builtins, fixture, needs, rustcWasm32, smallLinkArgs, tool } from "./_tools.ts";
 
 const RUSTC_163 = tool("/usr/bin/rustc");
 const LLD = tool("/usr/bin/rust-lld");
@@ -45,30 +45,18 @@ exec /usr/bin/rust-lld "$@"
 `,
     { mode: 0o755 },
   );
-  const out = await new Deno.Command("/usr/bin/rustc", {
-    args: [
-      "--edition",
-      "2021",
-      "--target",
-      "wasm32-unknown-unknown",
-      "--crate-type",
-      "cdylib",
-      "-C",
-      "opt-level=z",
-      "-C",
-      "codegen-units=1",
-      "-C",
-      "linker-flavor=wasm-ld",
-      "-C",
-      `linker=${shim}`,
-      fixture("panic/small.rs"),
-      "-o",
-      join(dir, "plain.wasm"),
-    ],
-    cwd: dir,
-    stderr: "piped",
-  }).output();
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  const out = await rustcWasm32(shim, [
+    "--crate-type",
+    "cdylib",
+    "-C",
+    "opt-level=z",
+    "-C",
+    "codegen-units=1",
+    fixture("panic/small.rs"),
+    "-o",
+    join(dir, "plain.wasm"),
+  ], dir);
+  assert.ok(out.success, out.stderr);
   const words = (await Deno.readTextFile(join(keep, "args.txt"))).trim().split("\n");
   assert.ok(!words.some((w) => w.startsWith("@")), "rustc 1.63 passes the arguments directly");
   const args = words.map((w) => (w === join(dir, "plain.wasm") ? join(dir, "out.wasm") : w));

@@ -7,7 +7,7 @@ import { decodeFormatRecord, encodeFormatRecord, splitRecords } from "../linker/
 import { UsageError } from "../errors.ts";
 import { WasmModule } from "../wasm/module.ts";
 import { readImports } from "../wasm/types.ts";
-import { fixture, needs, rustLld, tool } from "./_tools.ts";
+import { fixture, needs, rustcWasm32, rustLld, tool } from "./_tools.ts";
 
 const LLD = rustLld();
 const RUSTC_163 = tool("/usr/bin/rustc");
@@ -431,33 +431,21 @@ Deno.test(
     await Deno.writeTextFile(shim, `#!/bin/sh\nexec deno run -A "${cli}" link "$@"\n`, {
       mode: 0o755,
     });
-    const out = await new Deno.Command("/usr/bin/rustc", {
-      args: [
-        "--edition",
-        "2021",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--crate-type",
-        "cdylib",
-        "-O",
-        "-C",
-        "lto=fat",
-        "-C",
-        "panic=abort",
-        "-C",
-        "target-feature=+reference-types",
-        "-C",
-        "linker-flavor=wasm-ld",
-        "-C",
-        `linker=${shim}`,
-        fixture("link/externref/lib.rs"),
-        "-o",
-        `${dir}/app.wasm`,
-      ],
-      cwd: dir,
-      stderr: "piped",
-    }).output();
-    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    const out = await rustcWasm32(shim, [
+      "--crate-type",
+      "cdylib",
+      "-O",
+      "-C",
+      "lto=fat",
+      "-C",
+      "panic=abort",
+      "-C",
+      "target-feature=+reference-types",
+      fixture("link/externref/lib.rs"),
+      "-o",
+      `${dir}/app.wasm`,
+    ], dir);
+    assert.ok(out.success, out.stderr);
     const demo = await instantiate(await Deno.readFile(`${dir}/app.wasm`));
     assert.equal(demo.exports.run(), 1193);
     // compiler_builtins (with its lib.rmeta; fat LTO took in core) went to LLD 22 cleaned.

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { WasmModule } from "../wasm/module.ts";
-import { fixture, needs, tool } from "./_tools.ts";
+import { fixture, needs, rustcWasm32, tool } from "./_tools.ts";
 
 const RUSTC = tool("/usr/bin/rustc");
 const NODE = tool("node");
@@ -16,22 +16,8 @@ const CLI = new URL("../cli.ts", import.meta.url).pathname;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
 
 async function rustc(dir: string, args: string[]) {
-  const out = await new Deno.Command("/usr/bin/rustc", {
-    args: [
-      "--edition",
-      "2021",
-      "--target",
-      "wasm32-unknown-unknown",
-      "-C",
-      "linker-flavor=wasm-ld",
-      "-C",
-      `linker=${join(dir, "linkpass-ld")}`,
-      ...args,
-    ],
-    cwd: dir,
-    stderr: "piped",
-  }).output();
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  const out = await rustcWasm32(join(dir, "linkpass-ld"), args, dir);
+  assert.ok(out.success, out.stderr);
 }
 
 async function run(args: string[]) {
