@@ -59,27 +59,6 @@ function reader(m: WasmModule, id: number): { r: ByteReader; s: Section } | unde
   return s ? { r: m.reader(s), s } : undefined;
 }
 
-/**
- * An unsigned LEB at `r.pos`, decoded inline (ByteReader.u32 allocates a result object per
- * number; sections with 100,000 entries make that visible). Malformed input is caught by the
- * callers' bounds checks and by `done`.
- */
-function fastU32(r: ByteReader): number {
-  const b = r.bytes;
-  let p = r.pos;
-  let v = 0;
-  let shift = 0;
-  let x;
-  do {
-    x = b[p++];
-    v |= (x & 0x7f) << shift;
-    shift += 7;
-  } while (x & 0x80 && shift < 35);
-  if (p > b.length) r.fail("unexpected end of section inside a LEB128 number");
-  r.pos = p;
-  return v >>> 0;
-}
-
 /** Reads the count of a vector; guards against counts larger than the bytes left. */
 function count(r: ByteReader): number {
   const n = r.u32();
@@ -179,7 +158,7 @@ function functionTypes(m: WasmModule): Uint32Array {
   if (!x) return EMPTY;
   const n = count(x.r);
   const out = new Uint32Array(n);
-  for (let i = 0; i < n; i++) out[i] = fastU32(x.r);
+  for (let i = 0; i < n; i++) out[i] = x.r.u32();
   done(x.r, x.s);
   return out;
 }
@@ -250,7 +229,7 @@ function elemLayout(m: WasmModule): ElemLayout {
     for (let k = 0; k < n; k++) {
       if (exprs) {
         constRefs(r, (op, x) => op === 0xd2 ? funcs.push(x) : globalRefs.push(i, x));
-      } else funcs.push(fastU32(r));
+      } else funcs.push(r.u32());
     }
   });
   funcStart.push(funcs.length);
@@ -272,7 +251,7 @@ function codeLayout(m: WasmModule): Layout["code"] {
   const bodyStart = new Uint32Array(n);
   const bodyEnd = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
-    const size = fastU32(r);
+    const size = r.u32();
     if (size > r.bytes.length - r.pos) {
       r.fail(`function body ${i} (${size} bytes) runs past the end of the code section`);
     }
