@@ -420,65 +420,47 @@ export function rewriteOnBytes(
   roots: Set<number>,
   moves?: number[],
 ): ByteRewrite {
-  const { imported, bodies, rootParams, result } = prepare(m, roots);
-  const records = new BodyRecords(rootParams);
   const codeSection = m.section(SectionId.code)!;
-  const out = new Out(codeSection.payload.length);
-  /** Where body `i` starts in the old payload (for `moves`). */
-  const at = (i: number) => bodies[i].offset - codeSection.payloadOffset;
-  /** Records that old payload bytes [from, from + length) are now at the output's end. */
-  const moved = (from: number, length: number) => {
-    if (moves && length > 0) moves.push(from, from + length, out.len);
-  };
-  out.u32(bodies.length);
-  let changed = false;
-  // Unchanged bodies are copied as runs of raw payload (size prefixes included): one copy per
-  // run instead of one per body.
   const payload = codeSection.payload;
-  let runFrom = -1, runTo = -1;
-  let countEnd = 0;
-  while (payload[countEnd] & 0x80) countEnd++;
-  countEnd++;
-  const keep = (i: number) => {
-    if (runFrom < 0) runFrom = i === 0 ? countEnd : at(i - 1) + bodies[i - 1].body.length;
-    runTo = at(i) + bodies[i].body.length;
+  const out = new Out(payload.length);
+  /** Where `body` starts in the payload (a view of it). */
+  const at = (body: Uint8Array) => body.byteOffset - payload.byteOffset;
+  /** Copies payload bytes [from, to) to the output, recording the move for relocations. */
+  const copy = (from: number, to: number) => {
+    if (to <= from) return;
+    if (moves) moves.push(from, to, out.len);
+    out.range(payload, from, to);
   };
-  const flushRun = () => {
-    if (runFrom < 0) return;
-    moved(runFrom, runTo - runFrom);
-    out.range(payload, runFrom, runTo);
-    runFrom = -1;
-  };
-  for (let i = 0; i < bodies.length; i++) {
-    const f = imported + i;
-    const body = bodies[i].body;
-    const inRoot = rootParams[f] >= 0;
-    if (!inRoot && !mayCallRoot(body, rootParams)) {
-      // No `call` to a root anywhere in the bytes: copied without decoding.
-      keep(i);
-      continue;
-    }
-    records.decode(body, Math.max(0, bodies[i].offset));
-    if (records.rootCalls) records.constants(body, f, inRoot, result);
-    flushRun();
-    if (inRoot) {
+  const bodies = readCode(m);
+  out.u32(bodies.length);
+  /**
+   * Payload bytes before this are written (first, the body count, written anew above): unchanged
+   * bodies go as raw runs, size prefixes included.
+   */
+  let copied = 0;
+  while (payload[copied] & 0x80) copied++;
+  copied++;
+  let changed = false;
+  const rewrite = rewriteEach(m, roots, false, (body, records, i) => {
+    // The unchanged bytes since the last rewritten body, up to this body's size prefix (which
+    // starts where the previous body ends).
+    const previous = i > 0 ? bodies[i - 1].body : undefined;
+    copy(copied, previous ? at(previous) + previous.length : copied);
+    copied = at(body) + body.length;
+    changed = true;
+    if (!records) {
       out.u32(ROOT_BODY.length);
       out.copy(ROOT_BODY);
-      changed = true;
-      continue;
+      return;
     }
-    if (!records.rootCalls) {
-      keep(i);
-      continue;
-    }
-    changed = true;
-    result.callSitesRewritten += records.select(body.length);
-    const base = at(i);
-    records.write(body, out, (from, length) => moved(base + from, length));
-  }
-  flushRun();
+    const base = at(body);
+    records.write(body, out, (from, length) => {
+      if (moves && length > 0) moves.push(base + from, base + from + length, out.len);
+    });
+  });
+  copy(copied, payload.length);
   if (changed) m.setSection(SectionId.code, out.result());
-  return result;
+  return rewrite;
 }
 
 /**
@@ -491,32 +473,51 @@ export function rewriteBodies(
   m: WasmModule,
   roots: Set<number>,
 ): { rewrite: ByteRewrite; bodies: Map<number, RewrittenBody> } {
-  const { imported, bodies, rootParams, result } = prepare(m, roots);
-  const records = new BodyRecords(rootParams, true);
   const rewritten = new Map<number, RewrittenBody>();
   const out = new Out(1 << 16);
   const none = () => {};
-  for (let i = 0; i < bodies.length; i++) {
-    const f = imported + i;
-    const body = bodies[i].body;
-    const inRoot = rootParams[f] >= 0;
-    if (!inRoot && !mayCallRoot(body, rootParams)) continue;
-    records.decode(body, Math.max(0, bodies[i].offset));
-    if (records.rootCalls) records.constants(body, f, inRoot, result);
-    if (inRoot) {
+  const rewrite = rewriteEach(m, roots, true, (body, records, i) => {
+    if (!records) {
       rewritten.set(i, { body: ROOT_BODY, refs: new Int32Array(0), ops: new Uint8Array(0) });
-      continue;
+      return;
     }
-    if (!records.rootCalls) continue;
-    result.callSitesRewritten += records.select(body.length);
     out.len = 0;
     records.write(body, out, none);
     // `write` puts the size first: the body is what follows it.
     let sizeEnd = 0;
     while (out.buf[sizeEnd] & 0x80) sizeEnd++;
     rewritten.set(i, { body: out.buf.slice(sizeEnd + 1, out.len), ...records.keptRefs() });
+  });
+  return { rewrite, bodies: rewritten };
+}
+
+/**
+ * The walk both rewrites share: each body that changes, in order, goes to `visit` (defined
+ * function index `i`) with its records once `select` chose the edits, or without records when it
+ * is a root's (its body becomes `unreachable`). Bodies without a call to a root are not visited.
+ */
+function rewriteEach(
+  m: WasmModule,
+  roots: Set<number>,
+  withRefs: boolean,
+  visit: (body: Uint8Array, records: BodyRecords | undefined, i: number) => void,
+): ByteRewrite {
+  const { imported, bodies, rootParams, result } = prepare(m, roots);
+  const records = new BodyRecords(rootParams, withRefs);
+  for (let i = 0; i < bodies.length; i++) {
+    const inRoot = rootParams[imported + i] >= 0;
+    const body = bodies[i].body;
+    // No `call` to a root anywhere in the bytes: unchanged, not decoded.
+    if (!inRoot && !mayCallRoot(body, rootParams)) continue;
+    records.decode(body, Math.max(0, bodies[i].offset));
+    if (records.rootCalls) records.constants(body, imported + i, inRoot, result);
+    if (inRoot) visit(body, undefined, i);
+    else if (records.rootCalls) {
+      result.callSitesRewritten += records.select(body.length);
+      visit(body, records, i);
+    }
   }
-  return { rewrite: result, bodies: rewritten };
+  return result;
 }
 
 /** What both rewrites start from: bodies, and each root's parameter count by function index. */
