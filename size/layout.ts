@@ -59,13 +59,6 @@ function reader(m: WasmModule, id: number): { r: ByteReader; s: Section } | unde
   return s ? { r: m.reader(s), s } : undefined;
 }
 
-/** Reads the count of a vector; guards against counts larger than the bytes left. */
-function count(r: ByteReader): number {
-  const n = r.u32();
-  if (n > r.bytes.length - r.pos) r.fail(`vector count ${n} is larger than the section`);
-  return n;
-}
-
 /** Calls `on(op, index)` for each `ref.func` (0xd2) and `global.get` (0x23) of a const expr. */
 function constRefs(r: ByteReader, on: (op: number, index: number) => void): void {
   const start = r.pos;
@@ -120,7 +113,7 @@ function importLayout(m: WasmModule): ImportLayout {
     return { start: EMPTY, end: EMPTY, kind: new Uint8Array(0), type: EMPTY, names: [] };
   }
   const { r, s } = x;
-  const n = count(r);
+  const n = r.count();
   const out: ImportLayout = {
     start: new Uint32Array(n),
     end: new Uint32Array(n),
@@ -156,7 +149,7 @@ function importLayout(m: WasmModule): ImportLayout {
 function functionTypes(m: WasmModule): Uint32Array {
   const x = reader(m, SectionId.function);
   if (!x) return EMPTY;
-  const n = count(x.r);
+  const n = x.r.count();
   const out = new Uint32Array(n);
   for (let i = 0; i < n; i++) out[i] = x.r.u32();
   done(x.r, x.s);
@@ -166,7 +159,7 @@ function functionTypes(m: WasmModule): Uint32Array {
 function simpleLayout(m: WasmModule, id: number, entry: (r: ByteReader, i: number) => void): Spans {
   const x = reader(m, id);
   if (!x) return { start: EMPTY, end: EMPTY };
-  const n = count(x.r);
+  const n = x.r.count();
   const out = { start: new Uint32Array(n), end: new Uint32Array(n) };
   for (let i = 0; i < n; i++) {
     out.start[i] = x.r.offset;
@@ -225,7 +218,7 @@ function elemLayout(m: WasmModule): ElemLayout {
       else r.u8();
     }
     funcStart.push(funcs.length);
-    const n = count(r);
+    const n = r.count();
     for (let k = 0; k < n; k++) {
       if (exprs) {
         constRefs(r, (op, x) => op === 0xd2 ? funcs.push(x) : globalRefs.push(i, x));
@@ -247,7 +240,7 @@ function codeLayout(m: WasmModule): Layout["code"] {
   const s = m.section(SectionId.code);
   if (!s) return { payload: new Uint8Array(0), base: 0, bodyStart: EMPTY, bodyEnd: EMPTY };
   const r = m.reader(s);
-  const n = count(r);
+  const n = r.count();
   const bodyStart = new Uint32Array(n);
   const bodyEnd = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
@@ -270,7 +263,7 @@ function dataLayout(m: WasmModule): Layout["data"] {
   // unusual offset expressions and for errors.
   const r = m.reader(s);
   const b = r.bytes;
-  const n = count(r);
+  const n = r.count();
   // Segments follow each other: one array of n + 1 offsets holds both ends (`end` is `start`
   // shifted by one), half the memory of two arrays for the 100k segments of Go modules.
   const bounds = new Uint32Array(n + 1);

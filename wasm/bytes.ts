@@ -141,12 +141,17 @@ export class ByteReader {
       this.fail(`The ${what} is not valid UTF-8`, start);
     }
   }
-  /** A vector: count then `count` items read by `item`. */
-  vec<T>(item: (index: number) => T): T[] {
+  /** A vector's count; a count larger than the bytes left (each item takes one at least) fails. */
+  count(): number {
     const count = this.u32();
     if (count > this.bytes.length - this.pos) {
       this.fail(`Vector count ${count} is larger than the bytes left in the section`);
     }
+    return count;
+  }
+  /** A vector: count then `count` items read by `item`. */
+  vec<T>(item: (index: number) => T): T[] {
+    const count = this.count();
     const out: T[] = [];
     for (let i = 0; i < count; i++) out.push(item(i));
     return out;

@@ -81,10 +81,7 @@ const latin1 = new TextDecoder("latin1");
 function readNameMap(sub: ByteReader, map: Map<number, string>): void {
   const bytes = sub.bytes;
   let text: string | undefined;
-  const count = sub.u32();
-  if (count > bytes.length - sub.pos) {
-    sub.fail(`Vector count ${count} is larger than the bytes left in the section`);
-  }
+  const count = sub.count();
   for (let i = 0; i < count; i++) {
     const index = sub.u32();
     const start = sub.pos;
