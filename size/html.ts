@@ -7,6 +7,7 @@
  */
 import { ITEM_KINDS, type SizeAnalysis } from "./analyze.ts";
 import { diffSizes } from "./diff.ts";
+import { groupDigits } from "../text.ts";
 
 /** A leaf of the treemap as the page receives it. */
 type Row = [
@@ -81,7 +82,7 @@ const escapeHtml = (s: string) =>
  * ```
  */
 export function sizeReportHtml(a: SizeAnalysis): string {
-  const title = `${a.file ?? "module"}: ${a.totalBytes.toLocaleString("en-US")} bytes`;
+  const title = `${a.file ?? "module"}: ${groupDigits(a.totalBytes)} bytes`;
   return page(title, {
     mode: "size",
     file: a.file ?? "module",
@@ -105,8 +106,8 @@ export function sizeReportHtml(a: SizeAnalysis): string {
 export function diffReportHtml(before: SizeAnalysis, after: SizeAnalysis): string {
   const d = diffSizes(before, after);
   const title = `${d.files.before ?? "before"} → ${d.files.after ?? "after"}: ${
-    d.total.before.toLocaleString("en-US")
-  } → ${d.total.after.toLocaleString("en-US")} bytes`;
+    groupDigits(d.total.before)
+  } → ${groupDigits(d.total.after)} bytes`;
   // Unchanged items stay in the picture (grey) so the changes show against the whole module.
   const changed = new Map(d.items.map((r) => [`${r.kind}\0${r.name}`, r]));
   const diffRows: Row[] = [];
