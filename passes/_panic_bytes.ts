@@ -648,22 +648,25 @@ export class ValueSet {
  * negative one when `signed`).
  */
 function padded(b: Uint8Array, at: number, length: number, signed: boolean): boolean {
-  if (length < 2) return false;
-  const last = b[at + length - 1];
-  const sign = b[at + length - 2] & 0x40;
+  return length >= 2 && lastAddsNothing(b, at + length, signed);
+}
+
+/**
+ * True when the last byte of the LEB ending at `end` (two bytes or more) adds nothing: its value
+ * bits are 0 (unsigned, or signed after a byte whose sign bit is clear) or all ones after a byte
+ * whose sign bit is set. The continuation bit of the last byte is ignored.
+ */
+function lastAddsNothing(b: Uint8Array, end: number, signed: boolean): boolean {
+  const last = b[end - 1] & 0x7f;
+  const sign = b[end - 2] & 0x40;
   return signed ? (last === 0x00 && !sign) || (last === 0x7f && sign !== 0) : last === 0x00;
 }
 
 /** Writes the LEB at `b[at, at + length)` to `out` without its padding bytes. */
 function writeMinimal(out: Out, b: Uint8Array, at: number, length: number, signed: boolean) {
   let n = length;
-  while (n > 1) {
-    const last = b[at + n - 1] & 0x7f; // the value bits: the continuation bit goes with a drop
-    const sign = b[at + n - 2] & 0x40;
-    if (signed ? !((last === 0x00 && !sign) || (last === 0x7f && sign)) : last !== 0x00) break;
-    n--;
-  }
-  out.copy(b.subarray(at, at + n - 1));
+  while (n > 1 && lastAddsNothing(b, at + n, signed)) n--;
+  out.range(b, at, at + n - 1);
   out.byte(b[at + n - 1] & 0x7f);
 }
 
