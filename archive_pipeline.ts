@@ -119,19 +119,19 @@ function definedSymbols(m: WasmModule): string[] {
 }
 
 /** True when the file starts with the `ar` header (reads 8 bytes). */
-export async function isArchiveFile(path: string): Promise<boolean> {
+export function isArchiveFile(path: string): Promise<boolean> {
   // Only a regular file is opened: a folder fails to read, and a FIFO would block the open. The
-  // normal read reports what is wrong with any other path.
-  const info = await Deno.stat(path).catch(() => undefined);
-  if (!info?.isFile) return false;
-  const f = await Deno.open(path).catch(() => undefined);
-  if (!f) return false;
+  // normal read reports what is wrong with any other path. Synchronous calls: 8 bytes are read.
+  let f: Deno.FsFile | undefined;
   try {
+    if (!Deno.statSync(path).isFile) return Promise.resolve(false);
+    f = Deno.openSync(path);
     const head = new Uint8Array(8);
-    const n = await f.read(head).catch(() => null);
-    return n === 8 && isArchive(head);
+    return Promise.resolve(f.readSync(head) === 8 && isArchive(head));
+  } catch {
+    return Promise.resolve(false);
   } finally {
-    f.close();
+    f?.close();
   }
 }
 

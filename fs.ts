@@ -57,11 +57,7 @@ function listen(): void {
   if (listening++ > 0) return;
   for (const signal of signals) {
     const handler = () => {
-      for (const path of pending) {
-        try {
-          Deno.removeSync(path);
-        } catch { /* already gone */ }
-      }
+      for (const path of pending) removeQuietly(path);
       Deno.exit(exitCodes[signal] ?? 1);
     };
     handlers.set(signal, handler);
@@ -91,15 +87,15 @@ function canRead(path: string): boolean {
 }
 
 /** Creates `dir` and missing parents (needs write permission only); returns what it created. */
-async function makeFolder(dir: string, created: string[]): Promise<void> {
+function makeFolder(dir: string, created: string[]): void {
   try {
-    await Deno.mkdir(dir);
+    Deno.mkdirSync(dir);
     created.push(dir);
   } catch (e) {
     if (e instanceof Deno.errors.AlreadyExists) return;
     if (e instanceof Deno.errors.NotFound && dirname(dir) !== dir) {
-      await makeFolder(dirname(dir), created);
-      await Deno.mkdir(dir);
+      makeFolder(dirname(dir), created);
+      Deno.mkdirSync(dir);
       created.push(dir);
       return;
     }
@@ -108,6 +104,20 @@ async function makeFolder(dir: string, created: string[]): Promise<void> {
 }
 
 /** The temporary file of `path` for this process: `.name.<pid>-<random>.tmp` beside it. */
+/** Bytes written between two turns of the event loop. */
+const YIELD_BYTES = 8 << 20;
+
+/** One turn of the event loop: pending signal handlers run. */
+function turn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+function removeQuietly(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch { /* already gone */ }
+}
+
 function tempName(path: string): string {
   const id = crypto.randomUUID().slice(0, 8);
   return join(dirname(path), `.${basename(path)}.${Deno.pid}-${id}.tmp`);
@@ -131,21 +141,21 @@ function alive(pid: number): boolean | undefined {
  * Removes the temporary files of `path` that killed runs left: those of a process that is gone,
  * or (when that cannot be told) older than ten minutes.
  */
-async function removeStale(path: string, removed: string[]): Promise<void> {
+function removeStale(path: string, removed: string[]): void {
   const dir = dirname(path);
   const pattern = new RegExp(`^\\.${escape(basename(path))}\\.(\\d+)-[0-9a-f]{8}\\.tmp$`);
   try {
-    for await (const entry of Deno.readDir(dir)) {
+    for (const entry of Deno.readDirSync(dir)) {
       const m = pattern.exec(entry.name);
       if (!m || !entry.isFile) continue;
       const file = join(dir, entry.name);
       let stale = alive(Number(m[1])) === false;
       if (!stale && alive(Number(m[1])) === undefined) {
-        const mtime = (await Deno.lstat(file)).mtime?.getTime() ?? Date.now();
+        const mtime = Deno.lstatSync(file).mtime?.getTime() ?? Date.now();
         stale = Date.now() - mtime > 10 * 60_000;
       }
       if (stale) {
-        await Deno.remove(file);
+        Deno.removeSync(file);
         removed.push(file);
       }
     }
@@ -158,7 +168,7 @@ async function writeChunks(
   open: Deno.OpenOptions,
   opened?: () => void,
 ): Promise<void> {
-  const file = await Deno.open(path, { write: true, ...open });
+  const file = Deno.openSync(path, { write: true, ...open });
   opened?.();
   try {
     const chunks = typeof contents === "string"
@@ -166,9 +176,17 @@ async function writeChunks(
       : contents instanceof Uint8Array
       ? [contents]
       : contents;
+    let sinceYield = 0;
     for (const chunk of chunks) {
       let written = 0;
-      while (written < chunk.length) written += await file.write(chunk.subarray(written));
+      while (written < chunk.length) written += file.writeSync(chunk.subarray(written));
+      // Synchronous writes (no thread hop per call), with a turn of the event loop every few MB
+      // so that a signal that stops the run is handled while it writes.
+      sinceYield += chunk.length;
+      if (sinceYield >= YIELD_BYTES) {
+        sinceYield = 0;
+        await turn();
+      }
     }
   } finally {
     file.close();
@@ -176,10 +194,10 @@ async function writeChunks(
 }
 
 /** The file at `path` before the run: its mode, or a refusal (a folder, a read-only file). */
-async function existing(path: string, force: boolean): Promise<number | undefined> {
+function existing(path: string, force: boolean): number | undefined {
   let info: Deno.FileInfo;
   try {
-    info = await Deno.stat(path);
+    info = Deno.statSync(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return undefined;
     throw fileError("write", path, e);
@@ -209,8 +227,9 @@ async function existing(path: string, force: boolean): Promise<number | undefine
  * Fails early, before a long run, when `path` cannot be an output: it is a folder, a device or
  * pipe, or a read-only file (unless `force`). Says nothing when Deno may not read its folder.
  */
-export async function checkOutputPath(path: string, options: { force?: boolean } = {}) {
-  if (canRead(path)) await existing(path, !!options.force);
+export function checkOutputPath(path: string, options: { force?: boolean } = {}): Promise<void> {
+  if (canRead(path)) existing(path, !!options.force);
+  return Promise.resolve();
 }
 
 /**
@@ -252,7 +271,7 @@ export async function writeOutputs(
     if (options.createFolders === false || seenDirs.has(dir)) continue;
     seenDirs.add(dir);
     try {
-      await makeFolder(dir, result.createdFolders);
+      makeFolder(dir, result.createdFolders);
     } catch (e) {
       // No write permission at all: say so about the file the user asked for.
       const denied = e instanceof FileError && e.cause instanceof Deno.errors.NotCapable;
@@ -281,26 +300,28 @@ export async function writeOutputs(
     }
     const plans: { file: OutputFile; tmp: string; mode?: number; isNew: boolean }[] = [];
     for (const file of files) {
-      const before = await existing(file.path, !!options.force);
+      const before = existing(file.path, !!options.force);
       plans.push({ file, tmp: tempName(file.path), mode: file.mode ?? before, isNew: !before });
     }
     for (const { file } of plans) {
-      if (options.cleanStale !== false) await removeStale(file.path, result.staleRemoved);
+      if (options.cleanStale !== false) removeStale(file.path, result.staleRemoved);
     }
     for (const plan of plans) {
       try {
         const mine = () => void pending.add(plan.tmp);
         await writeChunks(plan.tmp, plan.file.contents, { createNew: true }, mine);
         if (plan.mode !== undefined && Deno.build.os !== "windows") {
-          await Deno.chmod(plan.tmp, plan.mode);
+          Deno.chmodSync(plan.tmp, plan.mode);
         }
       } catch (e) {
         throw fileError("write", plan.file.path, e);
       }
     }
+    // A signal that came while the files were written stops the run here, before any rename.
+    await turn();
     for (const plan of plans) {
       try {
-        await Deno.rename(plan.tmp, plan.file.path);
+        Deno.renameSync(plan.tmp, plan.file.path);
       } catch (e) {
         throw fileError("write", plan.file.path, e);
       }
@@ -310,8 +331,8 @@ export async function writeOutputs(
     written.length = 0;
     return result;
   } catch (e) {
-    for (const path of [...pending, ...written]) await Deno.remove(path).catch(() => {});
-    for (const dir of result.createdFolders.toReversed()) await Deno.remove(dir).catch(() => {});
+    for (const path of [...pending, ...written]) removeQuietly(path);
+    for (const dir of result.createdFolders.toReversed()) removeQuietly(dir);
     result.createdFolders.length = 0;
     throw e;
   } finally {
@@ -345,11 +366,12 @@ export async function writeFileAtomic(
 }
 
 /** True when both paths name the same existing file. */
-export async function sameFile(a: string, b: string): Promise<boolean> {
+export function sameFile(a: string, b: string): Promise<boolean> {
   try {
-    const [sa, sb] = await Promise.all([Deno.stat(a), Deno.stat(b)]);
-    return sa.dev === sb.dev && sa.ino === sb.ino && sa.ino !== null;
+    const sa = Deno.statSync(a);
+    const sb = Deno.statSync(b);
+    return Promise.resolve(sa.dev === sb.dev && sa.ino === sb.ino && sa.ino !== null);
   } catch {
-    return false;
+    return Promise.resolve(false);
   }
 }

@@ -15,7 +15,7 @@ export const status = { exitCode: 0 };
 export async function readInput<T>(path: string, read: (path: string) => Promise<T>): Promise<T> {
   let info: Deno.FileInfo;
   try {
-    info = await Deno.stat(path);
+    info = Deno.statSync(path);
   } catch (e) {
     throw fileError("read", path, e);
   }

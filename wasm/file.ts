@@ -29,9 +29,18 @@ function readAt(file: Deno.FsFile, buffer: Uint8Array, start: number, end: numbe
  * assert.ok(m.customSections().length > 0);
  * ```
  */
-export async function readModuleFile(path: string, options: ReadOptions = {}): Promise<WasmModule> {
-  using file = await Deno.open(path, { read: true });
-  const stat = await file.stat();
+export function readModuleFile(path: string, options: ReadOptions = {}): Promise<WasmModule> {
+  // Read synchronously: a module is read in a few calls, and async file calls cost more to start.
+  try {
+    return Promise.resolve(readLazily(path, options));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+function readLazily(path: string, options: ReadOptions): WasmModule {
+  using file = Deno.openSync(path, { read: true });
+  const stat = file.statSync();
   const size = stat.size;
   const buffer = new Uint8Array(size);
   const readAll = () => {
