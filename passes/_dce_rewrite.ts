@@ -110,29 +110,24 @@ function mapped(maps: Maps, kind: number, value: number): number {
 }
 
 /**
- * Writes `bytes[start, end)` to `out` with the given references (flat kind/value/at/length
- * quadruples, positions relative to `bytes`) renumbered and re-encoded minimally.
- * Returns false (writing nothing) when no reference changes.
+ * The length of `bytes` once the given references (flat kind/value/at/length quadruples,
+ * positions relative to `bytes`) are renumbered and re-encoded minimally, or -1 when no reference
+ * changes (the bytes stay as they are).
  */
-function patched(
-  bytes: Uint8Array,
-  refs: ArrayLike<number>,
-  maps: Maps,
-  out: Out,
-  force: boolean,
-): boolean {
-  let changed = force;
-  if (!changed) {
-    for (let i = 0; i < refs.length; i += 4) {
-      const v = mapped(maps, refs[i], refs[i + 1]);
-      const length = isBlockType(bytes, refs[i], refs[i + 2]) ? lebLength(v * 2) : lebLength(v);
-      if (v !== refs[i + 1] || length !== refs[i + 3]) {
-        changed = true;
-        break;
-      }
-    }
+function patchedLength(bytes: Uint8Array, refs: ArrayLike<number>, maps: Maps): number {
+  let changed = false;
+  let length = bytes.length;
+  for (let i = 0; i < refs.length; i += 4) {
+    const v = mapped(maps, refs[i], refs[i + 1]);
+    const n = isBlockType(bytes, refs[i], refs[i + 2]) ? lebLength(v * 2) : lebLength(v);
+    if (v !== refs[i + 1] || n !== refs[i + 3]) changed = true;
+    length += n - refs[i + 3];
   }
-  if (!changed) return false;
+  return changed ? length : -1;
+}
+
+/** Writes `bytes` to `out` with the references renumbered (see {@linkcode patchedLength}). */
+function writePatched(bytes: Uint8Array, refs: ArrayLike<number>, maps: Maps, out: Out): void {
   let pos = 0;
   for (let i = 0; i < refs.length; i += 4) {
     const at = refs[i + 2];
@@ -143,7 +138,6 @@ function patched(
     pos = at + refs[i + 3];
   }
   out.range(bytes, pos, bytes.length);
-  return true;
 }
 
 /**
@@ -174,8 +168,11 @@ function patchExpr(expr: Uint8Array, maps: Maps): Uint8Array {
       if (kind === Imm.func || kind === Imm.global) refs.push(kind, value, at, length);
     },
   });
-  const out = new Out();
-  return patched(expr, refs, maps, out, false) ? out.result() : expr;
+  const length = patchedLength(expr, refs, maps);
+  if (length < 0) return expr;
+  const out = new Out(length);
+  writePatched(expr, refs, maps, out);
+  return out.result();
 }
 
 /** Applies `reach`'s result to `m`. */
@@ -368,7 +365,6 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
     const bodies = readCode(m);
     const out = new Out(codeSection.payload.length + 16);
     out.u32(bodies.length - (func.removed - countRemovedImports(r)));
-    const tmp = new Out();
     let changed = func.removed > 0;
     for (let i = 0; i < bodies.length; i++) {
       if (!r.functions[r.importedFunctions + i]) continue;
@@ -385,12 +381,13 @@ export function applyReachability(m: WasmModule, r: Reachability): DceCounts {
         out.copy(TRAP_BODY);
         continue;
       }
+      // The new size first, then the body written once with its references renumbered.
       const refs = r.refs[i]!;
-      tmp.len = 0;
-      if (patched(body, refs, maps, tmp, false)) {
+      const length = patchedLength(body, refs, maps);
+      if (length >= 0) {
         changed = true;
-        out.u32(tmp.len);
-        out.range(tmp.buf, 0, tmp.len);
+        out.u32(length);
+        writePatched(body, refs, maps, out);
       } else {
         out.u32(body.length);
         out.copy(body);

@@ -474,19 +474,21 @@ export function rewriteBodies(
   roots: Set<number>,
 ): { rewrite: ByteRewrite; bodies: Map<number, RewrittenBody> } {
   const rewritten = new Map<number, RewrittenBody>();
-  const out = new Out(1 << 16);
+  // One buffer for all the rewritten bodies, each a view of it: a body never grows (a cut always
+  // removes more than the `unreachable` it may insert), so the code's size is always enough.
+  const out = new Out((m.section(SectionId.code)?.payload.length ?? 0) + 16);
   const none = () => {};
   const rewrite = rewriteEach(m, roots, true, (body, records, i) => {
     if (!records) {
       rewritten.set(i, { body: ROOT_BODY, refs: new Int32Array(0), ops: new Uint8Array(0) });
       return;
     }
-    out.len = 0;
+    const start = out.len;
     records.write(body, out, none);
     // `write` puts the size first: the body is what follows it.
-    let sizeEnd = 0;
+    let sizeEnd = start;
     while (out.buf[sizeEnd] & 0x80) sizeEnd++;
-    rewritten.set(i, { body: out.buf.slice(sizeEnd + 1, out.len), ...records.keptRefs() });
+    rewritten.set(i, { body: out.buf.subarray(sizeEnd + 1, out.len), ...records.keptRefs() });
   });
   return { rewrite, bodies: rewritten };
 }

@@ -79,8 +79,7 @@ const latin1 = new TextDecoder("latin1");
  * and each ASCII name is a slice of it (most names are): no decoder call and no copy per name.
  */
 function readNameMap(sub: ByteReader, map: Map<number, string>): void {
-  const bytes = sub.bytes;
-  let text: string | undefined;
+  const text = latin1.decode(sub.bytes);
   const count = sub.count();
   for (let i = 0; i < count; i++) {
     const index = sub.u32();
@@ -88,22 +87,17 @@ function readNameMap(sub: ByteReader, map: Map<number, string>): void {
     const length = sub.u32();
     const from = sub.pos;
     sub.skip(length);
-    let ascii = true;
-    for (let k = from; k < from + length; k++) {
-      if (bytes[k] >= 0x80) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) {
-      text ??= latin1.decode(bytes);
-      map.set(index, text.slice(from, from + length));
-    } else {
+    const name = text.slice(from, from + length);
+    if (!NOT_ASCII.test(name)) map.set(index, name);
+    else {
       sub.pos = start;
       map.set(index, sub.name("name in the name section"));
     }
   }
 }
+
+/** A byte that is not ASCII, in a latin1 view of UTF-8 bytes (the name is then decoded). */
+const NOT_ASCII = /[^\x00-\x7f]/;
 
 /** Encodes a function-names map as a `name` subsection 1 (used by passes that rename). */
 export function encodeNameMap(id: number, map: Map<number, string>): Uint8Array {
