@@ -11,6 +11,8 @@
  *   from npm at bench time): `linkpass opt --panic trap` (byte engine, and `--panic-engine
  *   binaryen`) against native wasm-opt, wall time (deno bench) and peak memory (printed before the
  *   timings, median of 3 runs of `/usr/bin/time`); targets ≤ 0.5× the time, ≤ 1.0× the memory.
+ *   A floor is measured beside them: a Deno process that loads the same CLI library, reads,
+ *   copies, validates and writes the module, with no pass (what any Deno CLI pays for this job).
  * Run with `deno bench -A bench/panic_bench.ts`.
  */
 import { panic, readModule, readNames, runPipeline } from "../mod.ts";
@@ -187,12 +189,32 @@ if (automergeDir) {
     "trap",
     "--allow-unwind-change",
   ];
+  // The floor of any Deno CLI doing this job: start Deno, load the CLI library linkpass uses,
+  // read the module, copy it, validate it, write it atomically. No pass runs: what linkpass
+  // spends above this is its own.
+  const floor = `${dir}/floor.ts`;
+  await Deno.writeTextFile(
+    floor,
+    `import "${new URL("../deps/commander.ts", import.meta.url).href}";
+import { writeFileAtomic } from "${new URL("../fs.ts", import.meta.url).href}";
+const bytes = Deno.readFileSync(Deno.args[0]).slice();
+if (!WebAssembly.validate(bytes)) throw new Error("invalid");
+await writeFileAtomic(Deno.args[1], bytes);
+`,
+  );
   const commands: [string, string, string[]][] = [
     ["native wasm-opt --remove-unused-module-elements", "wasm-opt", [
       ...features,
       "--remove-unused-module-elements",
       large,
       "-o",
+      out,
+    ]],
+    ["floor: Deno + commander + read, copy, validate, write", Deno.execPath(), [
+      "run",
+      "-A",
+      floor,
+      large,
       out,
     ]],
     ["linkpass opt --panic trap (bytes)", Deno.execPath(), panicTrap],
