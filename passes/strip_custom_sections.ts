@@ -92,6 +92,14 @@ function isStructural(name: string): boolean {
   return name === "linking" || name.startsWith("reloc.");
 }
 
+/**
+ * True for the dynamic-linking metadata of a PIC module (`dylink.0`, or `dylink` before LLVM 13):
+ * loaders (emscripten's `loadWebAssemblyModule`, ...) refuse a side or main module without it.
+ */
+function isDylink(name: string): boolean {
+  return name === "dylink.0" || name === "dylink";
+}
+
 /** The options of {@linkcode stripCustomSections}, as its definition declares them. */
 export interface StripSchema extends Record<string, OptionSpec> {
   /** Selectors of the sections to remove. */
@@ -197,7 +205,7 @@ function strip(module: WasmModule, selected: Matcher): PassReport {
   const protectedNames: string[] = [];
   for (const s of module.sections) {
     if (s.id !== 0 || !selected(s.name)) continue;
-    if (relocatable && isStructural(s.name)) protectedNames.push(s.name);
+    if ((relocatable && isStructural(s.name)) || isDylink(s.name)) protectedNames.push(s.name);
     else drop.add(s);
   }
   const sizes = new Map([...drop].map((s) => [s, sectionByteLength(s)]));

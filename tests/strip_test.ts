@@ -8,7 +8,7 @@ import {
   stripCustomSections,
   SymbolKind,
 } from "../mod.ts";
-import { fixture, needs, run, rustLld, rustLldWasm, tool } from "./_tools.ts";
+import { fixture, needs, run, rustLld, rustLldWasm, tool, withTempDir } from "./_tools.ts";
 
 const names = (bytes: Uint8Array) => readModule(bytes).customSections().map((s) => s.name);
 
@@ -205,4 +205,57 @@ Deno.test(
     assert.deepEqual(bytes, native);
     await Deno.remove(dir, { recursive: true });
   },
+);
+
+const CLANG = tool("clang-19") ?? tool("clang");
+
+Deno.test(
+  "'all' keeps dylink.0: a PIC side module (clang + rust-lld -shared) still loads after stripping",
+  needs(CLANG, lld),
+  () =>
+    withTempDir(async (dir) => {
+      await Deno.writeTextFile(
+        `${dir}/side.c`,
+        'int counter = 41;\n__attribute__((visibility("default"))) int next(void) { return ++counter; }\n',
+      );
+      await run(CLANG!, [
+        "--target=wasm32",
+        "-fPIC",
+        "-O2",
+        "-c",
+        `${dir}/side.c`,
+        "-o",
+        `${dir}/side.o`,
+      ]);
+      await rustLldWasm([
+        "--experimental-pic",
+        "-shared",
+        "-o",
+        `${dir}/side.wasm`,
+        `${dir}/side.o`,
+      ]);
+      const input = await Deno.readFile(`${dir}/side.wasm`);
+      assert.equal(names(input)[0], "dylink.0");
+      const { bytes, report } = await runPipeline(input, [stripCustomSections()]);
+      // emscripten's loader (getDylinkMetadata) fails with "need dylink section" without it.
+      assert.deepEqual(names(bytes), ["dylink.0"]);
+      assert.deepEqual(report.passes[0].report.keptForLinking, ["dylink.0"]);
+      assert.deepEqual(
+        readModule(bytes).section("dylink.0")!.payload,
+        readModule(input).section("dylink.0")!.payload,
+      );
+      // Load it the way a dynamic loader does: the memory and its base come from outside.
+      const module = new WebAssembly.Module(bytes as BufferSource);
+      assert.equal(WebAssembly.Module.customSections(module, "dylink.0").length, 1);
+      const memory = new WebAssembly.Memory({ initial: 1 });
+      const { exports } = new WebAssembly.Instance(module, {
+        env: {
+          memory,
+          __memory_base: new WebAssembly.Global({ value: "i32" }, 1024),
+          __table_base: new WebAssembly.Global({ value: "i32" }, 0),
+        },
+      });
+      (exports.__wasm_apply_data_relocs as (() => void) | undefined)?.();
+      assert.equal((exports.next as () => number)(), 42);
+    }),
 );
