@@ -35,6 +35,17 @@ export class DataImage {
     }
   }
 
+  /** The addresses the segments cover, from the lowest start to the highest end ([0, 0) if none). */
+  get span(): [number, number] {
+    if (this.segments.length === 0) return [0, 0];
+    let low = Infinity, high = 0;
+    for (const s of this.segments) {
+      low = Math.min(low, s.start);
+      high = Math.max(high, s.start + s.bytes.length);
+    }
+    return [low, high];
+  }
+
   /** The segment holding all of [address, address + length), or undefined. */
   #segment(address: number, length: number): { start: number; bytes: Uint8Array } | undefined {
     const segments = this.segments;

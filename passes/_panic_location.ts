@@ -64,6 +64,8 @@ export function locationParam(
   };
 }
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
 /** Adds (pointer, length) constant pairs at root call sites that read as UTF-8 text. */
 export function collectMessages(
   sites: CallSites | undefined,
@@ -81,7 +83,7 @@ export function collectMessages(
       const bytes = image.bytes(ptr, len);
       if (!bytes) return;
       try {
-        new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+        strictUtf8.decode(bytes);
         into.add(ptr, len);
       } catch { /* not text */ }
     });

@@ -414,7 +414,8 @@ async function runPanicBytes(
   // (room for relocations, useless once linked) are otherwise most of the gap to binaryen.
   if (roots.length) compactImmediates(m);
   // What the remaining code still refers to stays: constants found once dead code is gone.
-  codeConstants(m.section(10)?.payload ?? new Uint8Array(0), rewrite.otherConstants);
+  // (only addresses in the data: the estimate asks about nothing else)
+  codeConstants(m.section(10)?.payload ?? new Uint8Array(0), rewrite.otherConstants, ...image.span);
   for (const r of roots) {
     const s = rewrite.sites.get(r.index);
     const t = types[funcTypes[r.index - imported]];

@@ -20,7 +20,8 @@ import {
 import { renameFunctions, styles } from "./_rust_names.ts";
 import { canonicalPath, loadDemangler } from "../passes/_demangle.ts";
 import { matchRoot } from "../passes/_panic_roots.ts";
-import { compactImmediates } from "../passes/_panic_bytes.ts";
+import { codeConstants, compactImmediates, ValueSet } from "../passes/_panic_bytes.ts";
+import { DataImage } from "../passes/_panic_data.ts";
 import { pathToFileURL } from "node:url";
 import { fixture, needs, run, tool } from "./_tools.ts";
 
@@ -592,3 +593,41 @@ Deno.test("panic byte engine: the linker's padded LEBs are re-encoded in their s
   assert.deepEqual([...m.section(10)!.payload], [...expected]);
   assert.equal(compactImmediates(m), 0, "nothing left to shrink");
 });
+
+Deno.test("codeConstants keeps exactly the constants inside the data when given the data's span", async () => {
+  for (const name of ["panic/hooked_z.wasm", "panic/small_2.wasm"]) {
+    const m = readModule(await Deno.readFile(fixture(name)));
+    const code = m.section(10)!.payload;
+    const [low, high] = new DataImage(m).span;
+    assert.ok(low < high, `${name} has data`);
+    const all = new ValueSet();
+    const inData = new ValueSet();
+    codeConstants(code, all);
+    codeConstants(code, inData, low, high);
+    // Every i32.const value read the unfiltered way, asked of both sets.
+    const values: number[] = [];
+    for (let i = 0; i < code.length; i++) if (code[i] === 0x41) values.push(...constantAt(code, i));
+    let inside = 0;
+    for (const v of values) {
+      assert.ok(all.has(v));
+      assert.strictEqual(inData.has(v), v >= low && v < high, `${name}: ${v}`);
+      if (v >= low && v < high) inside++;
+    }
+    assert.ok(
+      inside > 0 && inside < values.length,
+      `${name}: ${inside} of ${values.length} inside`,
+    );
+  }
+});
+
+/** The signed LEB after the opcode at `at`, as an unsigned value (one element, or none if cut). */
+function constantAt(code: Uint8Array, at: number): number[] {
+  let result = 0, shift = 0, pos = at + 1, b = 0x80;
+  while (b & 0x80 && pos < code.length && shift < 35) {
+    b = code[pos++];
+    result |= (b & 0x7f) << shift;
+    shift += 7;
+  }
+  if (shift < 32 && b & 0x40) result |= -1 << shift;
+  return [result >>> 0];
+}
