@@ -104,6 +104,17 @@ function makeFolder(dir: string, created: string[]): void {
 }
 
 /** The temporary file of `path` for this process: `.name.<pid>-<random>.tmp` beside it. */
+/**
+ * Where writing `path` must go: the file a symbolic link at `path` points to (the link stays a
+ * link, as with any program that opens the path for writing), else `path` itself.
+ */
+function linkTarget(path: string): string {
+  try {
+    if (Deno.lstatSync(path).isSymlink) return Deno.realPathSync(path);
+  } catch { /* no link, a dangling one, or no permission to look: the path itself */ }
+  return path;
+}
+
 /** Bytes written between two turns of the event loop. */
 const YIELD_BYTES = 8 << 20;
 
@@ -298,13 +309,27 @@ export async function writeOutputs(
       }
       return result;
     }
-    const plans: { file: OutputFile; tmp: string; mode?: number; isNew: boolean }[] = [];
+    const plans: {
+      file: OutputFile;
+      /** The file replaced: the path itself, or the file a symbolic link there points to. */
+      target: string;
+      tmp: string;
+      mode?: number;
+      isNew: boolean;
+    }[] = [];
     for (const file of files) {
       const before = existing(file.path, !!options.force);
-      plans.push({ file, tmp: tempName(file.path), mode: file.mode ?? before, isNew: !before });
+      const target = linkTarget(file.path);
+      plans.push({
+        file,
+        target,
+        tmp: tempName(target),
+        mode: file.mode ?? before,
+        isNew: !before,
+      });
     }
-    for (const { file } of plans) {
-      if (options.cleanStale !== false) removeStale(file.path, result.staleRemoved);
+    for (const { target } of plans) {
+      if (options.cleanStale !== false) removeStale(target, result.staleRemoved);
     }
     for (const plan of plans) {
       try {
@@ -321,12 +346,12 @@ export async function writeOutputs(
     await turn();
     for (const plan of plans) {
       try {
-        Deno.renameSync(plan.tmp, plan.file.path);
+        Deno.renameSync(plan.tmp, plan.target);
       } catch (e) {
         throw fileError("write", plan.file.path, e);
       }
       pending.delete(plan.tmp);
-      if (plan.isNew) written.push(plan.file.path);
+      if (plan.isNew) written.push(plan.target);
     }
     written.length = 0;
     return result;

@@ -124,6 +124,36 @@ Deno.test("cli refuses to overwrite the input without --in-place, and --in-place
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test({
+  name: "cli --in-place and -o on a symbolic link write the file it points to, and keep the link",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    // As in a pnpm node_modules: the package's file is a link into a store folder.
+    await Deno.mkdir(`${dir}/store`);
+    const real = `${dir}/store/app.wasm`;
+    await Deno.copyFile(APP, real);
+    const before = (await Deno.readFile(real)).length;
+    await Deno.symlink(real, `${dir}/app.wasm`);
+    const ok = await cli(["opt", `${dir}/app.wasm`, "--in-place", "--strip-custom-sections"]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.ok((await Deno.lstat(`${dir}/app.wasm`)).isSymlink, "the link stays a link");
+    assert.ok((await Deno.stat(real)).size < before, "the file it points to is replaced");
+    // -o naming an existing link to another file: that file gets the output.
+    await Deno.writeFile(`${dir}/store/old.wasm`, new Uint8Array(8));
+    await Deno.symlink(`${dir}/store/old.wasm`, `${dir}/out.wasm`);
+    const o = await cli(["opt", APP, "-o", `${dir}/out.wasm`, "--strip-custom-sections"]);
+    assert.equal(o.code, 0, o.stderr);
+    assert.ok((await Deno.lstat(`${dir}/out.wasm`)).isSymlink);
+    assert.ok(WebAssembly.validate(await Deno.readFile(`${dir}/store/old.wasm`)));
+    assert.deepEqual([...Deno.readDirSync(`${dir}/store`)].map((e) => e.name).sort(), [
+      "app.wasm",
+      "old.wasm",
+    ]);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
 Deno.test("cli errors are one line, with exit code 2 for usage and 1 for bad input, and no output file", async (t) => {
   const dir = await Deno.makeTempDir();
   await Deno.writeTextFile(`${dir}/notes.txt`, "just text\n");
