@@ -165,7 +165,10 @@ export function registerSizeCommands(program: Command): void {
         return;
       }
       const report = whyKept(a, item!, { paths: o.paths, limit: o.limit });
-      print(o.json ? JSON.stringify(report, null, 2) : formatWhy(report));
+      // No match: the error says it once (JSON still gets its document, with no matches).
+      if (report.matches.length > 0 || o.json) {
+        print(o.json ? JSON.stringify(report, null, 2) : formatWhy(report));
+      }
       if (report.matches.length === 0) {
         throw new UsageError(
           `No item matches "${item}"; try a /regex/ or \`linkpass inspect --top\` for the names`,

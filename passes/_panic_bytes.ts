@@ -14,8 +14,14 @@ import { readCode, readFunctions, readImports, readTypes } from "../wasm/types.t
 import { Out } from "./_out.ts";
 import type { RewrittenBody } from "../wasm/reach.ts";
 
-/** Why a body may return normally, or undefined when it provably never does. */
-export function whyBodyMayReturn(body: Uint8Array): string | undefined {
+/**
+ * Why a body may return normally, or undefined when it provably never does. A call to a function
+ * of `neverReturns` ends the code after it, as `unreachable` does.
+ */
+export function whyBodyMayReturn(
+  body: Uint8Array,
+  neverReturns?: ReadonlySet<number>,
+): string | undefined {
   // One frame per open block: its kind and whether the code after it is reachable.
   const kinds: number[] = [0]; // 0 = function, 1 = block/try/if with else, 2 = loop, 3 = if
   const reachable: boolean[] = [true];
@@ -24,9 +30,11 @@ export function whyBodyMayReturn(body: Uint8Array): string | undefined {
   let why: string | undefined;
   let opaque = false;
   let labelDepths: number[] = [];
+  let callee = -1;
   decodeInstructions(body, 0, body.length, true, {
-    immediate(kind, value) {
+    immediate(kind, value, _at, _length, op) {
       if (kind === Imm.label) labelDepths.push(value);
+      else if (kind === Imm.func && op === 0x10) callee = value;
     },
     instruction(op) {
       const top = kinds.length - 1;
@@ -85,6 +93,9 @@ export function whyBodyMayReturn(body: Uint8Array): string | undefined {
         case 0x15:
           if (live) why ??= "its body contains a tail call";
           reachable[top] = false;
+          return;
+        case 0x10:
+          if (neverReturns?.has(callee)) reachable[top] = false;
           return;
         case 0x00:
         case 0x08:

@@ -24,7 +24,9 @@ export interface ByteRoot {
 
 /**
  * Roots among `names` (function index → symbol name): named like a panic root, defined, and
- * with a body that provably never returns; the others get a warning.
+ * with a body that provably never returns (a call to a root counts as never returning, so a
+ * handler that calls one, as `__rust_alloc_error_handler` calls `__rg_oom`, is a root too); the
+ * others get a warning.
  */
 export async function findRootsOnBytes(
   names: Map<number, string>,
@@ -37,20 +39,30 @@ export async function findRootsOnBytes(
   const demangle = hinted.some(([, name]) => isMangled(name))
     ? await loadDemangler()
     : (name: string) => name;
-  const roots: ByteRoot[] = [];
+  const candidates: ByteRoot[] = [];
   for (const [index, name] of hinted) {
     const path = canonicalPath(name, demangle);
     const rule = matchRoot(path);
-    if (!rule) continue;
-    const why = index < imported
-      ? "it is imported"
-      : index - imported < bodies.length
-      ? whyBodyMayReturn(bodies[index - imported].body)
-      : "it has no body";
-    if (why) warn(`"${name}" is named like a panic root but ${why}; left alone`);
-    else roots.push({ index, name, path, rule });
+    if (rule) candidates.push({ index, name, path, rule });
   }
-  return roots;
+  const why = (c: ByteRoot, found: ReadonlySet<number>) =>
+    c.index < imported
+      ? "it is imported"
+      : c.index - imported < bodies.length
+      ? whyBodyMayReturn(bodies[c.index - imported].body, found)
+      : "it has no body";
+  // Until nothing changes: a candidate whose body returns only after calling a root is one.
+  const found = new Set<number>();
+  let left = candidates;
+  for (let grew = true; grew;) {
+    const before = found.size;
+    left = left.filter((c) => why(c, found) === undefined ? !found.add(c.index) : true);
+    grew = found.size > before;
+  }
+  for (const c of left) {
+    warn(`"${c.name}" is named like a panic root but ${why(c, found)}; left alone`);
+  }
+  return candidates.filter((c) => found.has(c.index));
 }
 
 /** What {@linkcode panicObject} did. */

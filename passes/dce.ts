@@ -70,6 +70,13 @@ export function eliminateDeadCode(module: WasmModule, options: DceOptions = {}):
   const roots: ReachRoots = { ...options.roots };
   if (options.keepNames?.length) {
     const names = readNames(module)?.functions ?? new Map<number, string>();
+    if (names.size === 0) {
+      const file = options.file ? `"${options.file}"` : "the module";
+      throw new UsageError(
+        `${file} has no function names (no "name" section), so functions to keep cannot be ` +
+          `named; keep names when building (no wasm-strip, no wasm-bindgen --remove-name-section)`,
+      );
+    }
     const byName = new Map([...names].map(([i, n]) => [n, i]));
     const missing = options.keepNames.filter((n) => !byName.has(n));
     if (missing.length) {

@@ -325,7 +325,7 @@ async function runPanic(
       ctx.warn(`${fallbacks} root(s) trap without calling the hook: see roots[].location`);
     }
   }
-  if (roots.length === 0) ctx.warn(`no panic roots found in ${quoted(ctx)}; nothing changed`);
+  if (roots.length === 0) ctx.warn(noRoots(ctx, names, functionsBefore));
 
   // 5. Remove what became unreachable.
   ir.runPasses(["remove-unused-module-elements"]);
@@ -352,6 +352,19 @@ async function runPanic(
   return out;
 }
 
+/** How to keep the names the pass needs. */
+const KEEP_NAMES = `keep names: build without stripping symbols (Cargo profile strip = "none" or ` +
+  `"debuginfo", no wasm-strip, no wasm-bindgen --remove-name-section), and run panic before ` +
+  `strip-custom-sections`;
+
+/** The warning when no root was found; it says so when most functions have no name. */
+function noRoots(ctx: PassContext, names: Map<number, string>, functions: number): string {
+  const message = `no panic roots found in ${quoted(ctx)}; nothing changed`;
+  if (names.size * 2 >= functions) return message;
+  return `${message}: only ${names.size} of ${functions} functions have a name, and the panic ` +
+    `functions may be among the others; ${KEEP_NAMES}`;
+}
+
 /** The module checks both engines make before touching anything. */
 function checkInput(m: WasmModule, ctx: PassContext): Map<number, string> {
   if (m.isRelocatable) {
@@ -364,9 +377,7 @@ function checkInput(m: WasmModule, ctx: PassContext): Map<number, string> {
   if (!names || names.size === 0) {
     throw new UsageError(
       `${quoted(ctx)} has no function names (no "name" section), and the panic pass finds ` +
-        `panic functions only by name, never by guessing; keep names: build without stripping ` +
-        `symbols (Cargo profile strip = "none" or "debuginfo", no wasm-strip, no ` +
-        `wasm-bindgen --remove-name-section), and run panic before strip-custom-sections`,
+        `panic functions only by name, never by guessing; ${KEEP_NAMES}`,
     );
   }
   return names;
@@ -406,7 +417,7 @@ async function runPanicBytes(
   const report: PanicRoot[] = [];
   const locations = new Map<number, LocationRecord>();
   const messages = new RangeSet();
-  if (roots.length === 0) ctx.warn(`no panic roots found in ${quoted(ctx)}; nothing changed`);
+  if (roots.length === 0) ctx.warn(noRoots(ctx, names, functionsBefore));
   const removed = roots.length
     ? eliminateDeadCode(m, { file: ctx.file, bodies: rewritten })
     : undefined;

@@ -135,6 +135,13 @@ Deno.test("dce --dce-keep keeps a named function; unknown names and objects are 
   });
   const object = await Deno.readFile(fixture("rust_objects/lib.o"));
   await assert.rejects(runPipeline(object, [dce()]), /relocatable object/);
+  // Without a name section, the error says that, not that one name is missing.
+  const stripped = readModule(input);
+  stripped.sections = stripped.sections.filter((s) => s.name !== "name");
+  await assert.rejects(
+    runPipeline(stripped.toBytes(), [dce({ keep: ["dead_first"] })], { file: "s.wasm" }),
+    /"s\.wasm" has no function names \(no "name" section\), so functions to keep cannot be named; keep names/,
+  );
 });
 
 Deno.test("dce copies bodies whose references keep their indices as bytes", () => {

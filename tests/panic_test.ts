@@ -24,6 +24,7 @@ import { codeConstants, compactImmediates, ValueSet } from "../passes/_panic_byt
 import { DataImage } from "../passes/_panic_data.ts";
 import { pathToFileURL } from "node:url";
 import { fixture, needs, run, tool } from "./_tools.ts";
+import { wat as wabtWat } from "./_wat.ts";
 
 import { call, type Exports, type Hook, instantiate, MODULES } from "./_calls.ts";
 
@@ -631,3 +632,47 @@ function constantAt(code: Uint8Array, at: number): number[] {
   if (shift < 32 && b & 0x40) result |= -1 << shift;
   return [result >>> 0];
 }
+
+Deno.test("panic: a function named like a root that returns only after calling a root is a root too (no warning)", async () => {
+  // As wasm-bindgen modules have them: the alloc error handler calls __rg_oom, then returns.
+  const bytes = wat(`(module
+    (func $__rg_oom (param i32 i32) (unreachable))
+    (func $__rust_alloc_error_handler (param i32 i32)
+      (call $__rg_oom (local.get 0) (local.get 1)) (return))
+    (func $__rdl_alloc_error_handler (param i32 i32) (return))
+    (func $grow (export "grow") (param i32) (result i32)
+      (if (i32.gt_u (local.get 0) (i32.const 1000))
+        (then (call $__rust_alloc_error_handler (local.get 0) (i32.const 8))))
+      (if (i32.eq (local.get 0) (i32.const 7))
+        (then (call $__rdl_alloc_error_handler (local.get 0) (i32.const 8))))
+      (i32.mul (local.get 0) (i32.const 2))))`);
+  const { bytes: out, report } = await runPanic(bytes, { mode: "trap" });
+  assert.deepEqual(report.roots.map((r) => r.path), ["__rg_oom", "__rust_alloc_error_handler"]);
+  // A body that returns without calling a root is still left alone, with its warning.
+  assert.deepEqual(report.warnings, [
+    `"__rdl_alloc_error_handler" is named like a panic root but its body contains a return; left alone`,
+  ]);
+  const e = instantiate(out);
+  assert.equal(e.grow(21), 42);
+  assert.equal(e.grow(7), 14);
+  assert.throws(() => e.grow(5000), WebAssembly.RuntimeError);
+});
+
+Deno.test("panic: with no root found, the warning says when most functions have no name", async () => {
+  // wabt writes names only for the functions that have one: 2 of 6 here.
+  const funcs = (named: boolean) =>
+    Array.from(
+      { length: 6 },
+      (_, i) =>
+        `(func ${named || i < 2 ? `$f${i}` : ""} (export "e${i}") (result i32) i32.const ${i})`,
+    )
+      .join("\n");
+  const few = await runPanic(wabtWat(`(module ${funcs(false)})`), { mode: "trap" }, "few.wasm");
+  assert.deepEqual(few.report.warnings?.length, 1);
+  assert.match(
+    few.report.warnings![0],
+    /^no panic roots found in "few\.wasm"; nothing changed: only 2 of 6 functions have a name, .*keep names: build without stripping symbols/,
+  );
+  const all = await runPanic(wabtWat(`(module ${funcs(true)})`), { mode: "trap" }, "all.wasm");
+  assert.deepEqual(all.report.warnings, ['no panic roots found in "all.wasm"; nothing changed']);
+});

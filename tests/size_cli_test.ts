@@ -78,6 +78,7 @@ Deno.test("why on garbage says so; a name that matches nothing fails with exit c
   assert.match(garbage.stdout, /not reachable from any root: garbage/);
   const none = await cli(["why", DEMO, "no::such::function"]);
   assert.equal(none.code, 1);
+  assert.equal(none.stdout, "", "said once, as the error");
   assert.equal(
     none.stderr.trim(),
     'error: No item matches "no::such::function"; try a /regex/ or `linkpass inspect --top` for the names',
