@@ -115,13 +115,22 @@ function linkTarget(path: string): string {
   return path;
 }
 
+/**
+ * One turn of the event loop (pending signal handlers run), by an awaited `stat` of `file`;
+ * returns its size. Without read permission, by a timer (Deno's first one costs ~15 ms, which is
+ * why the `stat` comes first), and the size is unknown.
+ */
+async function turn(file: Deno.FsFile): Promise<number | undefined> {
+  try {
+    return (await file.stat()).size;
+  } catch {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    return undefined;
+  }
+}
+
 /** Bytes written between two turns of the event loop. */
 const YIELD_BYTES = 8 << 20;
-
-/** One turn of the event loop: pending signal handlers run. */
-function turn(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
 
 function removeQuietly(path: string): void {
   try {
@@ -187,17 +196,24 @@ async function writeChunks(
       : contents instanceof Uint8Array
       ? [contents]
       : contents;
+    // Synchronous writes (no thread hop per call). Every few MB, and at the end, the event loop
+    // turns (`turn`), so that a signal that stops the run is handled (and the temporary files
+    // removed) before anything is renamed; the last turn also checks that every byte is there.
+    let total = 0;
     let sinceYield = 0;
     for (const chunk of chunks) {
       let written = 0;
       while (written < chunk.length) written += file.writeSync(chunk.subarray(written));
-      // Synchronous writes (no thread hop per call), with a turn of the event loop every few MB
-      // so that a signal that stops the run is handled while it writes.
+      total += chunk.length;
       sinceYield += chunk.length;
       if (sinceYield >= YIELD_BYTES) {
         sinceYield = 0;
-        await turn();
+        await turn(file);
       }
+    }
+    const size = await turn(file);
+    if (size !== undefined && size !== total) {
+      throw new Deno.errors.WriteZero(`${size} of ${total} bytes are in the file`);
     }
   } finally {
     file.close();
@@ -342,8 +358,7 @@ export async function writeOutputs(
         throw fileError("write", plan.file.path, e);
       }
     }
-    // A signal that came while the files were written stops the run here, before any rename.
-    await turn();
+    // (A signal that came while the files were written stopped the run at the last `stat`.)
     for (const plan of plans) {
       try {
         Deno.renameSync(plan.tmp, plan.target);
