@@ -103,7 +103,6 @@ function makeFolder(dir: string, created: string[]): void {
   }
 }
 
-/** The temporary file of `path` for this process: `.name.<pid>-<random>.tmp` beside it. */
 /**
  * Where writing `path` must go: the file a symbolic link at `path` points to (the link stays a
  * link, as with any program that opens the path for writing), else `path` itself.
@@ -138,6 +137,7 @@ function removeQuietly(path: string): void {
   } catch { /* already gone */ }
 }
 
+/** The temporary file of `path` for this process: `.name.<pid>-<random>.tmp` beside it. */
 function tempName(path: string): string {
   const id = crypto.randomUUID().slice(0, 8);
   return join(dirname(path), `.${basename(path)}.${Deno.pid}-${id}.tmp`);

@@ -55,9 +55,16 @@ export async function findRootsOnBytes(
   const found = new Set<number>();
   let left = candidates;
   for (let grew = true; grew;) {
-    const before = found.size;
-    left = left.filter((c) => why(c, found) === undefined ? !found.add(c.index) : true);
-    grew = found.size > before;
+    grew = false;
+    const still: ByteRoot[] = [];
+    for (const c of left) {
+      if (why(c, found) !== undefined) still.push(c);
+      else {
+        found.add(c.index);
+        grew = true;
+      }
+    }
+    left = still;
   }
   for (const c of left) {
     warn(`"${c.name}" is named like a panic root but ${why(c, found)}; left alone`);
