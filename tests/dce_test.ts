@@ -8,12 +8,14 @@ import binaryen from "binaryen";
 import {
   dce,
   eliminateDeadCode,
+  externrefBatch,
   PassError,
   reach,
   readExports,
   readModule,
   readNames,
   runPipeline,
+  stripCustomSections,
 } from "../mod.ts";
 import { readIr } from "../pipeline.ts";
 import { call, instantiate, MODULES } from "./_calls.ts";
@@ -209,4 +211,61 @@ Deno.test("dce keeps a block type index of 64 and more a signed LEB (s33), renum
       .f as (x: number) => number;
     assert.equal(f(41), 42);
   }
+});
+
+Deno.test("dce, strip and externref-batch keep a GC-proposal module working (structs, arrays, rec groups, call_ref)", async () => {
+  // The shape Kotlin/Wasm, dart2wasm and wasm_of_ocaml output has: typed references everywhere.
+  // $unused is used only by $dead: with typed references, types stay (type indices are in heap
+  // types everywhere), while $dead goes.
+  const ir = binaryen.parseText(`(module
+    (type $unused (struct (field i64)))
+    (rec
+      (type $node (struct (field $val (mut i32)) (field $next (ref null $node))))
+      (type $list (sub (struct (field $head (ref null $node))))))
+    (type $arr (array (mut i32)))
+    (type $fn (func (param i32) (result i32)))
+    (global $g (mut (ref null $node)) (ref.null $node))
+    (elem declare func $double $triple)
+    (func $double (type $fn) (i32.mul (local.get 0) (i32.const 2)))
+    (func $triple (type $fn) (i32.mul (local.get 0) (i32.const 3)))
+    (func $dead (param i32) (result i32)
+      (drop (struct.get $unused 0 (struct.new $unused (i64.const 1)))) (local.get 0))
+    (func $push (export "push") (param $v i32)
+      (global.set $g (struct.new $node (local.get $v) (global.get $g))))
+    (func $sum (export "sum") (result i32) (local $n (ref null $node)) (local $s i32)
+      (local.set $n (global.get $g))
+      (block $done (loop $l
+        (br_if $done (ref.is_null (local.get $n)))
+        (local.set $s (i32.add (local.get $s) (struct.get $node $val (local.get $n))))
+        (local.set $n (struct.get $node $next (local.get $n)))
+        (br $l)))
+      (local.get $s))
+    (func $apply (export "apply") (param $which i32) (param $x i32) (result i32)
+      (call_ref $fn (local.get $x)
+        (select (result (ref $fn)) (ref.func $double) (ref.func $triple) (local.get $which))))
+    (func $len (export "len") (param $n i32) (result i32)
+      (array.len (array.new $arr (i32.const 7) (local.get $n)))))`);
+  ir.setFeatures(binaryen.Features.GC | binaryen.Features.ReferenceTypes);
+  binaryen.setDebugInfo(true);
+  const input = ir.emitBinary();
+  ir.dispose();
+  const run = (bytes: Uint8Array) => {
+    const e = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource))
+      .exports as Record<string, (...a: number[]) => number>;
+    e.push(3);
+    e.push(4);
+    return [e.sum(), e.apply(1, 5), e.apply(0, 5), e.len(6)];
+  };
+  assert.deepEqual(run(input), [7, 10, 15, 6]);
+  const { bytes, report } = await runPipeline(input, [
+    dce(),
+    stripCustomSections({ remove: ["producers"] }),
+    externrefBatch(),
+  ]);
+  assert.equal((report.passes[0].report as { functionsRemoved: number }).functionsRemoved, 1);
+  assert.deepEqual(run(bytes), [7, 10, 15, 6]);
+  assert.deepEqual(
+    [...readNames(readModule(bytes))!.functions.values()].sort(),
+    ["apply", "double", "len", "push", "sum", "triple"],
+  );
 });
