@@ -97,7 +97,7 @@ function readNameMap(sub: ByteReader, map: Map<number, string>): void {
 }
 
 /** A byte that is not ASCII, in a latin1 view of UTF-8 bytes (the name is then decoded). */
-const NOT_ASCII = /[^\x00-\x7f]/;
+const NOT_ASCII = /[\u0080-\uffff]/;
 
 /** Encodes a function-names map as a `name` subsection 1 (used by passes that rename). */
 export function encodeNameMap(id: number, map: Map<number, string>): Uint8Array {
