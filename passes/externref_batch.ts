@@ -8,10 +8,9 @@
  * byte, with no IR round trip.
  * @module
  */
-import { scanBody } from "../wasm/code.ts";
-import { decodeInstructions } from "../wasm/instructions.ts";
+import { decodeInstructions, Imm } from "../wasm/instructions.ts";
 import { ByteReader, ByteWriter } from "../wasm/bytes.ts";
-import { encodeNameMap, readNames } from "../wasm/custom.ts";
+import { appendToNameMap, readNames } from "../wasm/custom.ts";
 import { encodeU32 } from "../wasm/leb128.ts";
 import { SectionId, type WasmModule } from "../wasm/module.ts";
 import {
@@ -26,6 +25,7 @@ import {
   valType,
 } from "../wasm/types.ts";
 import { helperBody, type HelperPlan, MIN_BATCH } from "./_externref_helper.ts";
+import { Out } from "./_out.ts";
 import type { PassReport } from "./types.ts";
 import {
   custom,
@@ -138,7 +138,7 @@ interface TableInfo {
 }
 
 function listTables(m: WasmModule): TableInfo[] {
-  const names = readNames(m)?.tables ?? new Map<number, string>();
+  const names = readNames(m, ["tables"])?.tables ?? new Map<number, string>();
   const out: TableInfo[] = [];
   for (const i of readImports(m)) {
     if (i.kind !== "table") continue;
@@ -183,37 +183,35 @@ function rewrite(
   }
   const targetIndex = new Set(targets.map((t) => t.index));
   const code = readCode(m);
-  const scans = code.map((f, i) => {
-    try {
-      return scanBody(f.body);
-    } catch (e) {
-      throw new UsageError(
-        `Cannot scan the body of function ${i} (defined): ${
-          (e as Error).message
-        }; the module is left unchanged`,
-      );
-    }
-  });
   // Sites per table; and table.size uses that will now count the reserve too.
   const sites = new Map<number, { func: number; start: number; end: number }[]>();
   let sizeUses = 0;
   let skippedVariable = 0;
-  scans.forEach((scan, func) => {
-    for (const ins of scan.instructions) {
-      const t = ins.immediates[0]?.value;
-      if (!targetIndex.has(t)) continue;
-      if (ins.name === "table.size") sizeUses++;
-      if (ins.name !== "table.grow") continue;
-      const body = code[func].body;
-      const is64 = tables[t].type.limits.is64;
-      if (o.constantOnly && (ins.previous < 0 || body[ins.previous] !== (is64 ? 0x42 : 0x41))) {
+  code.forEach((f, func) => {
+    let found: TableUse[];
+    try {
+      found = tableUses(f.body, Math.max(0, f.offset));
+    } catch (e) {
+      throw new UsageError(
+        `Cannot scan the body of function ${func} (defined): ${
+          (e as Error).message
+        }; the module is left unchanged`,
+      );
+    }
+    for (const use of found) {
+      if (!targetIndex.has(use.table)) continue;
+      if (!use.grow) {
+        sizeUses++;
+        continue;
+      }
+      const is64 = tables[use.table].type.limits.is64;
+      if (o.constantOnly && (use.previous < 0 || f.body[use.previous] !== (is64 ? 0x42 : 0x41))) {
         skippedVariable++;
         continue;
       }
-      const imm = ins.immediates[0];
-      const list = sites.get(t) ?? [];
-      list.push({ func, start: ins.offset, end: imm.offset + imm.length });
-      sites.set(t, list);
+      const list = sites.get(use.table) ?? [];
+      list.push({ func, start: use.start, end: use.end });
+      sites.set(use.table, list);
     }
   });
   const report: PassReport = {
@@ -268,10 +266,23 @@ function rewrite(
       bySite.set(s.func, l);
     }
   }
-  const codeOut = new ByteWriter().u32(code.length + plans.length);
+  // Bodies without sites go as runs of the payload's bytes (size prefixes included), into one
+  // buffer sized for the code: a large module is copied once, not body by body.
+  const payload = m.section(SectionId.code)!.payload;
+  const codeOut = new Out(payload.length + 1024);
+  codeOut.u32(code.length + plans.length);
+  /** Payload bytes before this are written (the body count first, anew above). */
+  let copied = 0;
+  while (payload[copied] & 0x80) copied++;
+  copied++;
+  /** Where body `i`'s size prefix starts: where the previous body ends. */
+  const sizeAt = (i: number) =>
+    i === 0 ? copied : code[i - 1].body.byteOffset - payload.byteOffset + code[i - 1].body.length;
   code.forEach((f, i) => {
     const patches = (bySite.get(i) ?? []).sort((a, b) => a.start - b.start);
-    if (!patches.length) return void codeOut.sized(f.body);
+    if (!patches.length) return;
+    codeOut.range(payload, copied, sizeAt(i));
+    copied = f.body.byteOffset - payload.byteOffset + f.body.length;
     const body = new ByteWriter();
     let pos = 0;
     let locals: number | undefined;
@@ -314,10 +325,17 @@ function rewrite(
       else body.bytes(simple ?? inlineGrow(p.plan, locals));
       pos = p.end;
     }
-    codeOut.sized(body.bytes(f.body.subarray(pos)).finish());
+    const patched = body.bytes(f.body.subarray(pos)).finish();
+    codeOut.u32(patched.length);
+    codeOut.copy(patched);
   });
-  for (const p of plans) codeOut.sized(helperBody(p));
-  m.setSection(SectionId.code, codeOut.finish());
+  codeOut.range(payload, copied, payload.length);
+  for (const p of plans) {
+    const helper = helperBody(p);
+    codeOut.u32(helper.length);
+    codeOut.copy(helper);
+  }
+  m.setSection(SectionId.code, codeOut.result());
 
   appendToVector(m, SectionId.type, plans.map((p) => helperType(p.is64)));
   appendToVector(m, SectionId.function, plans.map((p) => encodeU32(p.type)));
@@ -350,6 +368,53 @@ function rewrite(
 }
 
 /** The number of locals a body declares, and where its instructions start. */
+/** A `table.grow` (or `table.size`) in a body: its table, where it is, the instruction before. */
+interface TableUse {
+  grow: boolean;
+  table: number;
+  /** Offsets of the instruction in the body: its opcode, and the end of its table index. */
+  start: number;
+  end: number;
+  /** Offset of the instruction before it, or -1. */
+  previous: number;
+}
+
+/**
+ * The `table.grow` and `table.size` instructions of a body. A body without a `0xfc` byte followed
+ * by sub-opcode 15 or 16 (even padded) has none and is not decoded, so a large module costs a
+ * byte scan; the others are decoded (any instruction set: GC code too) with no object per
+ * instruction.
+ */
+function tableUses(body: Uint8Array, offset: number): TableUse[] {
+  let candidate = false;
+  for (let i = body.indexOf(0xfc); i >= 0 && i + 1 < body.length; i = body.indexOf(0xfc, i + 1)) {
+    const sub = body[i + 1] & 0x7f;
+    if (sub === 15 || sub === 16) {
+      candidate = true;
+      break;
+    }
+  }
+  if (!candidate) return [];
+  const uses: TableUse[] = [];
+  let previous = -1;
+  let table = -1;
+  let tableEnd = 0;
+  decodeInstructions(body, 0, body.length, true, {
+    kinds: 1 << Imm.table,
+    immediate(_kind, value, at, length) {
+      table = value;
+      tableEnd = at + length;
+    },
+    instruction(op, sub, start) {
+      if (op === 0xfc && (sub === 15 || sub === 16)) {
+        uses.push({ grow: sub === 15, table, start, end: tableEnd, previous });
+      }
+      previous = start;
+    },
+  }, offset);
+  return uses;
+}
+
 function readLocals(body: Uint8Array): { count: number; end: number } {
   const r = new ByteReader(body);
   let count = 0;
@@ -436,40 +501,37 @@ function globalZero(is64: boolean): Uint8Array {
   return new Uint8Array(is64 ? [0x7e, 1, 0x42, 0, 0x0b] : [0x7f, 1, 0x41, 0, 0x0b]);
 }
 
-/** Names the helpers and their globals in the name section, when the module has names. */
+/**
+ * Names the helpers and their globals in the name section, when the module has names: appended to
+ * the function and global name maps (their indices come after all others), nothing re-encoded.
+ */
 function nameHelpers(m: WasmModule, plans: HelperPlan[], tables: TableInfo[]): void {
   const section = m.section("name");
-  const names = readNames(m);
-  if (!section || !names) return;
+  if (!section) return;
   const label = (p: HelperPlan) => tables[p.table].names[0] ?? `table${p.table}`;
+  const added = new Map<number, Map<number, string>>([[1, new Map()], [7, new Map()]]);
   for (const p of plans) {
-    names.functions.set(p.func, `linkpass:externref_batch_grow<${label(p)}>`);
-    names.globals.set(p.start, `linkpass:externref_reserve_start<${label(p)}>`);
-    names.globals.set(p.end, `linkpass:externref_reserve_end<${label(p)}>`);
-    names.globals.set(p.nullReserve, `linkpass:externref_reserve_null<${label(p)}>`);
+    added.get(1)!.set(p.func, `linkpass:externref_batch_grow<${label(p)}>`);
+    added.get(7)!.set(p.start, `linkpass:externref_reserve_start<${label(p)}>`);
+    added.get(7)!.set(p.end, `linkpass:externref_reserve_end<${label(p)}>`);
+    added.get(7)!.set(p.nullReserve, `linkpass:externref_reserve_null<${label(p)}>`);
   }
   const r = m.reader(section);
   const out = new ByteWriter();
-  const seen = new Set<number>();
-  const replaced = (id: number) =>
-    id === 1 ? names.functions : id === 7 ? names.globals : undefined;
-  const emit = (id: number) => {
-    if (seen.has(id)) return;
-    seen.add(id);
-    out.bytes(encodeNameMap(id, replaced(id)!));
+  const emit = (id: number, payload?: Uint8Array) => {
+    out.bytes(appendToNameMap(id, payload, added.get(id)!));
+    added.delete(id);
   };
   while (!r.done) {
     const start = r.pos;
     const id = r.u8();
     const size = r.u32();
-    r.take(size);
-    // subsections ascend by id: emit the ones we add before a later id
-    if (id > 1 && !seen.has(1)) emit(1);
-    if (id > 7 && !seen.has(7)) emit(7);
-    if (replaced(id)) emit(id);
+    const payload = r.take(size);
+    // subsections ascend by id: the maps added go before a later id
+    for (const a of [...added.keys()]) if (a < id) emit(a);
+    if (added.has(id)) emit(id, payload);
     else out.bytes(section.payload.subarray(start, r.pos));
   }
-  if (!seen.has(1)) emit(1);
-  if (!seen.has(7)) emit(7);
+  for (const a of [...added.keys()]) emit(a);
   m.setPayload(section, out.finish());
 }

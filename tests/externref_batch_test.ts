@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { externrefBatch, readExports, readModule, readNames, runPipeline } from "../mod.ts";
+import binaryen from "binaryen";
 import { thrown } from "./_tools.ts";
 import { wat } from "./_wat.ts";
 
@@ -323,4 +324,37 @@ Deno.test("the inline fast path and the helper-only rewrite hand out the same sl
   assert.deepEqual(await sequence(inline.bytes), await sequence(calls.bytes));
   // the inline path skips the helper: a site's own function now holds the reserve check
   assert.ok(inline.bytes.length > calls.bytes.length);
+});
+
+Deno.test("a GC-proposal module with an externref table batches too (structs beside table.grow)", async () => {
+  // Kotlin/Wasm and dart2wasm keep JS values in externref tables and use GC types in the same
+  // code: the site scan decodes any instruction set.
+  const ir = binaryen.parseText(`(module
+    (type $box (struct (field $v (mut i32))))
+    (table $t 0 externref)
+    (func $store (export "store") (param $v externref) (param $n i32) (result i32)
+      (local $b (ref null $box))
+      (local.set $b (struct.new $box (local.get $n)))
+      (table.grow $t (local.get $v) (struct.get $box $v (local.get $b))))
+    (func $get (export "get") (param $i i32) (result externref) (table.get $t (local.get $i))))`);
+  ir.setFeatures(binaryen.Features.GC | binaryen.Features.ReferenceTypes);
+  binaryen.setDebugInfo(true);
+  const input = ir.emitBinary();
+  ir.dispose();
+  const { bytes, report } = await runPipeline(input, [externrefBatch()]);
+  const r = report.passes[0].report as { tables: { sites: number }[] };
+  assert.equal(r.tables[0].sites, 1);
+  const e = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource)).exports as {
+    store(v: unknown, n: number): number;
+    get(i: number): unknown;
+  };
+  const values = Array.from({ length: 100 }, (_, i) => ({ i }));
+  const slots = values.map((v) => e.store(v, 1));
+  assert.deepEqual(slots, values.map((_, i) => i));
+  assert.ok(values.every((v, i) => e.get(i) === v));
+  assert.ok(
+    [...readNames(readModule(bytes))!.functions.values()].some((n) =>
+      n.startsWith("linkpass:externref_batch_grow")
+    ),
+  );
 });

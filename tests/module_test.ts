@@ -201,6 +201,14 @@ Deno.test("readNames: ASCII names sliced from the section, others decoded as UTF
   names.set(299, "");
   const read = readNames(withNames(encodeNameMap(1, names)))!;
   assert.deepEqual([...read.functions], [...names].sort((a, b) => a[0] - b[0]));
+  // Only the maps asked for are decoded; the subsections are still listed.
+  const tables = new Map([[0, "t"]]);
+  const both = withNames(new Uint8Array([...encodeNameMap(1, names), ...encodeNameMap(5, tables)]));
+  const only = readNames(both, ["tables"])!;
+  assert.deepEqual([...only.tables], [[0, "t"]]);
+  assert.equal(only.functions.size, 0);
+  assert.deepEqual(only.subsections, [1, 5]);
+  assert.equal(readNames(both)!.functions.size, names.size);
   // A name that is not UTF-8 is one parse error naming where it starts.
   const bad = new Uint8Array([1, 5, 1, 5, 2, 0xc3, 0x28]);
   const e = thrown(() => readNames(withNames(bad)));

@@ -29,19 +29,42 @@ export interface NameSection {
   subsections: number[];
 }
 
-const NAME_MAPS: Record<number, keyof NameSection> = {
-  1: "functions",
-  4: "types",
-  5: "tables",
-  6: "memories",
-  7: "globals",
-  8: "elementSegments",
-  9: "dataSegments",
-  11: "tags",
+/** The name maps of {@linkcode NameSection}, each a subsection of the `name` section. */
+export type NameMapName =
+  | "functions"
+  | "types"
+  | "tables"
+  | "memories"
+  | "globals"
+  | "elementSegments"
+  | "dataSegments"
+  | "tags";
+
+/** The subsection id of each name map. */
+const NAME_IDS: Record<NameMapName, number> = {
+  functions: 1,
+  types: 4,
+  tables: 5,
+  memories: 6,
+  globals: 7,
+  elementSegments: 8,
+  dataSegments: 9,
+  tags: 11,
 };
 
-/** Decodes the `name` section, or returns undefined when there is none. */
-export function readNames(m: WasmModule): NameSection | undefined {
+const NAME_MAPS: Record<number, keyof NameSection> = Object.fromEntries(
+  Object.entries(NAME_IDS).map(([key, id]) => [id, key as keyof NameSection]),
+);
+
+/**
+ * Decodes the `name` section, or returns undefined when there is none. With `only`, just those
+ * maps are decoded (the others stay empty): on a large module the function names are most of the
+ * section.
+ */
+export function readNames(
+  m: WasmModule,
+  only?: readonly NameMapName[],
+): NameSection | undefined {
   const s = m.section("name");
   if (!s) return undefined;
   const r = m.reader(s);
@@ -63,7 +86,7 @@ export function readNames(m: WasmModule): NameSection | undefined {
     out.subsections.push(id);
     if (id === 0) out.module = sub.name("module name");
     const key = NAME_MAPS[id];
-    if (key) {
+    if (key && (!only || only.includes(key as NameMapName))) {
       const map = out[key] as Map<number, string>;
       readNameMap(sub, map);
     }
@@ -98,6 +121,35 @@ function readNameMap(sub: ByteReader, map: Map<number, string>): void {
 
 /** A byte that is not ASCII, in a latin1 view of UTF-8 bytes (the name is then decoded). */
 const NOT_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * A name-map subsection (`id`, size, map) with `added` appended after the entries of `payload`
+ * (an existing subsection's payload, or undefined for none), without decoding them: the indices
+ * added must be above every index there (new functions or globals at the end of their space).
+ *
+ * @example Name a new function 2 after functions 0 and 1
+ * ```ts
+ * import assert from "node:assert";
+ * import { appendToNameMap, encodeNameMap } from "./custom.ts";
+ * const old = encodeNameMap(1, new Map([[0, "a"], [1, "b"]])).subarray(2); // the map itself
+ * assert.deepStrictEqual(
+ *   appendToNameMap(1, old, new Map([[2, "c"]])),
+ *   encodeNameMap(1, new Map([[0, "a"], [1, "b"], [2, "c"]])),
+ * );
+ * ```
+ */
+export function appendToNameMap(
+  id: number,
+  payload: Uint8Array | undefined,
+  added: Map<number, string>,
+): Uint8Array {
+  if (!payload) return encodeNameMap(id, added);
+  const r = new ByteReader(payload);
+  const count = r.count();
+  const inner = new ByteWriter().u32(count + added.size).bytes(payload.subarray(r.pos));
+  for (const [i, n] of [...added].sort((a, b) => a[0] - b[0])) inner.u32(i).name(n);
+  return new ByteWriter().byte(id).sized(inner.finish()).finish();
+}
 
 /** Encodes a function-names map as a `name` subsection 1 (used by passes that rename). */
 export function encodeNameMap(id: number, map: Map<number, string>): Uint8Array {
