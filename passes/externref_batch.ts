@@ -275,9 +275,12 @@ function rewrite(
   let copied = 0;
   while (payload[copied] & 0x80) copied++;
   copied++;
+  const firstBody = copied;
   /** Where body `i`'s size prefix starts: where the previous body ends. */
   const sizeAt = (i: number) =>
-    i === 0 ? copied : code[i - 1].body.byteOffset - payload.byteOffset + code[i - 1].body.length;
+    i === 0
+      ? firstBody
+      : code[i - 1].body.byteOffset - payload.byteOffset + code[i - 1].body.length;
   code.forEach((f, i) => {
     const patches = (bySite.get(i) ?? []).sort((a, b) => a.start - b.start);
     if (!patches.length) return;
@@ -367,7 +370,6 @@ function rewrite(
   };
 }
 
-/** The number of locals a body declares, and where its instructions start. */
 /** A `table.grow` (or `table.size`) in a body: its table, where it is, the instruction before. */
 interface TableUse {
   grow: boolean;
@@ -415,6 +417,7 @@ function tableUses(body: Uint8Array, offset: number): TableUse[] {
   return uses;
 }
 
+/** The number of locals a body declares, and where its instructions start. */
 function readLocals(body: Uint8Array): { count: number; end: number } {
   const r = new ByteReader(body);
   let count = 0;
