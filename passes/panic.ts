@@ -214,10 +214,18 @@ async function runPanic(
     candidates.push({ index, name, path, rule, func, internal: fn(binaryen).getName(func) });
   }
 
-  // 2. Keep only candidates that provably never return.
+  // 2. Keep only candidates that provably never return: by the IR, or by the byte engine's check
+  // on the same functions (which also counts a call to a root as never returning), while the IR
+  // still has the input's functions.
+  const provenOnBytes = byIndex
+    ? new Set(
+      (await findRootsOnBytes(names, readCode(ctx.input), countImported(ctx.input), () => {}))
+        .map((r) => r.index),
+    )
+    : new Set<number>();
   const roots: Candidate[] = [];
   for (const c of candidates) {
-    const why = whyMayReturn(binaryen, c.func);
+    const why = provenOnBytes.has(c.index) ? undefined : whyMayReturn(binaryen, c.func);
     if (why) ctx.warn(`"${c.name}" is named like a panic root but ${why}; left alone`);
     else roots.push(c);
   }
@@ -480,10 +488,13 @@ function deadData(
   };
 }
 
+function countImported(m: WasmModule): number {
+  return readImports(m).filter((i) => i.kind === "func").length;
+}
+
 function countFunctions(m: WasmModule): number {
-  const imported = readImports(m).filter((i) => i.kind === "func").length;
   const s = m.section(3);
-  return imported + (s ? m.reader(s).u32() : 0);
+  return countImported(m) + (s ? m.reader(s).u32() : 0);
 }
 
 function codeBytes(m: WasmModule): number {

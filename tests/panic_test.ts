@@ -646,16 +646,22 @@ Deno.test("panic: a function named like a root that returns only after calling a
       (if (i32.eq (local.get 0) (i32.const 7))
         (then (call $__rdl_alloc_error_handler (local.get 0) (i32.const 8))))
       (i32.mul (local.get 0) (i32.const 2))))`);
-  const { bytes: out, report } = await runPanic(bytes, { mode: "trap" });
-  assert.deepEqual(report.roots.map((r) => r.path), ["__rg_oom", "__rust_alloc_error_handler"]);
-  // A body that returns without calling a root is still left alone, with its warning.
-  assert.deepEqual(report.warnings, [
-    `"__rdl_alloc_error_handler" is named like a panic root but its body contains a return; left alone`,
-  ]);
-  const e = instantiate(out);
-  assert.equal(e.grow(21), 42);
-  assert.equal(e.grow(7), 14);
-  assert.throws(() => e.grow(5000), WebAssembly.RuntimeError);
+  for (const engine of ["bytes", "binaryen"] as const) {
+    const { bytes: out, report } = await runPanic(bytes, { mode: "trap", engine });
+    assert.deepEqual(
+      report.roots.map((r) => r.path),
+      ["__rg_oom", "__rust_alloc_error_handler"],
+      engine,
+    );
+    // A body that returns without calling a root is still left alone, with its warning.
+    assert.deepEqual(report.warnings, [
+      `"__rdl_alloc_error_handler" is named like a panic root but its body contains a return; left alone`,
+    ]);
+    const e = instantiate(out);
+    assert.equal(e.grow(21), 42);
+    assert.equal(e.grow(7), 14);
+    assert.throws(() => e.grow(5000), WebAssembly.RuntimeError);
+  }
 });
 
 Deno.test("panic: with no root found, the warning says when most functions have no name", async () => {
