@@ -3,7 +3,7 @@
  * binaryen parse, times each pass, labels its errors, and validates the result.
  * @module
  */
-import { type Section, sectionByteLength, SectionId, WasmModule } from "./wasm/module.ts";
+import { joinInto, type Section, sectionByteLength, SectionId, WasmModule } from "./wasm/module.ts";
 import { WasmParseError } from "./wasm/errors.ts";
 import type {
   Binaryen,
@@ -40,6 +40,12 @@ export interface PipelineOptions {
   keepStaleDebug?: boolean;
   /** Called as each phase starts (`parse`, `load binaryen`, `pass:<name>`, `validate`, ...). */
   onProgress?: (phase: string) => void;
+  /**
+   * The caller owns the input's buffer and is done with it: the output may be joined into it
+   * (see `joinInto`), which saves allocating the output. The input module, and the result's
+   * `module` when the output was validated, then view overwritten bytes: use the result's `bytes`.
+   */
+  consumeInput?: boolean;
 }
 
 /** One pass's entry in the report. */
@@ -496,7 +502,8 @@ class PipelineRun {
     }
     if (validate === true || (validate === "auto" && changedStandard)) {
       bytes = this.phase("validate", () => {
-        const out = this.module.toBytes();
+        const out = (this.options.consumeInput && !this.module.unchanged &&
+          joinInto(this.module.chunks(), this.original.source)) || this.module.toBytes();
         check(out);
         return out;
       });
@@ -505,7 +512,7 @@ class PipelineRun {
     const output = this.module;
     const report: PipelineReport = {
       inputBytes: this.original.source.length,
-      outputBytes: output.byteLength,
+      outputBytes: bytes?.length ?? output.byteLength,
       passes: this.runs,
       validated,
       phases: this.phases,

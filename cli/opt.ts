@@ -81,6 +81,8 @@ export async function optCommand(input: string, o: OptOptions): Promise<void> {
       validate: o.validate === false ? false : "auto",
       keepStaleDebug: Boolean(o.keepStaleDebug),
       onProgress: progress.phase,
+      // The module's buffer was read for this run alone: the output may be joined into it.
+      consumeInput: true,
     });
     progress.phase("write");
     const t1 = performance.now();

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readModule } from "../mod.ts";
+import { dce, panic, readModule, runPipeline, stripCustomSections } from "../mod.ts";
 import { runCli } from "./_cli.ts";
 import { fixture } from "./_tools.ts";
 
@@ -239,4 +239,25 @@ Deno.test("cli demo runs the main job on the bundled example", async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /strip-custom-sections: /);
   assert.match(r.stdout, /bytesSaved: \d+/);
+});
+
+Deno.test("cli opt joins its output into the input's buffer: the same bytes as the library writes", async () => {
+  const dir = await Deno.makeTempDir();
+  const input = await Deno.readFile(APP);
+  for (
+    const [flags, passes] of [
+      [["--dce"], [dce()]],
+      [["--panic", "trap", "--dce", "--strip-custom-sections", "producers"], [
+        panic({ mode: "trap" }),
+        dce(),
+        stripCustomSections({ remove: ["producers"] }),
+      ]],
+    ] as const
+  ) {
+    const r = await cli(["opt", APP, "-o", `${dir}/out.wasm`, ...flags]);
+    assert.equal(r.code, 0, r.stderr);
+    const expected = (await runPipeline(input.slice(), [...passes])).bytes;
+    assert.deepEqual(await Deno.readFile(`${dir}/out.wasm`), expected, flags.join(" "));
+  }
+  await Deno.remove(dir, { recursive: true });
 });

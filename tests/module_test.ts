@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import {
   readCode,
   readData,
@@ -227,4 +228,68 @@ Deno.test("readCode: one frozen outline while the code is unchanged, a new one a
   const b = readCode(m);
   assert.notEqual(b, a);
   assert.deepEqual(b.map((x) => [...x.body]), [[0, 0x0b], [0, 0x01, 0x0b]]);
+});
+
+Deno.test("joinInto: the same bytes as toBytes() whenever it joins, and the target untouched when it cannot", async () => {
+  const { joinInto } = await import("../wasm/module.ts");
+  const inputs = await Promise.all(
+    ["panic/hooked_z.wasm", "rust_cdylib/app.wasm", "panic/small_2.wasm"].map((f) =>
+      Deno.readFile(fixture(f))
+    ),
+  );
+  let joined = 0, refused = 0;
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 0, max: inputs.length - 1 }),
+      fc.array(
+        fc.tuple(
+          fc.constantFrom("drop", "grow", "shrink", "view", "custom", "swap"),
+          fc.nat(),
+          fc.nat(),
+        ),
+        { maxLength: 6 },
+      ),
+      (which, edits) => {
+        const input = inputs[which].slice();
+        // Part of a larger buffer, as a file read into a pool would be.
+        const buffer = new Uint8Array(input.length + 64);
+        buffer.set(input, 32);
+        const target = buffer.subarray(32, 32 + input.length);
+        const m = WasmModule.parse(target);
+        for (const [kind, a, b] of edits) {
+          const n = m.sections.length;
+          if (n === 0) break;
+          const s = m.sections[a % n];
+          if (kind === "drop") m.sections.splice(a % n, 1);
+          else if (kind === "grow") {
+            m.setPayload(s, new Uint8Array(s.payload.length + 1 + (b % 50)));
+          } else if (kind === "shrink") {
+            m.setPayload(s, s.payload.slice(0, b % (s.payload.length + 1)));
+          } else if (kind === "view") {
+            // a payload that is another place of the input's own buffer
+            const from = b % target.length;
+            m.setPayload(s, target.subarray(from, from + ((a * 7) % 40)));
+          } else if (kind === "custom") m.addCustomSection(`c${b % 5}`, new Uint8Array(a % 30));
+          else if (n > 1) {
+            const j = b % n;
+            [m.sections[a % n], m.sections[j]] = [m.sections[j], m.sections[a % n]];
+          }
+        }
+        const expected = m.toBytes().slice();
+        const before = buffer.slice();
+        const out = joinInto(m.chunks(), target);
+        if (out === undefined) {
+          refused++;
+          assert.deepEqual(buffer, before, "refused: nothing overwritten");
+        } else {
+          joined++;
+          assert.deepEqual(out, expected);
+          assert.equal(out.buffer, buffer.buffer);
+          assert.deepEqual(buffer.subarray(0, 32), before.subarray(0, 32), "nothing before target");
+        }
+      },
+    ),
+    { numRuns: 400, seed: 7 },
+  );
+  assert.ok(joined > 50 && refused > 10, `joined ${joined}, refused ${refused}`);
 });
