@@ -11,7 +11,7 @@
 import { decodeInstructions, Imm } from "../wasm/instructions.ts";
 import { SectionId, type WasmModule } from "../wasm/module.ts";
 import { readCode, readFunctions, readImports, readTypes } from "../wasm/types.ts";
-import { Out } from "./_out.ts";
+import { CodeRuns, Out } from "./_out.ts";
 import type { RewrittenBody } from "../wasm/reach.ts";
 
 /**
@@ -431,45 +431,32 @@ export function rewriteOnBytes(
   roots: Set<number>,
   moves?: number[],
 ): ByteRewrite {
-  const codeSection = m.section(SectionId.code)!;
-  const payload = codeSection.payload;
+  const payload = m.section(SectionId.code)!.payload;
   const out = new Out(payload.length);
-  /** Where `body` starts in the payload (a view of it). */
-  const at = (body: Uint8Array) => body.byteOffset - payload.byteOffset;
-  /** Copies payload bytes [from, to) to the output, recording the move for relocations. */
-  const copy = (from: number, to: number) => {
-    if (to <= from) return;
-    if (moves) moves.push(from, to, out.len);
-    out.range(payload, from, to);
-  };
+  // Unchanged bodies go as raw runs, size prefixes included.
   const bodies = readCode(m);
-  out.u32(bodies.length);
-  /**
-   * Payload bytes before this are written (first, the body count, written anew above): unchanged
-   * bodies go as raw runs, size prefixes included.
-   */
-  let copied = 0;
-  while (payload[copied] & 0x80) copied++;
-  copied++;
+  const runs = new CodeRuns(
+    out,
+    payload,
+    bodies,
+    bodies.length,
+    moves && ((from, to, at) => moves.push(from, to, at)),
+  );
   let changed = false;
   const rewrite = rewriteEach(m, roots, false, (body, records, i) => {
-    // The unchanged bytes since the last rewritten body, up to this body's size prefix (which
-    // starts where the previous body ends).
-    const previous = i > 0 ? bodies[i - 1].body : undefined;
-    copy(copied, previous ? at(previous) + previous.length : copied);
-    copied = at(body) + body.length;
+    runs.skip(i);
     changed = true;
     if (!records) {
       out.u32(ROOT_BODY.length);
       out.copy(ROOT_BODY);
       return;
     }
-    const base = at(body);
+    const base = body.byteOffset - payload.byteOffset;
     records.write(body, out, (from, length) => {
       if (moves && length > 0) moves.push(base + from, base + from + length, out.len);
     });
   });
-  copy(copied, payload.length);
+  runs.finish();
   if (changed) m.setSection(SectionId.code, out.result());
   return rewrite;
 }

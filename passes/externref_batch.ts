@@ -25,7 +25,7 @@ import {
   valType,
 } from "../wasm/types.ts";
 import { helperBody, type HelperPlan, MIN_BATCH } from "./_externref_helper.ts";
-import { Out } from "./_out.ts";
+import { CodeRuns, Out } from "./_out.ts";
 import type { PassReport } from "./types.ts";
 import {
   custom,
@@ -270,22 +270,11 @@ function rewrite(
   // buffer sized for the code: a large module is copied once, not body by body.
   const payload = m.section(SectionId.code)!.payload;
   const codeOut = new Out(payload.length + 1024);
-  codeOut.u32(code.length + plans.length);
-  /** Payload bytes before this are written (the body count first, anew above). */
-  let copied = 0;
-  while (payload[copied] & 0x80) copied++;
-  copied++;
-  const firstBody = copied;
-  /** Where body `i`'s size prefix starts: where the previous body ends. */
-  const sizeAt = (i: number) =>
-    i === 0
-      ? firstBody
-      : code[i - 1].body.byteOffset - payload.byteOffset + code[i - 1].body.length;
+  const runs = new CodeRuns(codeOut, payload, code, code.length + plans.length);
   code.forEach((f, i) => {
     const patches = (bySite.get(i) ?? []).sort((a, b) => a.start - b.start);
     if (!patches.length) return;
-    codeOut.range(payload, copied, sizeAt(i));
-    copied = f.body.byteOffset - payload.byteOffset + f.body.length;
+    runs.skip(i);
     const body = new ByteWriter();
     let pos = 0;
     let locals: number | undefined;
@@ -332,7 +321,7 @@ function rewrite(
     codeOut.u32(patched.length);
     codeOut.copy(patched);
   });
-  codeOut.range(payload, copied, payload.length);
+  runs.finish();
   for (const p of plans) {
     const helper = helperBody(p);
     codeOut.u32(helper.length);
