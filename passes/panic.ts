@@ -413,7 +413,7 @@ async function runPanicBytes(
   const names = checkInput(m, ctx);
   const unwindSigns = checkUnwind(ctx, m, names, options.allowUnwindChange);
   const codeBytesBefore = codeBytes(m);
-  const imported = readImports(m).filter((i) => i.kind === "func").length;
+  const imported = countImported(m);
   const bodies = readCode(m);
   const types = readTypes(m);
   const funcTypes = readFunctions(m);
